@@ -1,0 +1,324 @@
+"""The public calls: chat, stream and list_models, async with sync twins.
+
+This module resolves the model to an endpoint, reads the key, builds the
+unified ChatRequest and hands it to the transport. httpx and the transport are
+imported on first call, so `import llmkit` stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from llmkit import registry as _registry
+from llmkit.errors import InvalidRequest, LlmkitError
+from llmkit.messages import MessagesLike, to_messages
+from llmkit.types import ChatRequest, ModelInfo, Options, Response, StreamEvent, Tool, ToolChoice
+
+if TYPE_CHECKING:
+    import httpx
+
+    from llmkit.transport import Call
+
+ToolChoiceLike = ToolChoice | str | Mapping[str, Any]
+ToolsLike = Iterable[Tool | Mapping[str, Any]]
+
+
+class InvalidArgument(LlmkitError, TypeError):
+    """A call argument llmkit cannot use; raised before any I/O."""
+
+
+def _tools(tools: ToolsLike | None) -> list[Tool]:
+    if tools is None:
+        return []
+    out = []
+    for i, t in enumerate(tools):
+        try:
+            out.append(t if isinstance(t, Tool) else msgspec.convert(t, Tool))
+        except msgspec.ValidationError as e:
+            raise InvalidArgument(f"tools[{i}]: {e}") from e
+    return out
+
+
+_CHOICE_WORDS = {"auto", "none", "required"}
+
+
+def _tool_choice(choice: ToolChoiceLike | None) -> ToolChoice | None:
+    """`"auto"`, `"none"`, `"required"`, a tool's name, a ToolChoice, or its dict."""
+    if choice is None or isinstance(choice, ToolChoice):
+        return choice
+    if isinstance(choice, str):
+        if choice in _CHOICE_WORDS:
+            return ToolChoice(mode=choice)  # type: ignore[arg-type]
+        return ToolChoice(mode="tool", name=choice)
+    try:
+        return msgspec.convert(choice, ToolChoice)
+    except msgspec.ValidationError as e:
+        raise InvalidArgument(f"tool_choice: {e}") from e
+
+
+def _options(options: Mapping[str, Any]) -> Options:
+    try:
+        return msgspec.convert(options, Options)
+    except msgspec.ValidationError as e:
+        raise InvalidArgument(f"options: {e}") from e
+
+
+def build_chat_request(
+    model: str,
+    messages: MessagesLike,
+    *,
+    tools: ToolsLike | None = None,
+    tool_choice: ToolChoiceLike | None = None,
+    stream: bool = False,
+    **options: Any,
+) -> ChatRequest:
+    """The unified request for a call, with `model` still as the caller wrote it."""
+    msgs = to_messages(messages)
+    if not msgs:
+        raise InvalidArgument("messages: at least one message is needed")
+    return ChatRequest(
+        model=model,
+        messages=msgs,
+        tools=_tools(tools),
+        tool_choice=_tool_choice(tool_choice),
+        options=_options(options),
+        stream=stream,
+    )
+
+
+def _call(
+    model: str,
+    *,
+    api_key: str | _registry.Secret | None,
+    base_url: str | None,
+    timeout: float | httpx.Timeout | None,
+    max_retries: int,
+    reg: _registry.Registry | None,
+) -> tuple[Call, str]:
+    from llmkit.transport import Call, RetryPolicy
+
+    route = _registry.resolve(model, reg)
+    ep = route.endpoint
+    if max_retries < 0:
+        raise InvalidRequest("max_retries must be 0 or more")
+    call = Call(
+        provider=_registry.wire(ep),
+        name=ep.name,
+        base_url=(base_url or ep.base_url).rstrip("/"),
+        key=_registry.api_key(ep, api_key),
+        timeout=timeout,
+        retry=RetryPolicy(max_retries=max_retries),
+    )
+    return call, route.model
+
+
+def _prepare(
+    model: str,
+    messages: MessagesLike,
+    tools: ToolsLike | None,
+    tool_choice: ToolChoiceLike | None,
+    stream: bool,
+    api_key: str | _registry.Secret | None,
+    base_url: str | None,
+    timeout: float | httpx.Timeout | None,
+    max_retries: int,
+    reg: _registry.Registry | None,
+    options: dict[str, Any],
+) -> tuple[Call, ChatRequest]:
+    call, vendor_model = _call(
+        model,
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+        reg=reg,
+    )
+    req = build_chat_request(
+        vendor_model, messages, tools=tools, tool_choice=tool_choice, stream=stream, **options
+    )
+    return call, req
+
+
+async def chat(
+    model: str,
+    messages: MessagesLike,
+    *,
+    tools: ToolsLike | None = None,
+    tool_choice: ToolChoiceLike | None = None,
+    api_key: str | _registry.Secret | None = None,
+    base_url: str | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    timeout: float | httpx.Timeout | None = None,
+    max_retries: int = 2,
+    registry: _registry.Registry | None = None,
+    **options: Any,
+) -> Response:
+    """Send one conversation to `model` and return the whole answer.
+
+    `model` is a vendor id routed by prefix (`claude-…`, `gpt-…`, `grok-…`,
+    `gemini-…`) or `provider:model`. `options` are the fields of
+    `llmkit.Options` (max_tokens, temperature, top_p, stop, seed, reasoning,
+    response_format, extra, foreign_thinking).
+    """
+    from llmkit import transport
+
+    call, req = _prepare(
+        model, messages, tools, tool_choice, False, api_key, base_url, timeout, max_retries,
+        registry, options,
+    )  # fmt: skip
+    return await transport.achat(call, http_client or transport.default_async_client(), req)
+
+
+def chat_sync(
+    model: str,
+    messages: MessagesLike,
+    *,
+    tools: ToolsLike | None = None,
+    tool_choice: ToolChoiceLike | None = None,
+    api_key: str | _registry.Secret | None = None,
+    base_url: str | None = None,
+    http_client: httpx.Client | None = None,
+    timeout: float | httpx.Timeout | None = None,
+    max_retries: int = 2,
+    registry: _registry.Registry | None = None,
+    **options: Any,
+) -> Response:
+    """The sync twin of `chat`."""
+    from llmkit import transport
+
+    call, req = _prepare(
+        model, messages, tools, tool_choice, False, api_key, base_url, timeout, max_retries,
+        registry, options,
+    )  # fmt: skip
+    return transport.chat(call, http_client or transport.default_client(), req)
+
+
+async def stream(
+    model: str,
+    messages: MessagesLike,
+    *,
+    tools: ToolsLike | None = None,
+    tool_choice: ToolChoiceLike | None = None,
+    api_key: str | _registry.Secret | None = None,
+    base_url: str | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    timeout: float | httpx.Timeout | None = None,
+    max_retries: int = 2,
+    registry: _registry.Registry | None = None,
+    **options: Any,
+) -> AsyncIterator[StreamEvent]:
+    """Like `chat`, but yields stream events as they arrive, ending with
+    `Done(response)`. Connection setup is retried; a stream that has begun is
+    never retried."""
+    from llmkit import transport
+
+    call, req = _prepare(
+        model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
+        registry, options,
+    )  # fmt: skip
+    async for ev in transport.astream(call, http_client or transport.default_async_client(), req):
+        yield ev
+
+
+def stream_sync(
+    model: str,
+    messages: MessagesLike,
+    *,
+    tools: ToolsLike | None = None,
+    tool_choice: ToolChoiceLike | None = None,
+    api_key: str | _registry.Secret | None = None,
+    base_url: str | None = None,
+    http_client: httpx.Client | None = None,
+    timeout: float | httpx.Timeout | None = None,
+    max_retries: int = 2,
+    registry: _registry.Registry | None = None,
+    **options: Any,
+) -> Iterator[StreamEvent]:
+    """The sync twin of `stream`."""
+    from llmkit import transport
+
+    call, req = _prepare(
+        model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
+        registry, options,
+    )  # fmt: skip
+    yield from transport.stream(call, http_client or transport.default_client(), req)
+
+
+def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[ModelInfo]:
+    """Every built-in catalog model, marked available when its key is set."""
+    ready = set(_registry.available(reg, env))
+    out: list[ModelInfo] = []
+    for name, ep in reg.endpoints.items():
+        p = _registry.wire(ep)
+        if name == p.NAME:  # a compatible endpoint does not serve OpenAI's catalog
+            out += [msgspec.structs.replace(m, available=name in ready) for m in p.MODELS]
+    return out
+
+
+def _merge(catalog: list[ModelInfo], live: list[ModelInfo]) -> list[ModelInfo]:
+    """Live entries add to the catalog; a catalog entry keeps its richer facts."""
+    seen = {(m.provider, m.id) for m in catalog}
+    return catalog + [
+        msgspec.structs.replace(m, available=True) for m in live if (m.provider, m.id) not in seen
+    ]
+
+
+def _live_calls(reg: _registry.Registry) -> list[Call]:
+    from llmkit.transport import Call
+
+    calls = []
+    for name in _registry.available(reg):
+        ep = reg.endpoints[name]
+        calls.append(
+            Call(
+                provider=_registry.wire(ep),
+                name=name,
+                base_url=ep.base_url,
+                key=_registry.find_key(ep),
+            )
+        )
+    return calls
+
+
+def _named(call: Call, models: list[ModelInfo]) -> list[ModelInfo]:
+    return [msgspec.structs.replace(m, provider=call.name) for m in models]
+
+
+async def list_models(
+    *,
+    live: bool = False,
+    registry: _registry.Registry | None = None,
+    http_client: httpx.AsyncClient | None = None,
+) -> list[ModelInfo]:
+    """The catalog, each model marked available when its provider's key is set.
+    With `live`, each available provider's own listing is merged in."""
+    from llmkit import transport
+
+    reg = registry or _registry.current()
+    models = _catalog(reg, None)
+    if live:
+        client = http_client or transport.default_async_client()
+        for call in _live_calls(reg):
+            models = _merge(models, _named(call, await transport.alist_models(call, client)))
+    return models
+
+
+def list_models_sync(
+    *,
+    live: bool = False,
+    registry: _registry.Registry | None = None,
+    http_client: httpx.Client | None = None,
+) -> list[ModelInfo]:
+    """The sync twin of `list_models`."""
+    from llmkit import transport
+
+    reg = registry or _registry.current()
+    models = _catalog(reg, None)
+    if live:
+        client = http_client or transport.default_client()
+        for call in _live_calls(reg):
+            models = _merge(models, _named(call, transport.list_models(call, client)))
+    return models

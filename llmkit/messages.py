@@ -1,0 +1,95 @@
+"""Turning what callers hand us into llmkit Messages, and the JSON shape.
+
+Accepted anywhere messages are taken: a plain string (one user turn), a
+Message, a dict in llmkit's JSON shape (`{"role": "user", "content": "Hi"}`,
+content a string or a list of parts), or a list mixing those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeAlias
+
+import msgspec
+
+from llmkit.errors import LlmkitError
+from llmkit.types import Message, Part, Role, Text
+
+MessageLike: TypeAlias = "str | Message | Mapping[str, Any]"
+MessagesLike: TypeAlias = (
+    "str | Message | Mapping[str, Any] | Iterable[str | Message | Mapping[str, Any]]"
+)
+
+
+class _MessageIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What a caller may send: like Message, but content may be a string."""
+
+    role: Role
+    content: str | list[Part] = []
+    name: str | None = None
+    cache: bool = False
+    provider: str | None = None
+    model: str | None = None
+
+
+_decode_in = msgspec.json.Decoder(list[_MessageIn])
+
+
+class InvalidMessages(LlmkitError):
+    """Input that cannot be read as messages; says where and why."""
+
+
+def _from_in(m: _MessageIn) -> Message:
+    content: list[Part] = [Text(text=m.content)] if isinstance(m.content, str) else m.content
+    return Message(
+        role=m.role,
+        content=content,
+        name=m.name,
+        cache=m.cache,
+        provider=m.provider,
+        model=m.model,
+    )
+
+
+def _one(x: str | Message | Mapping[str, Any], where: str) -> Message:
+    if isinstance(x, Message):
+        return x
+    if isinstance(x, str):
+        return Message(role="user", content=[Text(text=x)])
+    try:
+        return _from_in(msgspec.convert(x, _MessageIn, strict=True))
+    except msgspec.ValidationError as e:
+        raise InvalidMessages(f"{where}: {e}") from e
+
+
+def to_messages(x: MessagesLike) -> list[Message]:
+    if isinstance(x, (str, Message, Mapping)):
+        return [_one(x, "messages")]
+    return [_one(m, f"messages[{i}]") for i, m in enumerate(x)]
+
+
+def user(text: str) -> Message:
+    return Message(role="user", content=[Text(text=text)])
+
+
+def system(text: str) -> Message:
+    return Message(role="system", content=[Text(text=text)])
+
+
+def assistant(text: str) -> Message:
+    return Message(role="assistant", content=[Text(text=text)])
+
+
+def decode_messages(data: bytes | str) -> list[Message]:
+    """Messages from JSON text in llmkit's shape (a list)."""
+    try:
+        return [_from_in(m) for m in _decode_in.decode(data)]
+    except msgspec.DecodeError as e:
+        raise InvalidMessages(f"messages: {e}") from e
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode_messages(messages: Iterable[Message]) -> bytes:
+    return _encoder.encode(list(messages))

@@ -1,0 +1,76 @@
+"""Small pure helpers every provider needs. stdlib and msgspec only."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import msgspec
+
+from llmkit.errors import DecodeError
+from llmkit.types import ToolCall
+
+# An append-only text buffer for stream folds: a cons list of chunks, newest
+# first. Appending is O(1) and never copies, so a frozen fold state can carry
+# long texts without the quadratic cost of `s + chunk` on every delta.
+Rope: TypeAlias = "tuple[str, Rope] | None"
+
+
+def rope_add(rope: Rope, chunk: str) -> Rope:
+    return (chunk, rope) if chunk else rope
+
+
+def rope_text(rope: Rope) -> str:
+    chunks = []
+    while rope is not None:
+        chunks.append(rope[0])
+        rope = rope[1]
+    return "".join(reversed(chunks))
+
+
+_decode_any = msgspec.json.Decoder()
+
+
+def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
+    """Tool arguments from JSON text: (object, None), or ({}, why) when the text
+    is not a JSON object. Empty text means no arguments."""
+    if not text.strip():
+        return {}, None
+    try:
+        value = _decode_any.decode(text)
+    except msgspec.DecodeError as e:
+        return {}, f"arguments are not valid JSON: {e}"
+    if not isinstance(value, dict):
+        return {}, f"arguments are JSON {type(value).__name__}, not an object"
+    return value, None
+
+
+def tool_call(
+    id: str,
+    name: str,
+    text: str,
+    *,
+    keep_raw: bool,
+    signature: str | None = None,
+    provider: str | None = None,
+) -> ToolCall:
+    """A ToolCall from argument JSON text. `keep_raw` keeps the exact text, for
+    vendors whose wire format carries arguments as a string."""
+    args, error = parse_arguments(text)
+    return ToolCall(
+        id=id,
+        name=name,
+        arguments=args,
+        raw_arguments=text if keep_raw else None,
+        error=error,
+        signature=signature,
+        provider=provider,
+    )
+
+
+def decode(decoder: msgspec.json.Decoder[Any], body: bytes | str, provider: str) -> Any:
+    """Decode a vendor body, turning msgspec's error into llmkit's DecodeError."""
+    try:
+        return decoder.decode(body)
+    except msgspec.DecodeError as e:
+        text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+        raise DecodeError(f"unreadable {provider} body: {e}", provider=provider, body=text) from e

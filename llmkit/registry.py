@@ -1,0 +1,199 @@
+"""Which provider serves a model: a dispatch table, as data.
+
+A `Registry` maps names to `Endpoint`s (a wire-format module, a base URL, the
+env vars that hold its key) and model-id prefixes to names; the longest prefix
+wins and `name:model` skips the search. Registries are values: extend one with
+`with_endpoint` and pass it as `registry=`, or make it the default with
+`llmkit.register(...)`. Provider modules are imported only when first used, so
+`import llmkit` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import cast
+
+import msgspec
+
+from llmkit.errors import MissingApiKey, UnknownModel
+from llmkit.protocols import Provider
+
+
+class Secret:
+    """An API key. Its repr and str are '***' so it cannot leak into logs,
+    tracebacks or error messages, and msgspec refuses to encode it; `reveal()`
+    is the one way to read it. (A plain class, not a Struct: a Struct would
+    serialize its field.)"""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
+    """A named place to send requests: `wire` is the provider module
+    (`"llmkit.providers.openai"` serves every OpenAI-compatible endpoint)."""
+
+    name: str
+    wire: str
+    base_url: str
+    key_env: tuple[str, ...] = ()
+    key_required: bool = True
+
+
+class Route(msgspec.Struct, frozen=True):
+    """A resolved model: where to send it and the vendor's model id."""
+
+    endpoint: Endpoint
+    model: str
+
+
+class Registry(msgspec.Struct, frozen=True, kw_only=True):
+    endpoints: Mapping[str, Endpoint]
+    prefixes: Mapping[str, str]
+
+
+def _builtin(name: str, base_url: str, *key_env: str) -> Endpoint:
+    return Endpoint(name=name, wire=f"llmkit.providers.{name}", base_url=base_url, key_env=key_env)
+
+
+DEFAULT = Registry(
+    endpoints=MappingProxyType(
+        {
+            "anthropic": _builtin("anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY"),
+            "openai": _builtin("openai", "https://api.openai.com/v1", "OPENAI_API_KEY"),
+            "xai": _builtin("xai", "https://api.x.ai/v1", "XAI_API_KEY"),
+            "google": _builtin(
+                "google",
+                "https://generativelanguage.googleapis.com",
+                "GEMINI_API_KEY",
+                "GOOGLE_API_KEY",
+            ),
+        }
+    ),
+    prefixes=MappingProxyType(
+        {
+            "claude-": "anthropic",
+            "gpt-": "openai",
+            "o1": "openai",
+            "o3": "openai",
+            "o4": "openai",
+            "chatgpt-": "openai",
+            "codex-": "openai",
+            "grok-": "xai",
+            "gemini-": "google",
+            "gemma-": "google",
+            "models/gemini-": "google",
+        }
+    ),
+)
+
+_current = DEFAULT
+
+
+def current() -> Registry:
+    """The registry used when a call passes none."""
+    return _current
+
+
+def with_endpoint(
+    reg: Registry,
+    name: str,
+    *,
+    base_url: str,
+    wire: str = "openai",
+    key_env: str | tuple[str, ...] = (),
+    prefixes: tuple[str, ...] = (),
+) -> Registry:
+    """A copy of `reg` with one more endpoint, for example an OpenAI-compatible
+    server: `with_endpoint(reg, "ollama", base_url="http://localhost:11434/v1")`
+    makes `"ollama:llama3.2"` work. `wire` names a built-in wire format or a
+    module path; `prefixes` route bare model ids to it."""
+    envs = (key_env,) if isinstance(key_env, str) else key_env
+    module = wire if "." in wire else f"llmkit.providers.{wire}"
+    ep = Endpoint(
+        name=name, wire=module, base_url=base_url.rstrip("/"), key_env=envs, key_required=bool(envs)
+    )
+    return Registry(
+        endpoints=MappingProxyType({**reg.endpoints, name: ep}),
+        prefixes=MappingProxyType({**reg.prefixes, **dict.fromkeys(prefixes, name)}),
+    )
+
+
+def register(
+    name: str,
+    *,
+    base_url: str,
+    wire: str = "openai",
+    key_env: str | tuple[str, ...] = (),
+    prefixes: tuple[str, ...] = (),
+) -> Registry:
+    """Make `with_endpoint(current(), ...)` the default registry and return it."""
+    global _current
+    _current = with_endpoint(
+        _current, name, base_url=base_url, wire=wire, key_env=key_env, prefixes=prefixes
+    )
+    return _current
+
+
+def resolve(model: str, reg: Registry | None = None) -> Route:
+    """`provider:model` names its endpoint; otherwise the longest matching
+    prefix of the model id picks it."""
+    reg = reg or _current
+    name, sep, rest = model.partition(":")
+    if sep and name in reg.endpoints:
+        return Route(reg.endpoints[name], rest)
+    hits = [p for p in reg.prefixes if model.startswith(p)]
+    if not hits:
+        raise UnknownModel(model, known=tuple(reg.prefixes) + tuple(f"{n}:" for n in reg.endpoints))
+    return Route(reg.endpoints[reg.prefixes[max(hits, key=len)]], model)
+
+
+def wire(ep: Endpoint) -> Provider:
+    """The provider module behind an endpoint, imported on first use."""
+    return cast(Provider, importlib.import_module(ep.wire))
+
+
+def find_key(ep: Endpoint, env: Mapping[str, str] | None = None) -> Secret | None:
+    env = os.environ if env is None else env
+    for var in ep.key_env:
+        if env.get(var):
+            return Secret(env[var])
+    return None
+
+
+def api_key(ep: Endpoint, explicit: str | Secret | None = None) -> Secret | None:
+    """The key to use: the caller's, else the endpoint's env vars. A provider
+    that needs one and has none is an error naming the env vars to set."""
+    if explicit is not None:
+        return explicit if isinstance(explicit, Secret) else Secret(explicit)
+    key = find_key(ep)
+    if key is None and ep.key_required:
+        raise MissingApiKey(ep.name, ep.key_env)
+    return key
+
+
+def available(reg: Registry | None = None, env: Mapping[str, str] | None = None) -> list[str]:
+    """Names of endpoints usable now: a key is set, or none is needed."""
+    reg = reg or _current
+    return [
+        n for n, ep in reg.endpoints.items() if not ep.key_required or find_key(ep, env) is not None
+    ]

@@ -1,0 +1,325 @@
+"""The one module that touches the network (httpx, httpx-sse, anyio).
+
+It turns a provider's HttpRequest into an httpx request, adds the key last,
+retries what is safe to retry, maps non-2xx answers through the provider's
+`parse_error`, and drives the provider's streaming fold over SSE events. Each
+sync function has its async twin right below it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import httpx
+import httpx_sse
+import msgspec
+
+from llmkit.errors import (
+    ApiError,
+    ConnectionFailed,
+    LlmkitError,
+    StreamError,
+    Timeout,
+)
+from llmkit.protocols import HttpRequest, Provider
+from llmkit.registry import Secret
+from llmkit.types import ChatRequest, Done, ModelInfo, Response, StreamEvent
+
+
+class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """Exponential backoff with full jitter, honouring the vendor's
+    retry-after advice up to `max_delay`."""
+
+    max_retries: int = 2
+    base_delay: float = 0.5
+    max_delay: float = 60.0
+
+
+class Call(msgspec.Struct, frozen=True, kw_only=True):
+    """One resolved call: who to ask, with what key, under which name.
+    `name` differs from `provider.NAME` for OpenAI-compatible endpoints."""
+
+    provider: Any  # a Provider module; Any because msgspec cannot type modules
+    name: str
+    base_url: str
+    key: Secret | None
+    timeout: float | httpx.Timeout | None = None
+    retry: RetryPolicy = RetryPolicy()
+
+
+# ---- requests and errors ---------------------------------------------------
+
+
+def _to_httpx(
+    client: httpx.Client | httpx.AsyncClient, call: Call, hr: HttpRequest
+) -> httpx.Request:
+    p: Provider = call.provider
+    headers = dict(hr.headers)
+    if call.key is not None:
+        headers.update(p.auth_headers(call.key.reveal()))  # last, never logged
+    timeout = call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT
+    return client.build_request(
+        hr.method, hr.url, headers=headers, content=hr.body, timeout=timeout
+    )
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from `retry-after-ms`, or `retry-after` as seconds or an HTTP date."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _delay(policy: RetryPolicy, attempt: int, err: LlmkitError) -> float:
+    advised = err.retry_after if isinstance(err, ApiError) else None
+    if advised is not None:
+        return min(advised, policy.max_delay)
+    return random.uniform(0, min(policy.max_delay, policy.base_delay * 2**attempt))
+
+
+def _should_retry(err: LlmkitError, attempt: int, policy: RetryPolicy) -> bool:
+    if attempt >= policy.max_retries:
+        return False
+    if isinstance(err, ApiError):
+        if err.headers.get("x-should-retry") == "false":
+            return False
+        return err.retryable
+    return isinstance(err, (ConnectionFailed, Timeout))
+
+
+def _api_error(call: Call, status: int, headers: httpx.Headers, body: bytes) -> ApiError:
+    p: Provider = call.provider
+    err = p.parse_error(status, headers, body)
+    if err.retry_after is None:
+        err.retry_after = retry_after(headers)
+    err.provider = call.name
+    return err
+
+
+def _network_error(call: Call, e: httpx.HTTPError, partial: Response | None = None) -> LlmkitError:
+    if isinstance(e, httpx.TimeoutException):
+        return Timeout(f"timed out: {type(e).__name__}", provider=call.name, partial=partial)
+    return ConnectionFailed(f"{type(e).__name__}: {e}", provider=call.name, partial=partial)
+
+
+def _renamed(call: Call, resp: Response) -> Response:
+    return resp if call.name == resp.provider else msgspec.structs.replace(resp, provider=call.name)
+
+
+# ---- default clients ---------------------------------------------------------
+
+_sync_client: httpx.Client | None = None
+_sync_lock = threading.Lock()
+# One pooled AsyncClient per event loop: connections cannot cross loops.
+_async_clients: weakref.WeakKeyDictionary[object, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+_DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+
+
+def default_client() -> httpx.Client:
+    global _sync_client
+    with _sync_lock:
+        if _sync_client is None or _sync_client.is_closed:
+            _sync_client = httpx.Client(timeout=_DEFAULT_TIMEOUT)
+        return _sync_client
+
+
+def default_async_client() -> httpx.AsyncClient:
+    loop = anyio.lowlevel.current_token().native_token
+    client = _async_clients.get(loop)
+    if client is None or client.is_closed:
+        client = _async_clients[loop] = httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT)
+    return client
+
+
+# ---- sending, with retries -----------------------------------------------------
+
+
+def send(
+    call: Call, client: httpx.Client, hr: HttpRequest, *, stream: bool = False
+) -> httpx.Response:
+    """Send with retries; return the first 2xx answer. With `stream`, its body
+    is not read yet and the caller must close it."""
+    attempt = 0
+    while True:
+        try:
+            r = client.send(_to_httpx(client, call, hr), stream=stream)
+        except httpx.HTTPError as e:
+            err: LlmkitError = _network_error(call, e)
+            if not _should_retry(err, attempt, call.retry):
+                raise err from e
+        else:
+            if r.is_success:
+                return r
+            try:
+                err = _api_error(call, r.status_code, r.headers, r.read())
+            finally:
+                r.close()
+            if not _should_retry(err, attempt, call.retry):
+                raise err
+        time.sleep(_delay(call.retry, attempt, err))
+        attempt += 1
+
+
+async def asend(
+    call: Call, client: httpx.AsyncClient, hr: HttpRequest, *, stream: bool = False
+) -> httpx.Response:
+    attempt = 0
+    while True:
+        try:
+            r = await client.send(_to_httpx(client, call, hr), stream=stream)
+        except httpx.HTTPError as e:
+            err: LlmkitError = _network_error(call, e)
+            if not _should_retry(err, attempt, call.retry):
+                raise err from e
+        else:
+            if r.is_success:
+                return r
+            try:
+                err = _api_error(call, r.status_code, r.headers, await r.aread())
+            finally:
+                await r.aclose()
+            if not _should_retry(err, attempt, call.retry):
+                raise err
+        await anyio.sleep(_delay(call.retry, attempt, err))
+        attempt += 1
+
+
+def chat(call: Call, client: httpx.Client, req: ChatRequest) -> Response:
+    p: Provider = call.provider
+    r = send(call, client, p.build_request(req, call.base_url))
+    return _renamed(call, p.parse_response(r.content))
+
+
+async def achat(call: Call, client: httpx.AsyncClient, req: ChatRequest) -> Response:
+    p: Provider = call.provider
+    r = await asend(call, client, p.build_request(req, call.base_url))
+    return _renamed(call, p.parse_response(r.content))
+
+
+# ---- streaming ---------------------------------------------------------------
+
+
+def _not_sse(call: Call, r: httpx.Response, body: bytes) -> StreamError:
+    kind = r.headers.get("content-type", "nothing")
+    return StreamError(
+        f"expected text/event-stream, got {kind}",
+        provider=call.name,
+        body=body.decode("utf-8", "replace"),
+    )
+
+
+def _is_sse(r: httpx.Response) -> bool:
+    return "text/event-stream" in r.headers.get("content-type", "")
+
+
+def _broken(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
+    """The error that ends a stream, with the partial response attached."""
+    partial = _renamed(call, p.snapshot(state))
+    if isinstance(e, LlmkitError):
+        e.provider = call.name
+        if e.partial is None:
+            e.partial = partial
+        return e
+    if isinstance(e, httpx_sse.SSEError):
+        return StreamError(f"malformed SSE: {e}", provider=call.name, partial=partial)
+    assert isinstance(e, httpx.HTTPError)
+    return _network_error(call, e, partial)
+
+
+def _done(call: Call, ev: StreamEvent) -> StreamEvent:
+    if isinstance(ev, Done) and ev.response.provider != call.name:
+        return Done(response=_renamed(call, ev.response))
+    return ev
+
+
+def stream(call: Call, client: httpx.Client, req: ChatRequest) -> Iterator[StreamEvent]:
+    p: Provider = call.provider
+    r = send(call, client, p.build_request(req, call.base_url), stream=True)
+    try:
+        if not _is_sse(r):
+            raise _not_sse(call, r, r.read())
+        state = p.start(req)
+        try:
+            for sse in httpx_sse.EventSource(r).iter_sse():
+                state, out = p.step(state, sse)
+                yield from out
+            out = p.finish(state)
+        except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
+            raise _broken(call, p, state, e) from e
+        for ev in out:
+            yield _done(call, ev)
+    finally:
+        r.close()
+
+
+async def astream(
+    call: Call, client: httpx.AsyncClient, req: ChatRequest
+) -> AsyncIterator[StreamEvent]:
+    p: Provider = call.provider
+    r = await asend(call, client, p.build_request(req, call.base_url), stream=True)
+    try:
+        if not _is_sse(r):
+            raise _not_sse(call, r, await r.aread())
+        state = p.start(req)
+        try:
+            async for sse in httpx_sse.EventSource(r).aiter_sse():
+                state, out = p.step(state, sse)
+                for ev in out:
+                    yield ev
+            out = p.finish(state)
+        except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
+            raise _broken(call, p, state, e) from e
+        for ev in out:
+            yield _done(call, ev)
+    finally:
+        await r.aclose()
+
+
+# ---- model listing -------------------------------------------------------------
+
+
+def list_models(call: Call, client: httpx.Client) -> list[ModelInfo]:
+    p: Provider = call.provider
+    models: list[ModelInfo] = []
+    page: str | None = None
+    while True:
+        r = send(call, client, p.build_list_models(call.base_url, page))
+        batch, page = p.parse_list_models(r.content)
+        models += batch
+        if not page:
+            return models
+
+
+async def alist_models(call: Call, client: httpx.AsyncClient) -> list[ModelInfo]:
+    p: Provider = call.provider
+    models: list[ModelInfo] = []
+    page: str | None = None
+    while True:
+        r = await asend(call, client, p.build_list_models(call.base_url, page))
+        batch, page = p.parse_list_models(r.content)
+        models += batch
+        if not page:
+            return models

@@ -1,0 +1,324 @@
+"""llmkit's unified data: messages, requests, responses, stream events.
+
+Everything here is a frozen msgspec Struct. Wire shapes stay in their provider
+module; these are the only shapes that cross module boundaries. New fields get
+defaults so old JSON keeps decoding.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+Role = Literal["system", "user", "assistant", "tool"]
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error", "other"]
+Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+
+
+class _Part(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_defaults=True):
+    """Base of the content-part union; never instantiated."""
+
+
+class Text(_Part, frozen=True, tag="text"):
+    """Plain text. `signature` is an opaque vendor token riding on this part
+    (Gemini puts `thoughtSignature` on text parts); `provider` says whose."""
+
+    text: str
+    signature: str | None = None
+    provider: str | None = None
+
+
+class Image(_Part, frozen=True, tag="image"):
+    """An image, either inline (`data` is base64) or by `url`."""
+
+    media_type: str | None = None
+    data: str | None = None
+    url: str | None = None
+
+
+class Document(_Part, frozen=True, tag="document"):
+    """A document (PDF by default), inline base64 `data` or by `url`."""
+
+    media_type: str = "application/pdf"
+    data: str | None = None
+    url: str | None = None
+    title: str | None = None
+
+
+class ToolCall(_Part, frozen=True, tag="tool_call"):
+    """The model asking for a tool.
+
+    `arguments` is the decoded JSON object. When the vendor sent arguments as a
+    JSON string (OpenAI, xAI), `raw_arguments` keeps that exact text so it can be
+    replayed byte for byte; when that text was not a JSON object, `arguments` is
+    empty and `error` says why, instead of the parse raising.
+    """
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = {}
+    raw_arguments: str | None = None
+    error: str | None = None
+    signature: str | None = None
+    provider: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class ToolResult(_Part, frozen=True, tag="tool_result"):
+    """What a tool returned, paired with its call by `tool_call_id`."""
+
+    tool_call_id: str
+    content: str | list[Text | Image | Document] = ""
+    name: str | None = None
+    is_error: bool = False
+
+
+class Thinking(_Part, frozen=True, tag="thinking"):
+    """Model reasoning. `signature` (Anthropic thinking signature, Gemini thought
+    signature) and `redacted` (Anthropic redacted_thinking data) are opaque and
+    only valid for `provider`, the vendor that produced them."""
+
+    text: str = ""
+    signature: str | None = None
+    redacted: str | None = None
+    provider: str | None = None
+
+
+class Raw(_Part, frozen=True, tag="raw"):
+    """A vendor block llmkit does not model (server tool use, citations block,
+    a type newer than us), kept verbatim so the next turn can replay it to the
+    same `provider`; other providers skip it."""
+
+    provider: str
+    data: Any
+
+
+Part = Text | Image | Document | ToolCall | ToolResult | Thinking | Raw
+
+
+class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One turn. `content` is always a list of parts in llmkit's JSON shape;
+    plain strings are accepted on input (see `llmkit.messages.to_messages`).
+
+    `cache` marks a prompt-cache breakpoint after this message (Anthropic
+    `cache_control`; providers with automatic caching ignore it).
+    """
+
+    role: Role
+    content: list[Part] = []
+    name: str | None = None
+    cache: bool = False
+    provider: str | None = None
+    model: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.content if isinstance(p, Text))
+
+
+class Tool(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A function the model may call; `parameters` is a JSON Schema object."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = msgspec.field(
+        default_factory=lambda: {"type": "object", "properties": {}}
+    )
+    strict: bool | None = None
+    cache: bool = False
+
+
+class ToolChoice(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """`auto`, `none`, `required` (some tool), or `tool` with `name`."""
+
+    mode: Literal["auto", "none", "required", "tool"] = "auto"
+    name: str | None = None
+    parallel: bool | None = None
+
+
+class Reasoning(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """How hard to think: an `effort` level, a token `budget`, or both; each
+    provider maps it to what the model supports. `include` asks for thinking
+    text back where the vendor makes that optional (Gemini `includeThoughts`)."""
+
+    effort: Effort | None = None
+    budget: int | None = None
+    include: bool = True
+
+
+class ResponseFormat(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Ask for JSON output. With `schema`, a JSON Schema the output must match."""
+
+    schema: dict[str, Any] | None = None
+    name: str = "response"
+    strict: bool = True
+
+
+ForeignThinking = Literal["drop", "text"]
+
+
+class Options(
+    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True
+):
+    """Generation options shared by every provider.
+
+    `extra` is merged last into the vendor's JSON body, for anything llmkit does
+    not model. `foreign_thinking` says what happens to thinking from another
+    vendor in the history: dropped, or sent as plain text (signatures never
+    cross vendors either way).
+    """
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: list[str] = []
+    seed: int | None = None
+    reasoning: Reasoning | None = None
+    response_format: ResponseFormat | None = None
+    foreign_thinking: ForeignThinking = "drop"
+    extra: dict[str, Any] = {}
+
+
+class ChatRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Everything a provider needs to build one HTTP request. `model` is the
+    vendor's id, without any `provider:` prefix."""
+
+    model: str
+    messages: list[Message]
+    tools: list[Tool] = []
+    tool_choice: ToolChoice | None = None
+    options: Options = Options()
+    stream: bool = False
+
+
+class Usage(msgspec.Struct, frozen=True, kw_only=True):
+    """Token counts, the same meaning for every vendor.
+
+    - `input_tokens`: every prompt token the model read, cached or not
+      (so `cache_read_tokens` and `cache_write_tokens` are parts of it).
+    - `output_tokens`: every generated token, reasoning included
+      (so `reasoning_tokens` is part of it).
+    """
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+class Finish(msgspec.Struct, frozen=True, kw_only=True):
+    """Why generation stopped: llmkit's `reason` beside the vendor's `raw` word."""
+
+    reason: FinishReason = "stop"
+    raw: str | None = None
+
+
+class Response(msgspec.Struct, frozen=True, kw_only=True):
+    """One complete model answer."""
+
+    message: Message
+    finish: Finish = Finish()
+    usage: Usage = Usage()
+    model: str = ""
+    provider: str = ""
+    id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.message.text
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return [p for p in self.message.content if isinstance(p, ToolCall)]
+
+    @property
+    def thinking(self) -> str:
+        return "".join(p.text for p in self.message.content if isinstance(p, Thinking))
+
+    @property
+    def finish_reason(self) -> FinishReason:
+        return self.finish.reason
+
+
+class ModelInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A model a provider serves, from llmkit's catalog or a live listing."""
+
+    id: str
+    provider: str
+    name: str = ""
+    context_window: int | None = None
+    max_output: int | None = None
+    capabilities: list[str] = []
+    available: bool = False
+
+
+# Stream events. Each part of the final message has an `index` (its position
+# in `Done.response.message.content`); deltas for one part share it.
+
+
+class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    pass
+
+
+class TextDelta(_Event, frozen=True, tag="text_delta"):
+    index: int
+    text: str
+
+
+class ThinkingDelta(_Event, frozen=True, tag="thinking_delta"):
+    index: int
+    text: str
+
+
+class ToolCallStart(_Event, frozen=True, tag="tool_call_start"):
+    index: int
+    id: str
+    name: str
+
+
+class ToolCallDelta(_Event, frozen=True, tag="tool_call_delta"):
+    index: int
+    arguments: str
+
+
+class ToolCallEnd(_Event, frozen=True, tag="tool_call_end"):
+    index: int
+    call: ToolCall
+
+
+class UsageUpdate(_Event, frozen=True, tag="usage"):
+    """The latest running totals (not an increment)."""
+
+    usage: Usage
+
+
+class Finished(_Event, frozen=True, tag="finish"):
+    finish: Finish
+
+
+class Done(_Event, frozen=True, tag="done"):
+    """Last event of every successful stream: the assembled Response, equal to
+    what the non-streaming call returns for the same exchange."""
+
+    response: Response
+
+
+StreamEvent = (
+    TextDelta
+    | ThinkingDelta
+    | ToolCallStart
+    | ToolCallDelta
+    | ToolCallEnd
+    | UsageUpdate
+    | Finished
+    | Done
+)
