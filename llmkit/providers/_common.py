@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 import msgspec
 
@@ -25,6 +25,11 @@ def rope_text(rope: Rope) -> str:
         chunks.append(rope[0])
         rope = rope[1]
     return "".join(reversed(chunks))
+
+
+def never(x: NoReturn) -> NoReturn:
+    """`typing.assert_never` for Python 3.10: ends a match over our own unions."""
+    raise AssertionError(f"unhandled: {x!r}")
 
 
 _decode_any = msgspec.json.Decoder()
