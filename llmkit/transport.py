@@ -115,8 +115,22 @@ def _api_error(call: Call, status: int, headers: httpx.Headers, body: bytes) -> 
     err = p.parse_error(status, headers, body)
     if err.retry_after is None:
         err.retry_after = retry_after(headers)
+    if err.request_id is None:
+        err.request_id = headers.get("request-id") or headers.get("x-request-id")
+    err.headers = {**headers, **err.headers}
     err.provider = call.name
+    if call.key is not None:
+        _redact(err, call.key.reveal())
     return err
+
+
+def _redact(err: ApiError, key: str) -> None:
+    """A vendor that echoes the key back (some 401 bodies do) must not get it
+    into our error."""
+    if key and (key in err.message or key in err.body):
+        err.message = err.message.replace(key, "***")
+        err.body = err.body.replace(key, "***")
+        err.args = (err.message,)
 
 
 def _network_error(call: Call, e: httpx.HTTPError, partial: Response | None = None) -> LlmkitError:

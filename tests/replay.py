@@ -8,6 +8,7 @@ the public API does, so the real SSE parsing path runs.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ TEST_KEY = "test-key-not-real"
 
 def chunks(data: bytes, cuts: Iterable[int] = ()) -> list[bytes]:
     edges = [0, *sorted({c for c in cuts if 0 < c < len(data)}), len(data)]
-    return [data[a:b] for a, b in zip(edges, edges[1:])]
+    return [data[a:b] for a, b in itertools.pairwise(edges)]
 
 
 class _Body(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -55,7 +56,9 @@ def transport(
     """Serve `body` for every request (SSE when it does not start with `{`/`[`)."""
     parts = chunks(body, cuts)
     if content_type is None:
-        content_type = "application/json" if body.lstrip()[:1] in (b"{", b"[") else "text/event-stream"
+        content_type = (
+            "application/json" if body.lstrip()[:1] in (b"{", b"[") else "text/event-stream"
+        )
 
     def handler(request: httpx.Request) -> httpx.Response:
         if seen is not None:
@@ -70,8 +73,9 @@ def transport(
     return httpx.MockTransport(handler)
 
 
-def call_for(p: Provider, *, name: str | None = None, base_url: str | None = None,
-             max_retries: int = 0) -> tr.Call:
+def call_for(
+    p: Provider, *, name: str | None = None, base_url: str | None = None, max_retries: int = 0
+) -> tr.Call:
     return tr.Call(
         provider=p,
         name=name or p.NAME,
@@ -81,15 +85,17 @@ def call_for(p: Provider, *, name: str | None = None, base_url: str | None = Non
     )
 
 
-def drive_stream(p: Provider, req: ChatRequest, body: bytes, cuts: Iterable[int] = (),
-                 **kw: Any) -> list[StreamEvent]:
+def drive_stream(
+    p: Provider, req: ChatRequest, body: bytes, cuts: Iterable[int] = (), **kw: Any
+) -> list[StreamEvent]:
     """All stream events for `body` served as the vendor's answer."""
     with httpx.Client(transport=transport(body, cuts=cuts, **kw)) as client:
         return list(tr.stream(call_for(p), client, req))
 
 
-async def adrive_stream(p: Provider, req: ChatRequest, body: bytes, cuts: Iterable[int] = (),
-                        **kw: Any) -> list[StreamEvent]:
+async def adrive_stream(
+    p: Provider, req: ChatRequest, body: bytes, cuts: Iterable[int] = (), **kw: Any
+) -> list[StreamEvent]:
     async with httpx.AsyncClient(transport=transport(body, cuts=cuts, **kw)) as client:
         return [ev async for ev in tr.astream(call_for(p), client, req)]
 
@@ -116,5 +122,5 @@ def corpus_rows(vendor: str) -> list[dict[str, str]]:
         return []
     lines = manifest.read_text().splitlines()
     head = lines[0].split("\t")
-    rows = [dict(zip(head, line.split("\t"))) for line in lines[1:] if line.strip()]
+    rows = [dict(zip(head, line.split("\t"), strict=True)) for line in lines[1:] if line.strip()]
     return [r for r in rows if r["vendor"] == vendor]

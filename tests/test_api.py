@@ -1,0 +1,187 @@
+"""The public calls, end to end through a registry entry and an injected
+httpx client: argument handling, keys, options, sync/async twins."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+import llmkit
+from llmkit import registry as r
+from llmkit.api import InvalidArgument, build_chat_request
+from llmkit.errors import MissingApiKey, UnknownModel
+from llmkit.types import Done, Reasoning, ToolChoice
+from tests import toy_wire as toy
+from tests.test_transport import OK_BODY, STREAM
+
+REG = r.Registry(
+    endpoints={
+        "toy": r.Endpoint(
+            name="toy",
+            wire="tests.toy_wire",
+            base_url="https://toy.invalid",
+            key_env=("TOY_API_KEY",),
+        ),
+        "local": r.Endpoint(
+            name="local", wire="tests.toy_wire", base_url="http://127.0.0.1:9", key_required=False
+        ),
+    },
+    prefixes={"toy-": "toy"},
+)
+
+
+def client(body: bytes, seen: list[httpx.Request]) -> httpx.Client:
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()
+        seen.append(request)
+        kind = "text/event-stream" if body.startswith(b"event:") else "application/json"
+        return httpx.Response(200, headers={"content-type": kind}, content=body)
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+def aclient(body: bytes, seen: list[httpx.Request]) -> httpx.AsyncClient:
+    sync = client(body, seen)
+    handler = sync._transport.handler  # type: ignore[attr-defined]
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+def test_chat_sync_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOY_API_KEY", "env-key")
+    seen: list[httpx.Request] = []
+    resp = llmkit.chat_sync(
+        "toy-1", {"role": "user", "content": "Hello"}, registry=REG,
+        http_client=client(OK_BODY, seen), temperature=0.2, extra={"flag": True},
+    )  # fmt: skip
+    assert resp.text == "hello" and resp.provider == "toy"
+    sent = json.loads(seen[0].content)
+    assert sent["model"] == "toy-1" and sent["flag"] is True
+    assert sent["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Hello"}]}]
+    assert seen[0].headers["authorization"] == "Bearer env-key"
+
+
+def test_explicit_provider_and_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[httpx.Request] = []
+    llmkit.chat_sync(
+        "toy:custom-model", "hi", registry=REG, api_key="explicit",
+        base_url="https://gateway.example/v1/", http_client=client(OK_BODY, seen),
+    )  # fmt: skip
+    assert str(seen[0].url) == "https://gateway.example/v1/toy"
+    assert json.loads(seen[0].content)["model"] == "custom-model"
+    assert seen[0].headers["authorization"] == "Bearer explicit"
+
+
+def test_keyless_endpoint_sends_no_auth() -> None:
+    seen: list[httpx.Request] = []
+    llmkit.chat_sync("local:m", "hi", registry=REG, http_client=client(OK_BODY, seen))
+    assert "authorization" not in seen[0].headers
+
+
+def test_missing_key_fails_before_any_io(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOY_API_KEY", raising=False)
+    seen: list[httpx.Request] = []
+    with pytest.raises(MissingApiKey, match="TOY_API_KEY"):
+        llmkit.chat_sync("toy-1", "hi", registry=REG, http_client=client(OK_BODY, seen))
+    assert seen == []
+
+
+def test_unknown_model_fails_before_any_io() -> None:
+    with pytest.raises(UnknownModel, match="toy-"):
+        llmkit.chat_sync("mystery", "hi", registry=REG)
+
+
+def test_unknown_option_is_a_clear_error() -> None:
+    with pytest.raises(InvalidArgument, match="temprature"):
+        build_chat_request("m", "hi", temprature=0.5)
+
+
+def test_options_tools_and_tool_choice_are_converted() -> None:
+    req = build_chat_request(
+        "m", "hi",
+        tools=[{"name": "get_weather", "parameters": {"type": "object"}}],
+        tool_choice="get_weather",
+        reasoning={"effort": "high"}, stop=["\n\n"], max_tokens=50,
+    )  # fmt: skip
+    assert req.tools[0].name == "get_weather"
+    assert req.tool_choice == ToolChoice(mode="tool", name="get_weather")
+    assert req.options.reasoning == Reasoning(effort="high")
+    assert (req.options.stop, req.options.max_tokens) == (["\n\n"], 50)
+    assert build_chat_request("m", "x", tool_choice="required").tool_choice == ToolChoice(
+        mode="required"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"tools": [{"description": "no name"}]}, r"tools\[0\]"),
+        ({"tool_choice": {"mode": "sometimes"}}, "tool_choice"),
+        ({"reasoning": {"effort": "extreme"}}, "options"),
+    ],
+)
+def test_bad_arguments(kw: dict[str, object], match: str) -> None:
+    with pytest.raises(InvalidArgument, match=match):
+        build_chat_request("m", "hi", **kw)  # type: ignore[arg-type]
+
+
+def test_no_messages_is_an_error() -> None:
+    with pytest.raises(InvalidArgument, match="at least one"):
+        build_chat_request("m", [])
+
+
+def test_stream_sync_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOY_API_KEY", "k")
+    seen: list[httpx.Request] = []
+    events = list(llmkit.stream_sync("toy-1", "hi", registry=REG, http_client=client(STREAM, seen)))
+    assert isinstance(events[-1], Done) and events[-1].response.text == "hello"
+    assert json.loads(seen[0].content)["stream"] is True
+
+
+@pytest.mark.anyio
+async def test_async_twins_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOY_API_KEY", "k")
+    seen: list[httpx.Request] = []
+    resp = await llmkit.chat("toy-1", "hi", registry=REG, http_client=aclient(OK_BODY, seen))
+    events = [
+        ev async for ev in llmkit.stream("toy-1", "hi", registry=REG,
+                                         http_client=aclient(STREAM, seen))
+    ]  # fmt: skip
+    assert resp == llmkit.chat_sync("toy-1", "hi", registry=REG, http_client=client(OK_BODY, seen))
+    assert events == list(
+        llmkit.stream_sync("toy-1", "hi", registry=REG, http_client=client(STREAM, seen))
+    )
+
+
+def test_list_models_marks_availability(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOY_API_KEY", raising=False)
+    reg = r.Registry(endpoints={"toy": REG.endpoints["toy"]}, prefixes={})
+    assert [(m.id, m.available) for m in llmkit.list_models_sync(registry=reg)] == [
+        ("toy-1", False)
+    ]
+    monkeypatch.setenv("TOY_API_KEY", "k")
+    assert llmkit.list_models_sync(registry=reg)[0].available
+
+
+def test_list_models_live_merges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOY_API_KEY", "k")
+    reg = r.Registry(endpoints={"toy": REG.endpoints["toy"]}, prefixes={})
+    seen: list[httpx.Request] = []
+    body = b'{"models":["toy-1","toy-2"]}'
+    models = llmkit.list_models_sync(live=True, registry=reg, http_client=client(body, seen))
+    assert [(m.id, m.available, m.context_window) for m in models] == [
+        ("toy-1", True, 1000),
+        ("toy-2", True, None),
+    ]
+    assert toy.MODELS[0].context_window == 1000
+
+
+def test_import_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = "import llmkit, sys; print(sorted(m for m in sys.modules if m.startswith("
+    code += "('httpx', 'anyio', 'httpx_sse', 'llmkit.providers', 'llmkit.transport'))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
