@@ -8,12 +8,14 @@ sync function has its async twin right below it.
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import random
 import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import anyio
@@ -145,6 +147,29 @@ def _renamed(call: Call, resp: Response) -> Response:
 
 # ---- default clients ---------------------------------------------------------
 
+# A transport that the default clients use instead of the network, set only
+# inside `using_transport` (llmkit.testing's replay and record modes).
+_override: contextvars.ContextVar[tuple[httpx.BaseTransport, httpx.AsyncBaseTransport] | None] = (
+    contextvars.ContextVar("llmkit_transport_override", default=None)
+)
+
+
+@contextmanager
+def using_transport(
+    sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport | None = None
+) -> Iterator[None]:
+    """Inside this block, calls without an `http_client` go through `sync` /
+    `async_` (one object may serve both, as httpx.MockTransport does)."""
+    if async_ is None:
+        assert isinstance(sync, httpx.AsyncBaseTransport), "pass an async transport too"
+        async_ = sync
+    token = _override.set((sync, async_))
+    try:
+        yield
+    finally:
+        _override.reset(token)
+
+
 _sync_client: httpx.Client | None = None
 _sync_lock = threading.Lock()
 # One pooled AsyncClient per event loop: connections cannot cross loops.
@@ -153,6 +178,9 @@ _DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 
 
 def default_client() -> httpx.Client:
+    override = _override.get()
+    if override is not None:
+        return _override_clients(override)[0]
     global _sync_client
     with _sync_lock:
         if _sync_client is None or _sync_client.is_closed:
@@ -161,11 +189,31 @@ def default_client() -> httpx.Client:
 
 
 def default_async_client() -> httpx.AsyncClient:
+    override = _override.get()
+    if override is not None:
+        return _override_clients(override)[1]
     loop = anyio.lowlevel.current_token().native_token
     client = _async_clients.get(loop)
     if client is None or client.is_closed:
         client = _async_clients[loop] = httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT)
     return client
+
+
+_override_cache: weakref.WeakKeyDictionary[object, tuple[httpx.Client, httpx.AsyncClient]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _override_clients(
+    pair: tuple[httpx.BaseTransport, httpx.AsyncBaseTransport],
+) -> tuple[httpx.Client, httpx.AsyncClient]:
+    clients = _override_cache.get(pair[0])
+    if clients is None:
+        clients = _override_cache[pair[0]] = (
+            httpx.Client(transport=pair[0], timeout=_DEFAULT_TIMEOUT),
+            httpx.AsyncClient(transport=pair[1], timeout=_DEFAULT_TIMEOUT),
+        )
+    return clients
 
 
 # ---- sending, with retries -----------------------------------------------------

@@ -1,0 +1,340 @@
+"""Record and replay vendor traffic, so tests (yours and ours) run offline
+through llmkit's real HTTP and SSE code.
+
+A recording is a folder of exchanges, numbered in the order they happened:
+
+    0001.json       {"request": {...}, "response": {"status", "headers", "body_file"}}
+    0001.sse        the response body, byte for byte (0001.body.json for JSON)
+
+Credentials never reach disk: auth headers and `key=` query parameters are
+dropped, and any string shaped like a known key is replaced, in the request
+and the response alike.
+
+`replay_transport(folder)` serves those exchanges to an httpx client (sync or
+async), streaming bodies in small chunks. A request is matched on method,
+host, path and, by default, its JSON body (`match="body"`); `match="path"`
+matches on method, host, path and the body's `model` only, for recordings that
+should survive changes in how llmkit builds bodies. Several matches are served
+in recorded order. An unmatched request raises `ReplayMismatch` naming the
+closest recording; nothing is ever substituted silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import re
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import msgspec
+
+from llmkit.errors import LlmkitError
+
+Match = Literal["body", "path"]
+
+_SECRET_HEADERS = frozenset(
+    {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "set-cookie"}
+)
+_KEPT_RESPONSE_HEADERS = re.compile(
+    r"^(content-type|request-id|x-request-id|retry-after(-ms)?|x-should-retry|"
+    r"anthropic-ratelimit-.*|x-ratelimit-.*)$"
+)
+_KEY_SHAPES = re.compile(r"(sk-ant-|sk-proj-|sk-|xai-|AIza)[A-Za-z0-9_\-]{16,}")
+_SECRET_QUERY = frozenset({"key", "api_key", "apikey"})
+
+
+class ReplayMismatch(LlmkitError):
+    """A request that no recording answers."""
+
+
+class Exchange(msgspec.Struct, frozen=True, kw_only=True):
+    method: str
+    host: str
+    path: str
+    query: str = ""
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] = {}
+    body_file: str = ""
+
+
+class _ReqRecord(msgspec.Struct, frozen=True, kw_only=True):
+    method: str
+    host: str
+    path: str
+    query: str = ""
+    body: Any = None
+
+
+class _RespRecord(msgspec.Struct, frozen=True, kw_only=True):
+    status: int
+    headers: dict[str, str] = {}
+    body_file: str
+
+
+class _Record(msgspec.Struct, frozen=True):
+    request: _ReqRecord
+    response: _RespRecord
+
+
+_encode = msgspec.json.Encoder(order="deterministic").encode
+_decode_record = msgspec.json.Decoder(_Record).decode
+
+
+# ---- scrubbing ------------------------------------------------------------
+
+
+def scrub_text(text: str) -> str:
+    """Replace anything shaped like an API key."""
+    return _KEY_SHAPES.sub("***", text)
+
+
+def scrub_query(query: str) -> str:
+    pairs = [p for p in query.split("&") if p and p.split("=", 1)[0].lower() not in _SECRET_QUERY]
+    return "&".join(pairs)
+
+
+def _json_or_text(raw: bytes) -> Any:
+    if not raw:
+        return None
+    text = scrub_text(raw.decode("utf-8", "replace"))
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _request_key(request: httpx.Request) -> _ReqRecord:
+    return _ReqRecord(
+        method=request.method,
+        host=request.url.host,
+        path=request.url.path,
+        query=scrub_query(request.url.query.decode()),
+        body=_json_or_text(request.content),
+    )
+
+
+def _kept_headers(headers: httpx.Headers) -> dict[str, str]:
+    return {
+        k: scrub_text(v)
+        for k, v in headers.items()
+        if k.lower() not in _SECRET_HEADERS and _KEPT_RESPONSE_HEADERS.match(k.lower())
+    }
+
+
+# ---- recording --------------------------------------------------------------
+
+
+def _next_number(folder: Path) -> int:
+    taken = [int(p.stem) for p in folder.glob("[0-9][0-9][0-9][0-9].json")]
+    return max(taken, default=0) + 1
+
+
+def _suffix(headers: httpx.Headers) -> str:
+    kind = headers.get("content-type", "")
+    return ".sse" if "event-stream" in kind else ".body.json" if "json" in kind else ".body"
+
+
+_save_lock = threading.Lock()
+
+
+def _save(folder: Path, req: _ReqRecord, resp: httpx.Response, body: bytes) -> None:
+    """Write one exchange once its body has been read in full."""
+    with _save_lock:
+        folder.mkdir(parents=True, exist_ok=True)
+        n = _next_number(folder)
+        name = f"{n:04d}{_suffix(resp.headers)}"
+        (folder / name).write_bytes(scrub_text(body.decode("utf-8", "replace")).encode())
+        rec = _Record(
+            request=req,
+            response=_RespRecord(
+                status=resp.status_code, headers=_kept_headers(resp.headers), body_file=name
+            ),
+        )
+        (folder / f"{n:04d}.json").write_bytes(_pretty(rec))
+
+
+def _pretty(rec: _Record) -> bytes:
+    return json.dumps(msgspec.to_builtins(rec), indent=2, ensure_ascii=False).encode() + b"\n"
+
+
+def recording_transport(
+    folder: str | Path, inner: httpx.BaseTransport | None = None
+) -> httpx.MockTransport:
+    """A sync transport that forwards to `inner` (the real network by default)
+    and saves every exchange in `folder`, streaming bodies through as they come."""
+    root = Path(folder)
+    real = inner or httpx.HTTPTransport()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        key = _request_key(request)
+        resp = real.handle_request(request)
+
+        def tee() -> Iterator[bytes]:
+            got = bytearray()
+            try:
+                for chunk in resp.stream:  # type: ignore[union-attr]
+                    got += chunk
+                    yield chunk
+            finally:
+                resp.close()
+            _save(root, key, resp, bytes(got))
+
+        return httpx.Response(resp.status_code, headers=resp.headers, content=tee())
+
+    return httpx.MockTransport(handler)
+
+
+def arecording_transport(
+    folder: str | Path, inner: httpx.AsyncBaseTransport | None = None
+) -> httpx.MockTransport:
+    """The async twin of `recording_transport`."""
+    root = Path(folder)
+    real = inner or httpx.AsyncHTTPTransport()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        key = _request_key(request)
+        resp = await real.handle_async_request(request)
+
+        async def tee() -> AsyncIterator[bytes]:
+            got = bytearray()
+            try:
+                async for chunk in resp.stream:  # type: ignore[union-attr]
+                    got += chunk
+                    yield chunk
+            finally:
+                await resp.aclose()
+            _save(root, key, resp, bytes(got))
+
+        return httpx.Response(resp.status_code, headers=resp.headers, content=tee())
+
+    return httpx.MockTransport(handler)
+
+
+# ---- replay -------------------------------------------------------------------
+
+
+def load(folder: str | Path) -> list[Exchange]:
+    """The exchanges recorded in `folder`, in order."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise ReplayMismatch(f"no recording folder at {root}")
+    out = []
+    for meta in sorted(root.glob("[0-9][0-9][0-9][0-9].json")):
+        rec = _decode_record(meta.read_bytes())
+        out.append(
+            Exchange(
+                method=rec.request.method,
+                host=rec.request.host,
+                path=rec.request.path,
+                query=rec.request.query,
+                body=rec.request.body,
+                status=rec.response.status,
+                headers=rec.response.headers,
+                body_file=str(root / rec.response.body_file),
+            )
+        )
+    return out
+
+
+def _model(body: Any) -> Any:
+    return body.get("model") if isinstance(body, dict) else None
+
+
+def _matches(ex: Exchange, req: _ReqRecord, match: Match) -> bool:
+    if (ex.method, ex.host, ex.path) != (req.method, req.host, req.path):
+        return False
+    if match == "path":
+        return bool(_model(ex.body) == _model(req.body))
+    return bool(ex.body == req.body)
+
+
+def _summary(r: Exchange | _ReqRecord) -> str:
+    return f"{r.method} {r.host}{r.path} {_encode(r.body).decode()}"
+
+
+def _closest(exchanges: list[Exchange], req: _ReqRecord) -> str:
+    want = _summary(req)
+    scored = [(difflib.SequenceMatcher(None, want, _summary(e)).ratio(), e) for e in exchanges]
+    if not scored:
+        return "the recording folder is empty"
+    _, best = max(scored, key=lambda t: t[0])
+    diff = _body_diff(best.body, req.body)
+    return f"closest recording: {Path(best.body_file).stem} ({best.method} {best.path}){diff}"
+
+
+def _body_diff(recorded: Any, sent: Any) -> str:
+    a = json.dumps(recorded, indent=1, sort_keys=True).splitlines()
+    b = json.dumps(sent, indent=1, sort_keys=True).splitlines()
+    lines = [ln for ln in difflib.unified_diff(a, b, "recorded", "sent", n=0, lineterm="")]
+    return "; body differs:\n" + "\n".join(lines[:20]) if lines else ""
+
+
+class _Chunked(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A recorded body served in small chunks to sync and async clients alike
+    (httpx's adapter interface; an iterator alone serves only one kind)."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self._parts = [data[i : i + size] for i in range(0, len(data), size)]
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._parts
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for part in self._parts:
+            yield part
+
+
+def replay_transport(
+    folder: str | Path | list[Exchange], *, match: Match = "body", chunk_size: int = 97
+) -> httpx.MockTransport:
+    """Serve recorded exchanges to sync and async clients. The default chunk
+    size is a prime so chunk edges fall at varied places in lines and UTF-8."""
+    exchanges = folder if isinstance(folder, list) else load(folder)
+    served: set[int] = set()
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        req = _request_key(request)
+        with lock:
+            hits = [i for i, e in enumerate(exchanges) if _matches(e, req, match)]
+            fresh = [i for i in hits if i not in served]
+            if not hits:
+                raise ReplayMismatch(
+                    f"no recorded exchange for {req.method} {req.host}{req.path}; "
+                    + _closest(exchanges, req)
+                )
+            i = fresh[0] if fresh else hits[-1]  # repeat the last answer once all are used
+            served.add(i)
+        ex = exchanges[i]
+        data = Path(ex.body_file).read_bytes()
+        return httpx.Response(ex.status, headers=ex.headers, stream=_Chunked(data, chunk_size))
+
+    return httpx.MockTransport(handler)
+
+
+@contextlib.contextmanager
+def replaying(
+    folder: str | Path, *, match: Match = "body", chunk_size: int = 97
+) -> Iterator[httpx.MockTransport]:
+    """Make llmkit's default clients (the ones used when a call passes no
+    `http_client`) replay `folder` inside this block."""
+    from llmkit import transport
+
+    t = replay_transport(folder, match=match, chunk_size=chunk_size)
+    with transport.using_transport(t):
+        yield t
+
+
+@contextlib.contextmanager
+def recording(folder: str | Path) -> Iterator[None]:
+    """Make llmkit's default clients record every exchange into `folder`."""
+    from llmkit import transport
+
+    with transport.using_transport(recording_transport(folder), arecording_transport(folder)):
+        yield
