@@ -7,6 +7,7 @@ imported on first call, so `import llmkit` stays light.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,18 @@ import msgspec
 from llmkit import registry as _registry
 from llmkit.errors import InvalidRequest, LlmkitError
 from llmkit.messages import MessagesLike, to_messages
-from llmkit.types import ChatRequest, ModelInfo, Options, Response, StreamEvent, Tool, ToolChoice
+from llmkit.tools import FunctionTool
+from llmkit.types import (
+    ChatRequest,
+    Done,
+    ModelInfo,
+    Options,
+    Response,
+    ResponseFormat,
+    StreamEvent,
+    Tool,
+    ToolChoice,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -23,7 +35,7 @@ if TYPE_CHECKING:
     from llmkit.transport import Call
 
 ToolChoiceLike = ToolChoice | str | Mapping[str, Any]
-ToolsLike = Iterable[Tool | Mapping[str, Any]]
+ToolsLike = Iterable[Tool | FunctionTool | Mapping[str, Any]]
 
 
 class InvalidArgument(LlmkitError, TypeError):
@@ -36,7 +48,14 @@ def _tools(tools: ToolsLike | None) -> list[Tool]:
     out = []
     for i, t in enumerate(tools):
         try:
-            out.append(t if isinstance(t, Tool) else msgspec.convert(t, Tool))
+            if isinstance(t, Tool):
+                out.append(t)
+            elif isinstance(t, Mapping):
+                out.append(msgspec.convert(t, Tool))
+            elif isinstance(t, FunctionTool):
+                out.append(t.spec)
+            else:
+                raise InvalidArgument(f"tools[{i}]: expected a Tool, a tool(fn) or a dict")
         except msgspec.ValidationError as e:
             raise InvalidArgument(f"tools[{i}]: {e}") from e
     return out
@@ -57,6 +76,61 @@ def _tool_choice(choice: ToolChoiceLike | None) -> ToolChoice | None:
         return msgspec.convert(choice, ToolChoice)
     except msgspec.ValidationError as e:
         raise InvalidArgument(f"tool_choice: {e}") from e
+
+
+class StructuredOutputError(LlmkitError):
+    """The model's answer does not decode into the requested type; `raw`
+    keeps the text it sent and `partial` the whole response."""
+
+    def __init__(self, message: str, *, raw: str, partial: Response) -> None:
+        super().__init__(message, provider=partial.provider, partial=partial)
+        self.raw = raw
+
+
+def _schema_name(tp: Any) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", getattr(tp, "__name__", "") or "response")[:64]
+
+
+def _structured(options: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
+    """`response_format=SomeType` becomes a ResponseFormat with the type's JSON
+    Schema; the type comes back so the answer can be decoded into it."""
+    rf = options.get("response_format")
+    if rf is None or isinstance(rf, (ResponseFormat, Mapping)):
+        return dict(options), None
+    from llmkit.tools import json_schema
+
+    try:
+        schema = json_schema(rf)
+    except (TypeError, ValueError) as e:
+        raise InvalidArgument(f"response_format: {e}") from e
+    return {**options, "response_format": ResponseFormat(schema=schema, name=_schema_name(rf))}, rf
+
+
+def parse_structured(resp: Response, target: Any) -> Response:
+    """`resp` with `parsed` set to its text decoded as `target`. A model that
+    answered through a forced tool call (the fallback where a vendor has no
+    native structured output) is read from that call's arguments."""
+    raw = resp.text
+    source: Any = raw
+    if not raw.strip() and resp.tool_calls:
+        source = resp.tool_calls[0].arguments
+        raw = msgspec.json.encode(source).decode()
+    try:
+        if isinstance(source, str):
+            value = msgspec.json.decode(source, type=target)
+        else:
+            value = msgspec.convert(source, target, strict=False)
+    except msgspec.DecodeError as e:
+        raise StructuredOutputError(
+            f"the answer is not a valid {_schema_name(target)}: {e}", raw=raw, partial=resp
+        ) from e
+    return msgspec.structs.replace(resp, parsed=value)
+
+
+def _parsed_done(ev: StreamEvent, target: Any) -> StreamEvent:
+    if isinstance(ev, Done):
+        return Done(response=parse_structured(ev.response, target))
+    return ev
 
 
 def _options(options: Mapping[str, Any]) -> Options:
@@ -127,7 +201,10 @@ def _prepare(
     max_retries: int,
     reg: _registry.Registry | None,
     options: dict[str, Any],
-) -> tuple[Call, ChatRequest]:
+) -> tuple[Call, ChatRequest, Any]:
+    """The resolved call, the unified request, and the `response_format` type
+    to decode the answer into (or None)."""
+    options, target = _structured(options)
     call, vendor_model = _call(
         model,
         api_key=api_key,
@@ -139,7 +216,7 @@ def _prepare(
     req = build_chat_request(
         vendor_model, messages, tools=tools, tool_choice=tool_choice, stream=stream, **options
     )
-    return call, req
+    return call, req, target
 
 
 async def chat(
@@ -165,11 +242,12 @@ async def chat(
     """
     from llmkit import transport
 
-    call, req = _prepare(
+    call, req, target = _prepare(
         model, messages, tools, tool_choice, False, api_key, base_url, timeout, max_retries,
         registry, options,
     )  # fmt: skip
-    return await transport.achat(call, http_client or transport.default_async_client(), req)
+    resp = await transport.achat(call, http_client or transport.default_async_client(), req)
+    return resp if target is None else parse_structured(resp, target)
 
 
 def chat_sync(
@@ -189,11 +267,12 @@ def chat_sync(
     """The sync twin of `chat`."""
     from llmkit import transport
 
-    call, req = _prepare(
+    call, req, target = _prepare(
         model, messages, tools, tool_choice, False, api_key, base_url, timeout, max_retries,
         registry, options,
     )  # fmt: skip
-    return transport.chat(call, http_client or transport.default_client(), req)
+    resp = transport.chat(call, http_client or transport.default_client(), req)
+    return resp if target is None else parse_structured(resp, target)
 
 
 async def stream(
@@ -215,12 +294,12 @@ async def stream(
     never retried."""
     from llmkit import transport
 
-    call, req = _prepare(
+    call, req, target = _prepare(
         model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
         registry, options,
     )  # fmt: skip
     async for ev in transport.astream(call, http_client or transport.default_async_client(), req):
-        yield ev
+        yield ev if target is None else _parsed_done(ev, target)
 
 
 def stream_sync(
@@ -240,11 +319,12 @@ def stream_sync(
     """The sync twin of `stream`."""
     from llmkit import transport
 
-    call, req = _prepare(
+    call, req, target = _prepare(
         model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
         registry, options,
     )  # fmt: skip
-    yield from transport.stream(call, http_client or transport.default_client(), req)
+    for ev in transport.stream(call, http_client or transport.default_client(), req):
+        yield ev if target is None else _parsed_done(ev, target)
 
 
 def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[ModelInfo]:

@@ -223,7 +223,8 @@ class Finish(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Response(msgspec.Struct, frozen=True, kw_only=True):
-    """One complete model answer."""
+    """One complete model answer. `parsed` holds the decoded object when the
+    call asked for `response_format=SomeType`."""
 
     message: Message
     finish: Finish = Finish()
@@ -231,6 +232,7 @@ class Response(msgspec.Struct, frozen=True, kw_only=True):
     model: str = ""
     provider: str = ""
     id: str | None = None
+    parsed: Any = None
 
     @property
     def text(self) -> str:
@@ -312,6 +314,31 @@ class Done(_Event, frozen=True, tag="done"):
     response: Response
 
 
+class ToolExecuted(_Event, frozen=True, tag="tool_result"):
+    """The tool loop ran a call (or refused it) and this is what the model gets."""
+
+    result: ToolResult
+
+
+StopReason = Literal["done", "max_steps", "approval"]
+
+
+class RunResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The end of a tool loop. `messages` is the whole history (what was sent
+    plus every new turn), ready to continue on any model; `stop` says why the
+    loop ended, and with "approval", `pending` holds the calls it did not run."""
+
+    response: Response
+    messages: list[Message]
+    steps: int
+    stop: StopReason = "done"
+    pending: list[ToolCall] = []
+
+
+class RunDone(_Event, frozen=True, tag="run_done"):
+    result: RunResult
+
+
 StreamEvent = (
     TextDelta
     | ThinkingDelta
@@ -322,3 +349,5 @@ StreamEvent = (
     | Finished
     | Done
 )
+
+RunEvent = StreamEvent | ToolExecuted | RunDone
