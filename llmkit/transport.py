@@ -142,7 +142,12 @@ def _network_error(call: Call, e: httpx.HTTPError, partial: Response | None = No
 
 
 def _renamed(call: Call, resp: Response) -> Response:
-    return resp if call.name == resp.provider else msgspec.structs.replace(resp, provider=call.name)
+    """An OpenAI-compatible endpoint answers in the openai module's name;
+    report it under its own."""
+    if call.name == resp.provider:
+        return resp
+    message = msgspec.structs.replace(resp.message, provider=call.name)
+    return msgspec.structs.replace(resp, provider=call.name, message=message)
 
 
 # ---- default clients ---------------------------------------------------------

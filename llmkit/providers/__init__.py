@@ -1,5 +1,14 @@
 """Provider modules: one wire format each, pure functions only.
 
-Each module satisfies `llmkit.protocols.Provider`; the list below makes mypy
-check that structurally.
+Each module satisfies `llmkit.protocols.Provider`; the assignments below make
+mypy check that structurally (they never run).
 """
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llmkit.protocols import Provider
+    from llmkit.providers import openai, xai
+
+    _openai: Provider = openai
+    _xai: Provider = xai

@@ -1,0 +1,152 @@
+"""OpenAI Chat Completions (`POST {base}/chat/completions`), pure functions.
+
+Also the wire format of every OpenAI-compatible server: an endpoint registered
+with `llmkit.registry.with_endpoint(reg, "ollama", base_url=..., key_env=...)`
+is served by this module unchanged (the transport reports it under its own
+name). For a base URL other than OpenAI's, the request uses `max_tokens`
+(Ollama, vLLM, Groq, OpenRouter and DeepSeek all know it; many do not know
+`max_completion_tokens`), except for OpenAI reasoning-model ids, which need
+`max_completion_tokens` wherever they are served; OpenAI's own per-model checks
+are skipped there. xAI reuses these functions with its dialect (`llmkit.providers.xai`).
+
+Responses: content -> Text; a `refusal` -> Text with finish `content_filter`;
+`reasoning_content` (xAI, DeepSeek, vLLM) -> Thinking, first; tool calls ->
+ToolCall with the exact argument text in `raw_arguments` (invalid JSON is
+flagged in `error`, never raised). Only choice 0 is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from llmkit.errors import ApiError
+from llmkit.protocols import HttpRequest, SseEvent
+from llmkit.providers.openai import _messages, _request, _response, _stream
+from llmkit.providers.openai._stream import State
+from llmkit.providers.openai._wire import WireDialect
+from llmkit.types import ChatRequest, Message, ModelInfo, Options, Response, StreamEvent
+
+__all__ = [
+    "COMPATIBLE",
+    "DEFAULT_BASE_URL",
+    "DIALECT",
+    "KEY_ENV",
+    "MODELS",
+    "NAME",
+    "State",
+    "WireDialect",
+    "auth_headers",
+    "build_list_models",
+    "build_request",
+    "finish",
+    "messages_from_wire",
+    "messages_to_wire",
+    "parse_error",
+    "parse_list_models",
+    "parse_response",
+    "snapshot",
+    "start",
+    "step",
+]
+
+NAME = "openai"
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+KEY_ENV = ("OPENAI_API_KEY",)
+
+DIALECT = WireDialect(provider=NAME)
+COMPATIBLE = WireDialect(provider=NAME, max_tokens_key="max_tokens", openai_models=False)
+_COMPATIBLE_REASONING = WireDialect(provider=NAME, openai_models=False)
+
+_TEXT = ["text", "images", "tools", "json_schema", "streaming"]
+_REASONING = [*_TEXT, "reasoning"]
+
+
+def _model(id: str, context: int, out: int, caps: list[str], name: str) -> ModelInfo:
+    return ModelInfo(
+        id=id, provider=NAME, name=name, context_window=context, max_output=out, capabilities=caps
+    )
+
+
+# Late-2026 catalog (PROTOCOLS.md §6). GPT-6 models are documented for the
+# Responses API first; Chat Completions serves them for text.
+MODELS: tuple[ModelInfo, ...] = (
+    _model("gpt-6-astra", 1_050_000, 128_000, _REASONING, "GPT-6 Astra"),
+    _model("gpt-6.1-sol", 1_050_000, 128_000, _REASONING, "GPT-6.1 Sol"),
+    _model("gpt-6.1-terra", 922_000, 128_000, _REASONING, "GPT-6.1 Terra"),
+    _model("gpt-6-luna", 1_050_000, 128_000, _REASONING, "GPT-6 Luna"),
+    _model("gpt-5.6-sol", 1_050_000, 128_000, _REASONING, "GPT-5.6 Sol"),
+    _model("gpt-5.6-terra", 1_050_000, 128_000, _REASONING, "GPT-5.6 Terra"),
+    _model("gpt-5.6-luna", 1_050_000, 128_000, _REASONING, "GPT-5.6 Luna"),
+    _model("gpt-5.5", 1_050_000, 128_000, _REASONING, "GPT-5.5"),
+    _model("gpt-5", 400_000, 128_000, _REASONING, "GPT-5"),
+    _model("gpt-5-mini", 400_000, 128_000, _REASONING, "GPT-5 mini"),
+    _model("o4-mini", 200_000, 100_000, _REASONING, "o4-mini"),
+    _model("o3", 200_000, 100_000, _REASONING, "o3"),
+    _model("gpt-4.1", 1_047_576, 32_768, _TEXT, "GPT-4.1"),
+    _model("gpt-4o", 128_000, 16_384, _TEXT, "GPT-4o"),
+    _model("gpt-4o-mini", 128_000, 16_384, _TEXT, "GPT-4o mini"),
+)
+
+
+def auth_headers(key: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {key}"}
+
+
+def dialect_for(base_url: str, model: str) -> WireDialect:
+    """OpenAI's own host gets OpenAI's rules; any other host is a compatible server."""
+    if urlsplit(base_url).hostname == "api.openai.com":
+        return DIALECT
+    return _COMPATIBLE_REASONING if _request.is_openai_reasoning(model) else COMPATIBLE
+
+
+def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
+    return _request.build(req, base_url, dialect_for(base_url, req.model))
+
+
+def parse_response(body: bytes) -> Response:
+    return _response.parse(body, DIALECT)
+
+
+def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ApiError:
+    return _response.parse_error(status, headers, body, DIALECT)
+
+
+def start(req: ChatRequest) -> State:
+    return _stream.start(req, DIALECT)
+
+
+def step(state: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
+    return _stream.step(state, ev)
+
+
+def finish(state: State) -> list[StreamEvent]:
+    return _stream.finish(state)
+
+
+def snapshot(state: State) -> Response:
+    return _stream.snapshot(state)
+
+
+def build_list_models(base_url: str, page: str | None) -> HttpRequest:
+    return _response.build_list_models(base_url)
+
+
+def parse_list_models(body: bytes) -> tuple[list[ModelInfo], str | None]:
+    return _response.parse_list_models(body, DIALECT)
+
+
+_NO_OPTIONS = Options()
+
+
+def messages_to_wire(
+    messages: Sequence[Message], options: Options = _NO_OPTIONS
+) -> list[dict[str, Any]]:
+    """llmkit history -> Chat Completions `messages` (see `_messages` for what is normalized)."""
+    return _messages.to_wire(messages, options, DIALECT)
+
+
+def messages_from_wire(wire: Sequence[Mapping[str, Any]]) -> list[Message]:
+    """Chat Completions `messages` (decoded JSON) -> llmkit history."""
+    return _messages.from_wire(wire, DIALECT)

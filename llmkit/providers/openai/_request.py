@@ -1,0 +1,137 @@
+"""Building `POST {base}/chat/completions` from a ChatRequest.
+
+Options map one to one (`temperature`, `top_p`, `stop`, `seed`) except:
+- `max_tokens` goes out as the dialect's key (`max_completion_tokens` for
+  OpenAI, which its reasoning models require; `max_tokens` elsewhere);
+- `reasoning.effort` -> `reasoning_effort`. Chat Completions has no token
+  budget, so a budget-only Reasoning is Unsupported; with an effort the budget
+  is ignored. OpenAI returns no reasoning text here, so `include` has no effect;
+- `response_format`: a schema -> `json_schema` (name, schema, strict), no
+  schema -> `json_object`;
+- `extra` is merged last and wins.
+OpenAI reasoning models (o-series, gpt-5*, gpt-6*, not `*-chat-latest`) reject
+temperature/top_p unless effort is `none`; asking for them is Unsupported here,
+before any I/O, rather than a 400 later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from llmkit.errors import Unsupported
+from llmkit.protocols import HttpRequest
+from llmkit.providers.openai._messages import to_wire
+from llmkit.providers.openai._wire import WireDialect, encoder
+from llmkit.types import ChatRequest, Options, ResponseFormat, Tool, ToolChoice
+
+# Model-id prefixes of OpenAI reasoning models; longest prefix wins.
+_REASONING_PREFIXES = {"o1": True, "o3": True, "o4": True, "gpt-5": True, "gpt-6": True}
+_NOT_REASONING_SUFFIX = "-chat-latest"
+
+
+def longest_prefix(table: Mapping[str, Any], model: str, default: Any = None) -> Any:
+    hits = [k for k in table if model.startswith(k)]
+    return table[max(hits, key=len)] if hits else default
+
+
+def is_openai_reasoning(model: str) -> bool:
+    if model.endswith(_NOT_REASONING_SUFFIX):
+        return False
+    return bool(longest_prefix(_REASONING_PREFIXES, model, False))
+
+
+def build(req: ChatRequest, base_url: str, d: WireDialect) -> HttpRequest:
+    headers = {"content-type": "application/json"}
+    if req.stream:
+        headers["accept"] = "text/event-stream"
+    return HttpRequest(
+        method="POST",
+        url=f"{base_url}/chat/completions",
+        headers=headers,
+        body=encoder.encode(body(req, d)),
+    )
+
+
+def body(req: ChatRequest, d: WireDialect) -> dict[str, Any]:
+    """The JSON body as a dict (before encoding), for tests and the xAI checks."""
+    o = req.options
+    if d.openai_models:
+        _check_openai_model(req.model, o, d)
+    out: dict[str, Any] = {"model": req.model, "messages": to_wire(req.messages, o, d)}
+    if req.tools:
+        out["tools"] = [_tool(t) for t in req.tools]
+    if req.tool_choice is not None:
+        out.update(_tool_choice(req.tool_choice, d))
+    if o.response_format is not None:
+        out["response_format"] = _response_format(o.response_format)
+    out.update(_sampling(o, d))
+    if req.stream:
+        out["stream"] = True
+        out["stream_options"] = {"include_usage": True}
+    out.update(o.extra)
+    return out
+
+
+def _sampling(o: Options, d: WireDialect) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if o.max_tokens is not None:
+        out[d.max_tokens_key] = o.max_tokens
+    if o.temperature is not None:
+        out["temperature"] = o.temperature
+    if o.top_p is not None:
+        out["top_p"] = o.top_p
+    if o.stop:
+        out["stop"] = list(o.stop)
+    if o.seed is not None:
+        out["seed"] = o.seed
+    if o.reasoning is not None:
+        if o.reasoning.effort is None:
+            raise Unsupported(
+                "a reasoning token budget on Chat Completions (set an effort)", provider=d.provider
+            )
+        out["reasoning_effort"] = o.reasoning.effort
+    return out
+
+
+def _check_openai_model(model: str, o: Options, d: WireDialect) -> None:
+    if not is_openai_reasoning(model):
+        return
+    effort = o.reasoning.effort if o.reasoning is not None else None
+    if effort != "none" and (o.temperature is not None or o.top_p is not None):
+        raise Unsupported(
+            f"temperature/top_p on reasoning model {model} unless reasoning effort is 'none'",
+            provider=d.provider,
+        )
+
+
+def _tool(t: Tool) -> dict[str, Any]:
+    f: dict[str, Any] = {"name": t.name}
+    if t.description:
+        f["description"] = t.description
+    f["parameters"] = t.parameters
+    if t.strict is not None:
+        f["strict"] = t.strict
+    return {"type": "function", "function": f}
+
+
+def _tool_choice(c: ToolChoice, d: WireDialect) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if c.mode == "tool":
+        if not c.name:
+            raise Unsupported("tool_choice 'tool' without a tool name", provider=d.provider)
+        out["tool_choice"] = {"type": "function", "function": {"name": c.name}}
+    else:
+        out["tool_choice"] = c.mode
+    if c.parallel is not None:
+        out["parallel_tool_calls"] = c.parallel
+    return out
+
+
+def _response_format(f: ResponseFormat) -> dict[str, Any]:
+    if f.schema is None:
+        return {"type": "json_object"}
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": f.name, "schema": f.schema, "strict": f.strict},
+    }

@@ -1,0 +1,197 @@
+"""The streaming fold over Chat Completions chunks.
+
+Framing: `data: {chunk}` events, then `data: [DONE]`; no `event:` names. A chunk
+carries `choices[0].delta` fragments (`content`, xAI's `reasoning_content`,
+`refusal`, `tool_calls`), maybe a `finish_reason`, and with
+`stream_options.include_usage` a last usage-only chunk with `"choices": []`.
+Only choice 0 is followed (llmkit never asks for `n > 1`).
+
+Tool calls are assembled by their wire `index`: the first fragment has the id
+and name, later ones only argument text; xAI sends each call whole in one
+fragment. Fragments of parallel calls may interleave, so calls end together,
+at `finish_reason` (or `[DONE]`). An id repeated on a later fragment (some
+compatible servers do this) does not start a new call.
+
+Parts get their `index` on first appearance; the final message lists them in
+that order, which for every vendor order seen (reasoning, text, calls) is the
+order `parse_response` gives the same exchange.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from llmkit.errors import StreamError
+from llmkit.protocols import SseEvent
+from llmkit.providers._common import Rope, decode, rope_add, rope_text, tool_call
+from llmkit.providers.openai import _wire as w
+from llmkit.providers.openai._response import _error, map_finish, map_usage, response
+from llmkit.types import (
+    ChatRequest,
+    Done,
+    Finish,
+    Finished,
+    Part,
+    Response,
+    StreamEvent,
+    Text,
+    TextDelta,
+    Thinking,
+    ThinkingDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    Usage,
+    UsageUpdate,
+)
+
+replace = msgspec.structs.replace
+
+
+class _Call(msgspec.Struct, frozen=True):
+    wire: int  # the vendor's tool_calls[].index
+    at: int  # our part index
+    id: str
+    name: str
+    args: Rope = None
+
+
+class State(msgspec.Struct, frozen=True, kw_only=True):
+    dialect: w.WireDialect
+    model: str
+    id: str | None = None
+    size: int = 0  # parts so far; the next part's index
+    thinking: Rope = None
+    thinking_at: int = -1
+    text: Rope = None
+    text_at: int = -1
+    calls: tuple[_Call, ...] = ()
+    refused: bool = False
+    finish_raw: str | None = None
+    finished: bool = False  # a finish_reason arrived
+    done: bool = False  # [DONE] arrived
+    usage: Usage | None = None
+
+
+def start(req: ChatRequest, d: w.WireDialect) -> State:
+    return State(dialect=d, model=req.model)
+
+
+def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
+    data = ev.data
+    if data == "[DONE]":
+        return replace(s, done=True), []
+    if s.done or not data:
+        return s, []
+    c: w.Completion = decode(w.completion, data, s.dialect.provider)
+    if c.error is not None:  # the HTTP status was 200 long ago: none is invented
+        raise _error(None, {}, c, data.encode(), s.dialect)
+    if s.id is None and c.id is not None:
+        s = replace(s, id=c.id, model=c.model or s.model)
+    out: list[StreamEvent] = []
+    for ch in c.choices:
+        if ch.index == 0:
+            if ch.delta is not None:
+                s = _delta(s, ch.delta, out)
+            if ch.finish_reason is not None and not s.finished:
+                s = _finish(s, ch.finish_reason, out)
+    if c.usage is not None:
+        usage = map_usage(c.usage, s.dialect)
+        s = replace(s, usage=usage)
+        out.append(UsageUpdate(usage=usage))
+    return s, out
+
+
+def _delta(s: State, d: w.WireMessage, out: list[StreamEvent]) -> State:
+    if d.reasoning_content:
+        at = s.thinking_at if s.thinking_at >= 0 else s.size
+        s = replace(
+            s, thinking=rope_add(s.thinking, d.reasoning_content), thinking_at=at,
+            size=max(s.size, at + 1),
+        )  # fmt: skip
+        out.append(ThinkingDelta(index=at, text=d.reasoning_content))
+    for text in (d.content, d.refusal):
+        if text:
+            at = s.text_at if s.text_at >= 0 else s.size
+            s = replace(s, text=rope_add(s.text, text), text_at=at, size=max(s.size, at + 1))
+            out.append(TextDelta(index=at, text=text))
+    if d.refusal:
+        s = replace(s, refused=True)
+    for frag in d.tool_calls or ():
+        s = _fragment(s, frag, out)
+    return s
+
+
+def _fragment(s: State, frag: w.WireToolCall, out: list[StreamEvent]) -> State:
+    f = frag.function or w.Function()
+    args = f.arguments or ""
+    wire = _wire_index(s, frag)
+    for i, call in enumerate(s.calls):
+        if call.wire == wire:
+            call = replace(
+                call, args=rope_add(call.args, args), id=call.id or frag.id or "",
+                name=call.name or f.name or "",
+            )  # fmt: skip
+            if args:
+                out.append(ToolCallDelta(index=call.at, arguments=args))
+            return replace(s, calls=(*s.calls[:i], call, *s.calls[i + 1 :]))
+    call = _Call(
+        wire=wire, at=s.size, id=frag.id or "", name=f.name or "", args=rope_add(None, args)
+    )
+    out.append(ToolCallStart(index=call.at, id=call.id, name=call.name))
+    if args:
+        out.append(ToolCallDelta(index=call.at, arguments=args))
+    return replace(s, calls=(*s.calls, call), size=s.size + 1)
+
+
+def _wire_index(s: State, frag: w.WireToolCall) -> int:
+    if frag.index is not None:
+        return frag.index
+    # No index (a few compatible servers): a new id is a new call, else the last one.
+    last = s.calls[-1] if s.calls else None
+    if last is None or (frag.id and frag.id != last.id):
+        return max((c.wire for c in s.calls), default=-1) + 1
+    return last.wire
+
+
+def _call(c: _Call) -> ToolCall:
+    return tool_call(c.id, c.name, rope_text(c.args), keep_raw=True)
+
+
+def _finish(s: State, raw: str | None, out: list[StreamEvent]) -> State:
+    out += [ToolCallEnd(index=c.at, call=_call(c)) for c in s.calls]
+    s = replace(s, finish_raw=raw, finished=True)
+    out.append(Finished(finish=map_finish(raw, bool(s.calls), s.refused)))
+    return s
+
+
+def snapshot(s: State) -> Response:
+    """What arrived so far, in the shape `parse_response` gives."""
+    parts: list[tuple[int, Part]] = [(c.at, _call(c)) for c in s.calls]
+    if s.thinking_at >= 0:
+        parts.append(
+            (s.thinking_at, Thinking(text=rope_text(s.thinking), provider=s.dialect.provider))
+        )
+    if s.text_at >= 0:
+        parts.append((s.text_at, Text(text=rope_text(s.text))))
+    parts.sort(key=lambda p: p[0])
+    if s.finished or s.done:
+        finish = map_finish(s.finish_raw, bool(s.calls), s.refused)
+    else:
+        finish = Finish(reason="error")
+    return response(s.id, s.model, [p for _, p in parts], finish, s.usage or Usage(), s.dialect)
+
+
+def finish(s: State) -> list[StreamEvent]:
+    if not (s.finished or s.done):
+        raise StreamError(
+            "stream ended before a finish_reason or [DONE]",
+            provider=s.dialect.provider,
+            partial=snapshot(s),
+        )
+    out: list[StreamEvent] = []
+    if not s.finished:  # [DONE] without a finish_reason: close what is open
+        s = _finish(s, None, out)
+    out.append(Done(response=snapshot(s)))
+    return out
