@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from llmkit.protocols import Provider
-    from llmkit.providers import openai, xai
+    from llmkit.providers import google, openai, xai
 
+    _google: Provider = google
     _openai: Provider = openai
     _xai: Provider = xai

@@ -72,10 +72,13 @@ def tool_call(
     )
 
 
-def decode(decoder: msgspec.json.Decoder[Any], body: bytes | str, provider: str) -> Any:
-    """Decode a vendor body, turning msgspec's error into llmkit's DecodeError."""
+def decode(
+    decoder: msgspec.json.Decoder[Any], body: bytes | str | memoryview | msgspec.Raw, provider: str
+) -> Any:
+    """Decode a vendor body (any buffer, `msgspec.Raw` included), turning
+    msgspec's error into llmkit's DecodeError."""
     try:
         return decoder.decode(body)
     except msgspec.DecodeError as e:
-        text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+        text = body if isinstance(body, str) else bytes(body).decode("utf-8", "replace")
         raise DecodeError(f"unreadable {provider} body: {e}", provider=provider, body=text) from e

@@ -1,0 +1,269 @@
+"""Conversation history to and from Gemini `contents` (plain JSON dicts).
+
+Wire to llmkit to wire is the identity on Gemini JSON (contents alternating
+user/model, which is what Gemini returns and what merging produces): every part
+is checked by mapping it back, and anything llmkit cannot reproduce exactly
+(code execution, a signed image, snake_case keys, ...) is kept as a `Raw` part.
+
+llmkit to wire to llmkit is the identity up to: consecutive same-role turns
+merged (`tool` turns become `user` turns), message-level `provider`/`model`/
+`name`/`cache` dropped (not on the wire), a tool result's list of texts joined
+into one string and JSON-object texts re-serialized compactly, `Document.title`
+dropped, results for id-less calls put in call order (name by name), and ids
+llmkit made for id-less calls renumbered per turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from llmkit.errors import Unsupported
+from llmkit.providers._common import never
+from llmkit.providers.google import _parts as pt
+from llmkit.providers.google import _wire as w
+from llmkit.types import (
+    Document,
+    Image,
+    Message,
+    Options,
+    Part,
+    Raw,
+    Role,
+    Text,
+    Thinking,
+    ToolCall,
+    ToolResult,
+)
+
+Json = dict[str, Any]
+_DEFAULT = Options()
+_ROLE = {"user": "user", "tool": "user", "assistant": "model"}
+# Magic numbers of base64 images, for an Image given without a media type.
+_SNIFF = {
+    "iVBORw0KGgo": "image/png",
+    "/9j/": "image/jpeg",
+    "R0lGOD": "image/gif",
+    "UklGR": "image/webp",
+}
+
+
+def _mime(img: Image) -> str:
+    if img.media_type:
+        return img.media_type
+    for magic, mime in _SNIFF.items():
+        if (img.data or "").startswith(magic):
+            return mime
+    raise Unsupported("an inline image without media_type", provider=pt.NAME)
+
+
+def _media_to_wire(p: Image | Document) -> Json:
+    if p.data is not None:
+        mime = _mime(p) if isinstance(p, Image) else p.media_type
+        return {"inlineData": {"mimeType": mime, "data": p.data}}
+    if p.url is None:
+        raise Unsupported(f"{type(p).__name__.lower()} without data or url", provider=pt.NAME)
+    if p.media_type is None:
+        return {"fileData": {"fileUri": p.url}}
+    return {"fileData": {"mimeType": p.media_type, "fileUri": p.url}}
+
+
+def _signed(part: Json, sig: str | None, provider: str | None) -> Json:
+    # Signatures are only valid for the vendor (and model) that made them.
+    if sig is not None and provider == pt.NAME:
+        part["thoughtSignature"] = sig
+    return part
+
+
+def _call_to_wire(c: ToolCall) -> Json:
+    # Gemini accepts ids it did not make: the corpus has a 200 for a replayed
+    # call with the client-made id "1". Ids llmkit synthesized are not sent.
+    fc: Json = {"name": c.name, "args": c.arguments}
+    if not c.id.startswith(pt.SYNTH):
+        fc["id"] = c.id
+    return _signed({"functionCall": fc}, c.signature, c.provider)
+
+
+def _result_to_wire(r: ToolResult, names: Mapping[str, str]) -> Json:
+    name = r.name or names.get(r.tool_call_id)
+    if name is None:
+        raise Unsupported(
+            f"a tool result for unknown call {r.tool_call_id!r} without a name", provider=pt.NAME
+        )
+    response, media = pt.result_to_wire(r)
+    fr: Json = {"name": name, "response": response}
+    if not r.tool_call_id.startswith(pt.SYNTH):
+        fr["id"] = r.tool_call_id
+    if media:
+        fr["parts"] = [_response_media(m) for m in media]
+    return {"functionResponse": fr}
+
+
+def _response_media(m: Image | Document) -> Json:
+    if m.data is None:  # FunctionResponsePart.fileData is Vertex-only
+        raise Unsupported("media by URL inside a tool result", provider=pt.NAME)
+    return _media_to_wire(m)
+
+
+def _part_to_wire(p: Part, role: str, names: Mapping[str, str], opts: Options) -> Json | None:
+    """One wire part, or None when this part is not sent to Gemini."""
+    match p:
+        case Text(text=text, signature=sig, provider=provider):
+            return _signed({"text": text}, sig, provider)
+        case Thinking(provider="google", text=text, signature=sig):
+            return _signed({"text": text, "thought": True}, sig, pt.NAME)
+        case Thinking(text=text):
+            return {"text": text} if opts.foreign_thinking == "text" and text else None
+        case ToolCall() if role == "model":
+            return _call_to_wire(p)
+        case ToolResult() if role == "user":
+            return _result_to_wire(p, names)
+        case ToolCall() | ToolResult():
+            raise Unsupported(f"a {p.__struct_config__.tag} in a {role} turn", provider=pt.NAME)
+        case Image() | Document():
+            return _media_to_wire(p)
+        case Raw(provider=provider, data=data):
+            return dict(data) if provider == pt.NAME and isinstance(data, dict) else None
+        case _:
+            never(p)
+
+
+def _system(m: Message) -> list[Json]:
+    if not all(isinstance(p, Text) for p in m.content):
+        raise Unsupported("non-text parts in a system message", provider=pt.NAME)
+    return [{"text": p.text} for p in m.content if isinstance(p, Text)]
+
+
+def _in_call_order(parts: list[Json], keys: list[int | None]) -> list[Json]:
+    """Gemini pairs id-less function responses with calls by name and order:
+    put each name's id-less responses in the order of their calls (results
+    may come back in the order the tools finished)."""
+    slots: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        if key is not None:
+            slots.setdefault(parts[i]["functionResponse"]["name"], []).append(i)
+    out = list(parts)
+    for same in slots.values():
+        for slot, i in zip(same, sorted(same, key=lambda i: keys[i] or 0), strict=True):
+            out[slot] = parts[i]
+    return out
+
+
+def messages_to_wire(
+    messages: Sequence[Message], options: Options = _DEFAULT
+) -> tuple[Json | None, list[Json]]:
+    """`(systemInstruction or None, contents)` for a conversation.
+
+    System messages, wherever they are, become `systemInstruction` parts in
+    order. Tool turns are `user` turns of `functionResponse` parts; a result's
+    function name is its own `name`, else that of the call with its id.
+    Consecutive turns with the same Gemini role are merged; turns left empty
+    (only foreign thinking, say) are dropped.
+    """
+    system: list[Json] = []
+    contents: list[Json] = []
+    keys: list[list[int | None]] = []  # per part: the call order of an id-less response
+    names: dict[str, str] = {}
+    order: dict[str, int] = {}
+    for m in messages:
+        if m.role == "system":
+            system += _system(m)
+            continue
+        role = _ROLE[m.role]
+        parts, part_keys = [], []
+        for p in m.content:
+            wp = _part_to_wire(p, role, names, options)
+            if isinstance(p, ToolCall):
+                names[p.id], order[p.id] = p.name, len(order)
+            if wp is not None:
+                parts.append(wp)
+                key = None
+                if isinstance(p, ToolResult) and p.tool_call_id.startswith(pt.SYNTH):
+                    key = order.get(p.tool_call_id)
+                part_keys.append(key)
+        if not parts:
+            continue
+        if contents and contents[-1]["role"] == role:
+            contents[-1]["parts"] += parts
+            keys[-1] += part_keys
+        else:
+            contents.append({"role": role, "parts": parts})
+            keys.append(part_keys)
+    for c, k in zip(contents, keys, strict=True):
+        if any(key is not None for key in k):
+            c["parts"] = _in_call_order(c["parts"], k)
+    return ({"parts": system} if system else None), contents
+
+
+# ---- wire to llmkit ------------------------------------------------------------
+
+
+class _Turn(msgspec.Struct, kw_only=True):
+    """Per-conversation bookkeeping for matching id-less responses to calls."""
+
+    calls: list[ToolCall] = []
+    used: set[int] = set()
+
+
+def _match(fr: w.FunctionResponse, turn: _Turn, here: str, j: int) -> str:
+    """The id for a functionResponse: its own, else that of the first unused
+    call of the same name in the preceding model turn (order then decides)."""
+    if fr.id is not None:
+        return fr.id
+    for i, c in enumerate(turn.calls):
+        if i not in turn.used and c.name == fr.name:
+            turn.used.add(i)
+            return c.id if c.id.startswith(pt.SYNTH) else pt.synth_id(here, j)
+    return pt.synth_id(here, j)
+
+
+def _one_from_wire(raw: Json, role: str, scope: str, k: int, turn: _Turn) -> Part:
+    try:
+        p = msgspec.convert(raw, w.Part)
+    except msgspec.ValidationError:
+        return Raw(provider=pt.NAME, data=raw)
+    part: Part | None
+    data = p.function_call or p.function_response or p.inline_data or p.file_data
+    if p.text is not None and data is None:
+        part = pt.text_from_wire(p.text, p.thought, p.thought_signature)
+    elif p.function_response is not None and p.thought_signature is None:
+        part = pt.tool_result(p.function_response, _match(p.function_response, turn, scope, k))
+    else:
+        part = pt.from_wire(p, pt.synth_id(scope, k))
+    try:
+        same = part is not None and _part_to_wire(part, role, {}, _DEFAULT) == raw
+    except Unsupported:
+        same = False
+    return part if same and part is not None else Raw(provider=pt.NAME, data=raw)
+
+
+def messages_from_wire(
+    system_instruction: Mapping[str, Any] | None, contents: Sequence[Mapping[str, Any]]
+) -> list[Message]:
+    """llmkit messages for a Gemini `systemInstruction` and `contents`: the
+    inverse of `messages_to_wire`. A `user` turn of only function responses is
+    a `tool` message. Id-less calls get ids from their turn's position, and an
+    id-less response takes the id of the first unused same-name call in the
+    model turn before it."""
+    out: list[Message] = []
+    if system_instruction is not None:
+        texts: list[Part] = [
+            Text(text=p.get("text", "")) for p in system_instruction.get("parts", [])
+        ]
+        out.append(Message(role="system", content=texts))
+    turn = _Turn()
+    for i, c in enumerate(contents):
+        model = c.get("role") == "model"
+        role = "model" if model else "user"
+        parts = [
+            _one_from_wire(dict(p), role, str(i), k, turn) for k, p in enumerate(c.get("parts", []))
+        ]
+        if model:
+            turn = _Turn(calls=[p for p in parts if isinstance(p, ToolCall)])
+        who: Role = "assistant" if model else "user"
+        if not model and parts and all(isinstance(p, ToolResult) for p in parts):
+            who = "tool"
+        out.append(Message(role=who, content=parts))
+    return out

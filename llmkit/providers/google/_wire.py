@@ -1,0 +1,141 @@
+"""Gemini wire shapes (generativelanguage v1beta), decoded once at import.
+
+Field names are the vendor's (camelCase on the wire via `rename="camel"`);
+unknown fields are ignored so newer responses keep decoding. Response parts are
+kept as `msgspec.Raw` slices first: a part kind llmkit does not model
+(`executableCode`, `codeExecutionResult`, ...) is then replayed verbatim as a
+`Raw` part instead of being lost to an all-optional struct.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class _W(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    pass
+
+
+class FunctionCall(_W, frozen=True):
+    name: str
+    args: dict[str, Any] = {}
+    id: str | None = None
+
+
+class Blob(_W, frozen=True):
+    mime_type: str
+    data: str
+
+
+class FileData(_W, frozen=True):
+    file_uri: str
+    mime_type: str | None = None
+
+
+class ResponsePart(_W, frozen=True):
+    """A `FunctionResponsePart`: media returned by a tool (Gemini 3)."""
+
+    inline_data: Blob
+
+
+class FunctionResponse(_W, frozen=True):
+    name: str
+    response: dict[str, Any] = {}
+    id: str | None = None
+    parts: list[ResponsePart] = []
+
+
+class Part(_W, frozen=True):
+    """One part; Gemini puts exactly one data field on each, plus the flags."""
+
+    text: str | None = None
+    thought: bool = False
+    thought_signature: str | None = None
+    function_call: FunctionCall | None = None
+    function_response: FunctionResponse | None = None
+    inline_data: Blob | None = None
+    file_data: FileData | None = None
+
+
+class Content(_W, frozen=True):
+    parts: list[msgspec.Raw] = []
+    role: str | None = None
+
+
+class Candidate(_W, frozen=True):
+    content: Content | None = None
+    finish_reason: str | None = None
+    index: int = 0
+
+
+class UsageMetadata(_W, frozen=True):
+    prompt_token_count: int = 0
+    candidates_token_count: int = 0
+    cached_content_token_count: int = 0
+    thoughts_token_count: int = 0
+    tool_use_prompt_token_count: int = 0
+
+
+class PromptFeedback(_W, frozen=True):
+    block_reason: str | None = None
+
+
+class Violation(_W, frozen=True):
+    quota_id: str = ""
+
+
+class ErrorDetail(_W, frozen=True):
+    type: str = msgspec.field(default="", name="@type")
+    retry_delay: str | None = None
+    reason: str | None = None
+    violations: list[Violation] = []
+
+
+class Error(_W, frozen=True):
+    """`google.rpc.Status` as JSON: `code` is Google's HTTP-equivalent code."""
+
+    code: int | None = None
+    message: str = ""
+    status: str | None = None
+    details: list[ErrorDetail] = []
+
+
+class ErrorBody(_W, frozen=True):
+    error: Error
+
+
+class Chunk(_W, frozen=True):
+    """A GenerateContentResponse: the whole answer, or one `alt=sse` event.
+    A failure after the 200 arrives as an `error` object instead."""
+
+    candidates: list[Candidate] = []
+    usage_metadata: UsageMetadata | None = None
+    prompt_feedback: PromptFeedback | None = None
+    model_version: str | None = None
+    response_id: str | None = None
+    error: Error | None = None
+
+
+class Model(_W, frozen=True):
+    name: str
+    display_name: str = ""
+    input_token_limit: int | None = None
+    output_token_limit: int | None = None
+    supported_generation_methods: list[str] = []
+    thinking: bool = False
+
+
+class ModelPage(_W, frozen=True):
+    models: list[Model] = []
+    next_page_token: str | None = None
+
+
+CHUNK = msgspec.json.Decoder(Chunk)
+PART = msgspec.json.Decoder(Part)
+ANY = msgspec.json.Decoder()
+# Error bodies are wrapped in a JSON array when `alt=sse` is not used.
+ERROR = msgspec.json.Decoder(ErrorBody | list[ErrorBody])
+MODELS = msgspec.json.Decoder(ModelPage)
+ENCODE = msgspec.json.Encoder()
