@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from llmkit.protocols import Provider
-    from llmkit.providers import google, openai, xai
+    from llmkit.providers import anthropic, google, openai, xai
 
+    _anthropic: Provider = anthropic
     _google: Provider = google
     _openai: Provider = openai
     _xai: Provider = xai
