@@ -1,9 +1,9 @@
-pytest_plugins = ["pytester"]
-
 import os
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+pytest_plugins = ["pytester"]
 
 # Deterministic on a noisy 2-core machine: no deadlines, bounded examples.
 settings.register_profile(

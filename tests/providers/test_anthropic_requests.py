@@ -488,7 +488,10 @@ def test_structured_output() -> None:
           "tool_choice": ToolChoice(mode="required")}, "forcing a tool call on"),
         ({"tools": [WEATHER], "tool_choice": ToolChoice(mode="tool")}, "tool name"),
         ({"response_format": ResponseFormat()}, "schema"),
-        ({"model": "claude-sonnet-4-20250514",
+        ({"model": "claude-sonnet-4-20250514", "reasoning": Reasoning(budget=2000),
+          "response_format": ResponseFormat(schema={"type": "object"})}, "forcing a tool"),
+        ({"model": "claude-sonnet-4-20250514", "tools": [WEATHER],
+          "tool_choice": ToolChoice(mode="required"),
           "response_format": ResponseFormat(schema={"type": "object"})}, "structured output"),
     ],
 )  # fmt: skip
@@ -874,3 +877,16 @@ def test_generated_wire_to_unified_to_wire_is_the_identity(
 ) -> None:
     unified = anthropic.messages_from_wire(system, messages)
     assert anthropic.messages_to_wire(unified) == (system, messages)
+
+
+def test_structured_output_without_native_support_is_a_forced_tool() -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    got = body(
+        msg("user", "q"), model="claude-sonnet-4-20250514", tools=[WEATHER],
+        response_format=ResponseFormat(schema=schema, name="Answer"),
+    )  # fmt: skip
+    assert got["tools"][-1] == {
+        "name": "Answer", "description": "Give the answer in this shape.", "input_schema": schema,
+    }  # fmt: skip
+    assert got["tool_choice"] == {"type": "tool", "name": "Answer"}
+    assert "output_config" not in got

@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from msgspec.structs import replace
+
 from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import never
@@ -340,7 +342,27 @@ def _thinking_fields(
     return out
 
 
+def _as_forced_tool(req: ChatRequest, info: ModelInfo | None) -> ChatRequest:
+    """Structured output on a model without `output_config.format`: the schema
+    becomes a tool the model is made to call, and the answer is that call's
+    input (what Anthropic documented before native structured outputs)."""
+    f = req.options.response_format
+    if f is None or f.schema is None or info is None or "structured_outputs" in info.capabilities:
+        return req
+    if req.tool_choice is not None and req.tool_choice.mode != "auto":
+        mode = req.tool_choice.mode
+        raise _unsupported(f"structured output with tool_choice {mode!r} on {req.model}")
+    answer = Tool(name=f.name, description="Give the answer in this shape.", parameters=f.schema)
+    return replace(
+        req,
+        tools=[*req.tools, answer],
+        tool_choice=ToolChoice(mode="tool", name=f.name),
+        options=replace(req.options, response_format=None),
+    )
+
+
 def _body(req: ChatRequest, info: ModelInfo | None) -> dict[str, Any]:
+    req = _as_forced_tool(req, info)
     o = req.options
     if o.seed is not None:
         raise _unsupported("seed (Anthropic sampling cannot be seeded)")

@@ -1,0 +1,259 @@
+"""The tool loop and structured output on every provider, with vendor-shaped
+answers replayed through the real transport."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import msgspec
+import pytest
+
+import llmkit
+from llmkit.types import Done, RunDone, ToolCallEnd, ToolExecuted, ToolResult
+from tests import vendor_bodies as vb
+
+VENDORS = ["anthropic", "openai", "xai", "google"]
+HOSTS = {
+    "api.anthropic.com": "anthropic",
+    "api.openai.com": "openai",
+    "api.x.ai": "xai",
+    "generativelanguage.googleapis.com": "google",
+}
+
+
+class Script:
+    """Answers each request with the next body queued for its vendor, and
+    keeps what was sent."""
+
+    def __init__(self, answers: list[tuple[str, bytes]]) -> None:
+        self.answers = answers
+        self.sent: list[tuple[str, dict[str, object]]] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        vendor = HOSTS[request.url.host]
+        self.sent.append((vendor, json.loads(request.content)))
+        i = next(k for k, (v, _) in enumerate(self.answers) if v == vendor)
+        _, body = self.answers.pop(i)
+        kind = "application/json" if body.startswith(b"{") else "text/event-stream"
+        return httpx.Response(200, headers={"content-type": kind}, content=body)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(self.handler))
+
+    def aclient(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.MockTransport(self.handler))
+
+
+@pytest.fixture(autouse=True)
+def keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "XAI_API_KEY", "GEMINI_API_KEY"):
+        monkeypatch.setenv(var, "test-key")
+    yield
+
+
+calls_made: list[str] = []
+
+
+@llmkit.tool
+def get_weather(city: str) -> str:
+    """Current weather for a city."""
+    calls_made.append(city)
+    if city == "Atlantis":
+        raise LookupError("no such city")
+    return f"{city}: 14°C"
+
+
+@llmkit.tool(approval=True)
+def book_flight(to: str) -> str:
+    """Book a flight (needs the user's approval)."""
+    raise AssertionError("the loop must not run tools that need approval")
+
+
+def ids(vendor: str, *names: str) -> list[str]:
+    return [f"call_{vendor}_{n}" for n in names]
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_parallel_calls_then_an_answer(vendor: str) -> None:
+    calls_made.clear()
+    a, b = ids(vendor, "a", "b")
+    script = Script([
+        (vendor, vb.reply(vendor, "Checking both.",
+                          [(a, "get_weather", {"city": "Paris"}),
+                           (b, "get_weather", {"city": "Oslo"})])),
+        (vendor, vb.reply(vendor, "Paris 14°C, Oslo 14°C.", n=2)),
+    ])  # fmt: skip
+    result = llmkit.run_sync(
+        vb.MODELS[vendor], "Weather in Paris and Oslo?", tools=[get_weather],
+        http_client=script.client(),
+    )  # fmt: skip
+    assert (result.stop, result.steps, result.response.text) == (
+        "done",
+        2,
+        "Paris 14°C, Oslo 14°C.",
+    )
+    assert sorted(calls_made) == ["Oslo", "Paris"]
+    roles = [m.role for m in result.messages]
+    assert roles == ["user", "assistant", "tool", "assistant"]
+    results = result.messages[2].content
+    made = [c.id for c in result.messages[1].content if isinstance(c, llmkit.ToolCall)]
+    assert [r.tool_call_id for r in results if isinstance(r, ToolResult)] == made
+    assert [r.content for r in results if isinstance(r, ToolResult)] == [
+        "Paris: 14°C",
+        "Oslo: 14°C",
+    ]
+    assert len(script.sent) == 2 and script.answers == []
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_a_failing_tool_is_reported_to_the_model(vendor: str) -> None:
+    (a,) = ids(vendor, "a")
+    script = Script([
+        (vendor, vb.reply(vendor, None, [(a, "get_weather", {"city": "Atlantis"})])),
+        (vendor, vb.reply(vendor, "Atlantis has no weather service.", n=2)),
+    ])  # fmt: skip
+    result = llmkit.run_sync(vb.MODELS[vendor], "Weather in Atlantis?", tools=[get_weather],
+                             http_client=script.client())  # fmt: skip
+    (err,) = result.messages[2].content
+    assert isinstance(err, ToolResult) and err.is_error
+    assert err.content == "get_weather failed: LookupError: no such city"
+    assert "no such city" in json.dumps(script.sent[1][1])  # the model saw it
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_approval_stops_the_loop_with_pending_calls(vendor: str) -> None:
+    calls_made.clear()
+    a, b = ids(vendor, "a", "b")
+    script = Script([
+        (vendor, vb.reply(vendor, None, [(a, "get_weather", {"city": "Rome"}),
+                                         (b, "book_flight", {"to": "Rome"})])),
+    ])  # fmt: skip
+    result = llmkit.run_sync(vb.MODELS[vendor], "Fly me to Rome", tools=[get_weather, book_flight],
+                             http_client=script.client())  # fmt: skip
+    assert result.stop == "approval" and [c.name for c in result.pending] == ["book_flight"]
+    assert calls_made == ["Rome"]  # the other call did run
+    assert [m.role for m in result.messages] == ["user", "assistant", "tool"]
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_max_steps(vendor: str) -> None:
+    script = Script([
+        (vendor, vb.reply(vendor, None, [(f"call_{k}", "get_weather", {"city": "Paris"})], n=k))
+        for k in range(3)
+    ])  # fmt: skip
+    result = llmkit.run_sync(vb.MODELS[vendor], "Loop forever", tools=[get_weather], max_steps=2,
+                             http_client=script.client())  # fmt: skip
+    assert (result.stop, result.steps, len(script.sent)) == ("max_steps", 2, 2)
+
+
+def test_switching_provider_between_steps() -> None:
+    """Step 1 on one vendor, step 2 on the next: every pair of neighbours."""
+    for first, second in zip(VENDORS, VENDORS[1:] + VENDORS[:1], strict=True):
+        (a,) = ids(first, "a")
+        script = Script([
+            (first, vb.reply(first, "Let me look.", [(a, "get_weather", {"city": "Lima"})])),
+            (second, vb.reply(second, "Lima: 14°C.", n=2)),
+        ])  # fmt: skip
+        result = llmkit.run_sync(
+            [vb.MODELS[first], vb.MODELS[second]], "Weather in Lima?", tools=[get_weather],
+            http_client=script.client(),
+        )  # fmt: skip
+        assert result.response.provider == second and result.response.text == "Lima: 14°C."
+        assert [v for v, _ in script.sent] == [first, second]
+        assert "Lima: 14°C" in json.dumps(script.sent[1][1], ensure_ascii=False)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_streamed_loop_async(vendor: str) -> None:
+    (a,) = ids(vendor, "a")
+    script = Script([
+        (vendor, vb.reply(vendor, "One moment.", [(a, "get_weather", {"city": "Kyiv"})],
+                          stream=True)),
+        (vendor, vb.reply(vendor, "Kyiv: 14°C.", stream=True, n=2)),
+    ])  # fmt: skip
+    events = [
+        ev async for ev in llmkit.run_stream(
+            vb.MODELS[vendor], "Weather in Kyiv?", tools=[get_weather], http_client=script.aclient()
+        )
+    ]  # fmt: skip
+    kinds = [type(ev).__name__ for ev in events]
+    assert kinds.count("Done") == 2 and kinds[-1] == "RunDone"
+    executed = [ev for ev in events if isinstance(ev, ToolExecuted)]
+    assert [e.result.content for e in executed] == ["Kyiv: 14°C"]
+    assert kinds.index("ToolCallEnd") < kinds.index("ToolExecuted") < len(kinds) - 1
+    last = events[-1]
+    assert isinstance(last, RunDone) and last.result.response.text == "Kyiv: 14°C."
+    ends = [ev for ev in events if isinstance(ev, ToolCallEnd)]
+    assert ends[0].call.arguments == {"city": "Kyiv"}
+
+
+def test_streamed_loop_sync_matches_the_non_streamed_history() -> None:
+    vendor = "anthropic"
+    answers = [
+        (vendor, vb.reply(vendor, "Hm.", [("toolu_1", "get_weather", {"city": "Quito"})])),
+        (vendor, vb.reply(vendor, "Quito: 14°C.", n=2)),
+    ]
+    plain = llmkit.run_sync(vb.MODELS[vendor], "Quito?", tools=[get_weather],
+                            http_client=Script(list(answers)).client())  # fmt: skip
+    streamed = [
+        (
+            vendor,
+            vb.reply(vendor, "Hm.", [("toolu_1", "get_weather", {"city": "Quito"})], stream=True),
+        ),
+        (vendor, vb.reply(vendor, "Quito: 14°C.", stream=True, n=2)),
+    ]
+    events = list(llmkit.run_stream_sync(vb.MODELS[vendor], "Quito?", tools=[get_weather],
+                                         http_client=Script(streamed).client()))  # fmt: skip
+    last = events[-1]
+    assert isinstance(last, RunDone)
+    assert last.result.messages == plain.messages
+    assert sum(isinstance(e, Done) for e in events) == 2
+
+
+class Weather(msgspec.Struct):
+    city: str
+    celsius: int
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_structured_output(vendor: str) -> None:
+    script = Script([(vendor, vb.reply(vendor, '{"city": "Paris", "celsius": 14}'))])
+    r = llmkit.chat_sync(vb.MODELS[vendor], "Weather as JSON", response_format=Weather,
+                         http_client=script.client())  # fmt: skip
+    assert r.parsed == Weather(city="Paris", celsius=14)
+    sent = json.dumps(script.sent[0][1])
+    assert '"celsius"' in sent and '"integer"' in sent  # the schema went out
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_structured_output_streamed(vendor: str) -> None:
+    script = Script([(vendor, vb.reply(vendor, '{"city": "Oslo", "celsius": 3}', stream=True))])
+    events = list(llmkit.stream_sync(vb.MODELS[vendor], "JSON", response_format=Weather,
+                                     http_client=script.client()))  # fmt: skip
+    last = events[-1]
+    assert isinstance(last, Done) and last.response.parsed == Weather(city="Oslo", celsius=3)
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_invalid_structured_output_keeps_the_raw_text(vendor: str) -> None:
+    script = Script([(vendor, vb.reply(vendor, '{"city": "Paris", "celsius": "warm"}'))])
+    with pytest.raises(llmkit.StructuredOutputError) as e:
+        llmkit.chat_sync(vb.MODELS[vendor], "JSON", response_format=Weather,
+                         http_client=script.client())  # fmt: skip
+    assert e.value.raw == '{"city": "Paris", "celsius": "warm"}'
+    assert e.value.partial is not None and e.value.partial.provider == vendor
+
+
+def test_structured_output_through_a_forced_tool() -> None:
+    """Claude Sonnet 4 has no native structured output: the schema goes out as
+    a forced tool and the answer comes back as that tool's input."""
+    answer = ("toolu_9", "Weather", {"city": "Rome", "celsius": 21})
+    script = Script([("anthropic", vb.reply("anthropic", None, [answer]))])
+    r = llmkit.chat_sync("claude-sonnet-4-20250514", "JSON", response_format=Weather,
+                         http_client=script.client())  # fmt: skip
+    assert r.parsed == Weather(city="Rome", celsius=21)
+    sent = script.sent[0][1]
+    assert sent["tool_choice"] == {"type": "tool", "name": "Weather"}

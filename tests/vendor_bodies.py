@@ -1,0 +1,153 @@
+"""Vendor-shaped answers made to order: a text and/or tool calls, as each
+vendor's JSON body or SSE stream, in the exact shapes of the recorded traffic
+in fixtures/. For tests that need many small variations (the tool loop, model
+switching) rather than one recorded exchange."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+Call = tuple[str, str, dict[str, Any]]  # id, name, arguments
+
+MODELS = {
+    "anthropic": "claude-sonnet-4-20250514",
+    "openai": "gpt-4o",
+    "xai": "grok-4",
+    "google": "gemini-2.5-flash",
+}
+
+
+def _j(x: Any) -> str:
+    return json.dumps(x, separators=(",", ":"), ensure_ascii=False)
+
+
+# ---- Anthropic -------------------------------------------------------------------
+
+
+def _anthropic_blocks(text: str | None, calls: list[Call]) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+    blocks += [{"type": "tool_use", "id": i, "name": n, "input": a} for i, n, a in calls]
+    return blocks
+
+
+def anthropic_json(text: str | None, calls: list[Call], n: int = 1) -> bytes:
+    return _j({
+        "id": f"msg_{n:04d}", "type": "message", "role": "assistant",
+        "model": MODELS["anthropic"], "content": _anthropic_blocks(text, calls),
+        "stop_reason": "tool_use" if calls else "end_turn", "stop_sequence": None,
+        "usage": {"input_tokens": 20, "cache_creation_input_tokens": 0,
+                  "cache_read_input_tokens": 0, "output_tokens": 9},
+    }).encode()  # fmt: skip
+
+
+def anthropic_sse(text: str | None, calls: list[Call], n: int = 1) -> bytes:
+    def ev(name: str, data: dict[str, Any]) -> str:
+        return f"event: {name}\ndata: {_j(data)}\n\n"
+
+    out = [ev("message_start", {"type": "message_start", "message": {
+        "id": f"msg_{n:04d}", "type": "message", "role": "assistant",
+        "model": MODELS["anthropic"], "content": [], "stop_reason": None,
+        "stop_sequence": None, "usage": {"input_tokens": 20, "output_tokens": 1}}})]  # fmt: skip
+    for i, b in enumerate(_anthropic_blocks(text, calls)):
+        if b["type"] == "text":
+            out.append(ev("content_block_start", {"type": "content_block_start", "index": i,
+                          "content_block": {"type": "text", "text": ""}}))  # fmt: skip
+            out.append(ev("content_block_delta", {"type": "content_block_delta", "index": i,
+                          "delta": {"type": "text_delta", "text": b["text"]}}))  # fmt: skip
+        else:
+            out.append(ev("content_block_start", {"type": "content_block_start", "index": i,
+                          "content_block": {**b, "input": {}}}))  # fmt: skip
+            args = _j(b["input"])
+            for frag in (args[: len(args) // 2], args[len(args) // 2 :]):
+                delta = {"type": "input_json_delta", "partial_json": frag}
+                block = {"type": "content_block_delta", "index": i, "delta": delta}
+                out.append(ev("content_block_delta", block))
+        out.append(ev("content_block_stop", {"type": "content_block_stop", "index": i}))
+    out.append(ev("message_delta", {"type": "message_delta", "delta": {
+        "stop_reason": "tool_use" if calls else "end_turn", "stop_sequence": None},
+        "usage": {"output_tokens": 9}}))  # fmt: skip
+    out.append(ev("message_stop", {"type": "message_stop"}))
+    return "".join(out).encode()
+
+
+# ---- OpenAI / xAI -------------------------------------------------------------------
+
+
+def _oa_calls(calls: list[Call]) -> list[dict[str, Any]]:
+    return [
+        {"id": i, "type": "function", "function": {"name": n, "arguments": _j(a)}}
+        for i, n, a in calls
+    ]
+
+
+def openai_json(text: str | None, calls: list[Call], n: int = 1, vendor: str = "openai") -> bytes:
+    msg: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+    if calls:
+        msg["tool_calls"] = _oa_calls(calls)
+    return _j({
+        "id": f"chatcmpl-{n}", "object": "chat.completion", "created": 1_790_000_000,
+        "model": MODELS[vendor],
+        "choices": [{"index": 0, "message": msg, "logprobs": None,
+                     "finish_reason": "tool_calls" if calls else "stop"}],
+        "usage": {"prompt_tokens": 20, "completion_tokens": 9, "total_tokens": 29},
+    }).encode()  # fmt: skip
+
+
+def openai_sse(text: str | None, calls: list[Call], n: int = 1, vendor: str = "openai") -> bytes:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+        choice: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish}
+        return "data: " + _j({"id": f"chatcmpl-{n}", "object": "chat.completion.chunk",
+                              "created": 1_790_000_000, "model": MODELS[vendor],
+                              "choices": [choice], "usage": None}) + "\n\n"  # fmt: skip
+
+    out = [chunk({"role": "assistant", "content": ""})]
+    if text:
+        out.append(chunk({"content": text}))
+    for k, c in enumerate(_oa_calls(calls)):
+        out.append(chunk({"tool_calls": [{"index": k, **c}]}))
+    out.append(chunk({}, "tool_calls" if calls else "stop"))
+    out.append("data: " + _j({"id": f"chatcmpl-{n}", "object": "chat.completion.chunk",
+                              "created": 1_790_000_000, "model": MODELS[vendor], "choices": [],
+                              "usage": {"prompt_tokens": 20, "completion_tokens": 9,
+                                        "total_tokens": 29}}) + "\n\n")  # fmt: skip
+    return ("".join(out) + "data: [DONE]\n\n").encode()
+
+
+# ---- Gemini -------------------------------------------------------------------------
+
+
+def _gemini_parts(text: str | None, calls: list[Call]) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = [{"text": text}] if text else []
+    parts += [{"functionCall": {"name": n, "args": a}} for _, n, a in calls]
+    return parts
+
+
+def _gemini(text: str | None, calls: list[Call], n: int) -> dict[str, Any]:
+    return {
+        "candidates": [{"content": {"parts": _gemini_parts(text, calls), "role": "model"},
+                        "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 9,
+                          "totalTokenCount": 29},
+        "modelVersion": MODELS["google"], "responseId": f"resp{n}",
+    }  # fmt: skip
+
+
+def google_json(text: str | None, calls: list[Call], n: int = 1) -> bytes:
+    return _j(_gemini(text, calls, n)).encode()
+
+
+def google_sse(text: str | None, calls: list[Call], n: int = 1) -> bytes:
+    return ("data: " + _j(_gemini(text, calls, n)) + "\r\n\r\n").encode()
+
+
+def reply(vendor: str, text: str | None = None, calls: list[Call] | None = None, *,
+          stream: bool = False, n: int = 1) -> bytes:  # fmt: skip
+    """One answer from `vendor` (anthropic, openai, xai, google)."""
+    calls = calls or []
+    if vendor in ("openai", "xai"):
+        fn = openai_sse if stream else openai_json
+        return fn(text, calls, n, vendor)
+    if vendor == "anthropic":
+        return (anthropic_sse if stream else anthropic_json)(text, calls, n)
+    return (google_sse if stream else google_json)(text, calls, n)
