@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -131,6 +132,11 @@ def _parsed_done(ev: StreamEvent, target: Any) -> StreamEvent:
     if isinstance(ev, Done):
         return Done(response=parse_structured(ev.response, target))
     return ev
+
+
+async def _aparsed(events: AsyncIterator[StreamEvent], target: Any) -> AsyncIterator[StreamEvent]:
+    async for ev in events:
+        yield _parsed_done(ev, target)
 
 
 def _options(options: Mapping[str, Any]) -> Options:
@@ -275,7 +281,7 @@ def chat_sync(
     return resp if target is None else parse_structured(resp, target)
 
 
-async def stream(
+def stream(
     model: str,
     messages: MessagesLike,
     *,
@@ -291,15 +297,15 @@ async def stream(
 ) -> AsyncIterator[StreamEvent]:
     """Like `chat`, but yields stream events as they arrive, ending with
     `Done(response)`. Connection setup is retried; a stream that has begun is
-    never retried."""
+    never retried. Bad arguments raise here, before iteration starts."""
     from llmkit import transport
 
     call, req, target = _prepare(
         model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
         registry, options,
     )  # fmt: skip
-    async for ev in transport.astream(call, http_client or transport.default_async_client(), req):
-        yield ev if target is None else _parsed_done(ev, target)
+    events = transport.astream(call, http_client, req)
+    return events if target is None else _aparsed(events, target)
 
 
 def stream_sync(
@@ -323,8 +329,8 @@ def stream_sync(
         model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
         registry, options,
     )  # fmt: skip
-    for ev in transport.stream(call, http_client or transport.default_client(), req):
-        yield ev if target is None else _parsed_done(ev, target)
+    events = transport.stream(call, http_client, req)
+    return events if target is None else map(partial(_parsed_done, target=target), events)
 
 
 def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[ModelInfo]:

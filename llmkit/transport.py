@@ -322,16 +322,19 @@ def _done(call: Call, ev: StreamEvent) -> StreamEvent:
     return ev
 
 
-def stream(call: Call, client: httpx.Client, req: ChatRequest) -> Iterator[StreamEvent]:
+def stream(call: Call, client: httpx.Client | None, req: ChatRequest) -> Iterator[StreamEvent]:
+    """The provider's fold over the SSE events of one streamed call (the
+    default client when `client` is None)."""
     p: Provider = call.provider
-    r = send(call, client, p.build_request(req, call.base_url), stream=True)
+    step = p.step
+    r = send(call, client or default_client(), p.build_request(req, call.base_url), stream=True)
     try:
         if not _is_sse(r):
             raise _not_sse(call, r, r.read())
         state = p.start(req)
         try:
             for sse in httpx_sse.EventSource(r).iter_sse():
-                state, out = p.step(state, sse)
+                state, out = step(state, sse)
                 yield from out
             out = p.finish(state)
         except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
@@ -343,9 +346,11 @@ def stream(call: Call, client: httpx.Client, req: ChatRequest) -> Iterator[Strea
 
 
 async def astream(
-    call: Call, client: httpx.AsyncClient, req: ChatRequest
+    call: Call, client: httpx.AsyncClient | None, req: ChatRequest
 ) -> AsyncIterator[StreamEvent]:
     p: Provider = call.provider
+    step = p.step
+    client = client or default_async_client()  # here, inside the running event loop
     r = await asend(call, client, p.build_request(req, call.base_url), stream=True)
     try:
         if not _is_sse(r):
@@ -353,7 +358,7 @@ async def astream(
         state = p.start(req)
         try:
             async for sse in httpx_sse.EventSource(r).aiter_sse():
-                state, out = p.step(state, sse)
+                state, out = step(state, sse)
                 for ev in out:
                     yield ev
             out = p.finish(state)
