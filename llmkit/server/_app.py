@@ -1,0 +1,253 @@
+"""The Starlette app: endpoints, host and token guard, `create_app` and `serve`."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import httpx
+import msgspec
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from llmkit import api
+from llmkit import registry as _registry
+from llmkit.registry import Registry, Secret
+from llmkit.server._body import ChatHead, parse_chat, read_body
+from llmkit.server._config import ServerConfig
+from llmkit.server._errors import ErrorBody, ErrorInfo, Rejected, error_response, json_response
+from llmkit.server._sse import EventStream, unless_disconnected, views
+
+log = logging.getLogger("llmkit.server")
+
+
+class _Upstream:
+    """The upstream httpx client: made on first use, closed at shutdown."""
+
+    def __init__(self, make: Callable[[], httpx.AsyncClient]) -> None:
+        self.make = make
+        self.client: httpx.AsyncClient | None = None
+
+    def get(self) -> httpx.AsyncClient:
+        if self.client is None or self.client.is_closed:
+            self.client = self.make()
+        return self.client
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+
+_BOOL = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+class _Endpoints:
+    def __init__(self, cfg: ServerConfig) -> None:
+        self.cfg = cfg
+        self.upstream = _Upstream(cfg.http_client)
+
+    def registry(self) -> Registry:
+        return self.cfg.registry or _registry.current()
+
+    async def _call_args(self, request: Request) -> tuple[ChatHead, dict[str, Any]]:
+        head, options = parse_chat(await read_body(request, self.cfg.max_body_bytes))
+        return head, {
+            "tools": head.tools,
+            "tool_choice": head.tool_choice,
+            "registry": self.registry(),
+            "http_client": self.upstream.get(),
+            "max_retries": self.cfg.max_retries,
+            **options,
+        }
+
+    async def chat(self, request: Request) -> Response:
+        try:
+            head, kw = await self._call_args(request)
+            resp = await unless_disconnected(
+                request.receive, lambda: api.chat(head.model, head.messages, **kw)
+            )
+        except ClientDisconnect:
+            resp = None
+        except Exception as e:
+            return error_response(e, self.registry())
+        if resp is None:
+            return Response(status_code=499)  # nobody is listening any more
+        return json_response({**msgspec.to_builtins(resp), **views(resp)})
+
+    async def stream(self, request: Request) -> Response | EventStream:
+        try:
+            head, kw = await self._call_args(request)
+            # Bad arguments raise here or at the first event; the pump catches the latter.
+            events = api.stream(head.model, head.messages, **kw)
+        except ClientDisconnect:
+            return Response(status_code=499)
+        except Exception as e:
+            return error_response(e, self.registry())
+        return EventStream(events, self.cfg.keep_alive, self.registry())
+
+    async def models(self, request: Request) -> Response:
+        live = _BOOL.get(request.query_params.get("live", "false").lower())
+        if live is None:
+            return error_response(
+                Rejected(400, "invalid_query", "`live` is true or false"), self.registry()
+            )
+        try:
+            models = await api.list_models(
+                live=live, registry=self.registry(), http_client=self.upstream.get()
+            )
+        except Exception as e:
+            return error_response(e, self.registry())
+        return json_response({"models": [msgspec.structs.asdict(m) for m in models]})
+
+    async def healthz(self, request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+
+async def _http_error(request: Request, e: Exception) -> Response:
+    """Starlette's own 404/405 in our error shape."""
+    assert isinstance(e, HTTPException)
+    words = {404: "not_found", 405: "method_not_allowed"}
+    return json_response(
+        ErrorBody(ErrorInfo(type=words.get(e.status_code, "http_error"), message=e.detail)),
+        e.status_code,
+        e.headers,
+    )
+
+
+def _hostname(host: str) -> str:
+    """`example.com:8100` → `example.com`, `[::1]:8100` → `::1`."""
+    if host.startswith("["):
+        return host[1 : host.find("]")].lower()
+    return host.rpartition(":")[0].lower() if host.count(":") == 1 else host.lower()
+
+
+class _Guard:
+    """Host check (against DNS rebinding) and bearer-token auth, as JSON errors."""
+
+    def __init__(self, app: ASGIApp, *, token: Secret | None, hosts: tuple[str, ...]) -> None:
+        self.app, self.token, self.hosts = app, token, frozenset(h.lower() for h in hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            problem = self._check(scope)
+            if problem is not None:
+                await json_response(ErrorBody(problem[1]), problem[0], problem[2])(
+                    scope, receive, send
+                )
+                return
+        await self.app(scope, receive, send)
+
+    def _check(self, scope: Scope) -> tuple[int, ErrorInfo, dict[str, str]] | None:
+        headers = Headers(scope=scope)
+        if "*" not in self.hosts and _hostname(headers.get("host", "")) not in self.hosts:
+            return 400, ErrorInfo(type="untrusted_host", message="Host header not allowed"), {}
+        if self.token is None or not scope["path"].startswith("/api/"):
+            return None
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        expected = self.token.reveal().encode()
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected):
+            return None
+        info = ErrorInfo(type="unauthorized", message="missing or wrong bearer token")
+        return 401, info, {"www-authenticate": "Bearer"}
+
+
+def create_app(config: ServerConfig | None = None) -> Starlette:
+    """The ASGI app serving llmkit's chat endpoints (see the module docstring)."""
+    cfg = config or ServerConfig()
+    ep = _Endpoints(cfg)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await ep.upstream.aclose()
+
+    middleware = [Middleware(_Guard, token=cfg.token, hosts=cfg.allowed_hosts)]
+    if cfg.cors_origins:
+        cors = Middleware(
+            CORSMiddleware,
+            allow_origins=list(cfg.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type"],
+        )
+        middleware.insert(0, cors)  # outermost: preflights need no token
+    routes = [
+        Route("/api/chat/stream", ep.stream, methods=["POST"]),
+        Route("/api/chat", ep.chat, methods=["POST"]),
+        Route("/api/chat/models", ep.models, methods=["GET"]),
+        Route("/healthz", ep.healthz, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8100,
+    config: ServerConfig | None = None,
+    *,
+    log_level: str = "info",
+) -> None:
+    """Run `create_app(config)` under uvicorn until interrupted. Binding beyond
+    loopback is allowed but logged as a warning when no token is set; the bound
+    address is added to `allowed_hosts` (a wildcard address allows any Host)."""
+    import uvicorn
+
+    cfg = config or ServerConfig()
+    wildcard = host in ("0.0.0.0", "::", "")
+    hosts = ("*",) if wildcard else (*cfg.allowed_hosts, host)
+    cfg = msgspec.structs.replace(cfg, allowed_hosts=hosts)
+    if not _is_loopback(host) and cfg.token is None:
+        log.warning("serving on %s without LLMKIT_SERVER_TOKEN: anyone who reaches it "
+                    "can spend this server's API keys", host)  # fmt: skip
+    uvicorn.run(create_app(cfg), host=host, port=port, log_level=log_level, server_header=False)
+
+
+def replay_config(folder: str | Path, config: ServerConfig | None = None) -> ServerConfig:
+    """`config` with vendors answered from the recordings in `folder` (see
+    `llmkit.testing`): no network, and no keys needed, so every endpoint of
+    the registry is keyless and available."""
+    from llmkit.testing import replay_transport
+
+    transport = replay_transport(folder, match="path")
+    cfg = config or ServerConfig()
+    reg = cfg.registry or _registry.current()
+    keyless = Registry(
+        endpoints=MappingProxyType(
+            {n: msgspec.structs.replace(ep, key_required=False) for n, ep in reg.endpoints.items()}
+        ),
+        prefixes=reg.prefixes,
+    )
+    return msgspec.structs.replace(
+        cfg, registry=keyless, http_client=lambda: httpx.AsyncClient(transport=transport)
+    )
+
+
+def main(host: str = "127.0.0.1", port: int = 8100, replay: str | None = None) -> int:
+    """What `llmkit serve` runs: `serve`, with `replay_config` when `replay` names
+    a recording folder."""
+    serve(host, port, ServerConfig() if replay is None else replay_config(replay))
+    return 0

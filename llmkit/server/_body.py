@@ -1,0 +1,71 @@
+"""Reading a chat request body: size, media type, fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+
+from llmkit.server._errors import Rejected
+from llmkit.types import Options
+
+
+class ChatHead(msgspec.Struct, frozen=True, kw_only=True):
+    """The fixed fields of a chat body; every other key must be an Options field."""
+
+    model: str
+    messages: str | list[Any] | dict[str, Any]
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+
+
+_decode_object = msgspec.json.Decoder(dict[str, Any])
+_HEAD_FIELDS = frozenset(ChatHead.__struct_fields__)
+_OPTION_FIELDS = frozenset(Options.__struct_fields__)
+# Keyword arguments of llmkit.chat/stream a request must never set.
+_SERVER_ONLY = ("api_key", "base_url", "http_client", "registry", "timeout", "max_retries")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind != "application/json":
+        raise Rejected(415, "unsupported_media_type", "send the body as application/json")
+    too_big = Rejected(413, "body_too_large", f"request body is over {limit} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_big
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_chat(body: bytes) -> tuple[ChatHead, dict[str, Any]]:
+    """The fixed fields and the options, or a 400 saying what is wrong."""
+    try:
+        raw = _decode_object.decode(body)
+    except msgspec.ValidationError as e:
+        raise Rejected(400, "invalid_body", f"request body: {e}") from e
+    except msgspec.DecodeError as e:
+        raise Rejected(400, "invalid_json", f"request body is not valid JSON: {e}") from e
+    for name in _SERVER_ONLY:
+        if name in raw:
+            raise Rejected(
+                400, "forbidden_field",
+                f"`{name}` cannot be set by a request: keys, base URLs and clients "
+                "are server configuration",
+            )  # fmt: skip
+    try:
+        head = msgspec.convert(raw, ChatHead)
+    except msgspec.ValidationError as e:
+        raise Rejected(400, "invalid_body", f"request body: {e}") from e
+    options = {k: v for k, v in raw.items() if k not in _HEAD_FIELDS}
+    unknown = sorted(options.keys() - _OPTION_FIELDS)
+    if unknown:
+        known = ", ".join(sorted(_HEAD_FIELDS | _OPTION_FIELDS))
+        raise Rejected(400, "unknown_field", f"unknown field `{unknown[0]}`; fields are: {known}")
+    return head, options

@@ -1,0 +1,55 @@
+"""Server configuration: what a deployment sets and no request can."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import httpx
+import msgspec
+
+from llmkit.registry import Registry, Secret
+
+
+def _env_token() -> Secret | None:
+    value = os.environ.get("LLMKIT_SERVER_TOKEN")
+    return Secret(value) if value else None
+
+
+def default_http_client() -> httpx.AsyncClient:
+    """The upstream client when none is configured: long reads for slow
+    reasoning models, and a pool big enough for many concurrent streams."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(600.0, connect=10.0),
+        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+    )
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """How the server runs. Nothing here can be set by a request.
+
+    - `registry`: None uses `llmkit.registry.current()` at each request.
+    - `max_body_bytes`: larger request bodies get a 413.
+    - `keep_alive`: seconds of stream silence before a `: keep-alive` comment.
+    - `token`: when set, `/api/` needs `Authorization: Bearer <token>`;
+      defaults to `LLMKIT_SERVER_TOKEN`.
+    - `cors_origins`: origins allowed by CORS; none by default.
+    - `allowed_hosts`: Host header names accepted (`"*"` for any); `serve`
+      adds the address it binds.
+    - `http_client`: makes the upstream `httpx.AsyncClient`, once, on first
+      use; the app closes it at shutdown. Tests and replay modes inject a
+      client with a recorded transport here.
+    - `max_retries`: connection retries per upstream call.
+    """
+
+    registry: Registry | None = None
+    max_body_bytes: int = 8 * 1024 * 1024
+    keep_alive: float = 15.0
+    token: Secret | None = msgspec.field(default_factory=_env_token)
+    cors_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
+    http_client: Callable[[], httpx.AsyncClient] = default_http_client
+    max_retries: int = 2
