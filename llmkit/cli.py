@@ -1,0 +1,230 @@
+"""The `llmkit` command: chat, models, serve, demo.
+
+Errors are one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+import msgspec
+
+from llmkit.errors import LlmkitError
+from llmkit.types import (
+    Done,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallEnd,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from llmkit.types import Response, Usage
+
+_encode = msgspec.json.Encoder().encode
+
+
+class Style(msgspec.Struct, frozen=True):
+    """ANSI styling, empty when the output is not a terminal."""
+
+    dim: str = ""
+    bold: str = ""
+    cyan: str = ""
+    reset: str = ""
+
+
+def style_for(out: TextIO) -> Style:
+    if out.isatty():
+        return Style(dim="\033[2m", bold="\033[1m", cyan="\033[36m", reset="\033[0m")
+    return Style()
+
+
+def render(events: Iterable[StreamEvent], out: TextIO, st: Style) -> Response | None:
+    """Print a stream as a person wants to read it: thinking dimmed, tool
+    calls on their own lines, text as it arrives. Returns the final Response."""
+    mode = ""  # what the cursor is in the middle of: "", "text", "thinking"
+    for ev in events:
+        if isinstance(ev, ThinkingDelta):
+            if mode != "thinking":
+                out.write(f"{'' if not mode else chr(10)}{st.dim}[thinking] ")
+                mode = "thinking"
+            out.write(ev.text)
+        elif isinstance(ev, TextDelta):
+            if mode != "text":
+                out.write(f"{st.reset}\n" if mode else "")
+                mode = "text"
+            out.write(ev.text)
+        elif isinstance(ev, ToolCallEnd):
+            args = _encode(ev.call.arguments).decode() if ev.call.ok else ev.call.raw_arguments
+            out.write(f"{st.reset}{chr(10) if mode else ''}{st.cyan}[tool call] {ev.call.name}"
+                      f"({args}){st.reset}\n")  # fmt: skip
+            mode = ""
+        elif isinstance(ev, Done):
+            out.write(f"{st.reset}\n" if mode else "")
+            out.flush()
+            return ev.response
+        out.flush()
+    return None
+
+
+def usage_line(resp: Response) -> str:
+    u: Usage = resp.usage
+    extra = [
+        f"{name} {n}"
+        for name, n in (
+            ("cache read", u.cache_read_tokens),
+            ("cache write", u.cache_write_tokens),
+            ("reasoning", u.reasoning_tokens),
+        )
+        if n
+    ]
+    more = f" ({', '.join(extra)})" if extra else ""
+    raw = f" [{resp.finish.raw}]" if resp.finish.raw else ""
+    return (
+        f"{resp.provider}/{resp.model}: {u.input_tokens} in, {u.output_tokens} out{more}; "
+        f"finish: {resp.finish.reason}{raw}"
+    )
+
+
+# ---- commands ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _client(replay: str | None) -> Iterator[httpx.Client | None]:
+    if replay is None:
+        yield None
+        return
+    import httpx
+
+    from llmkit.testing import replay_transport
+
+    with httpx.Client(transport=replay_transport(replay, match="path")) as client:
+        yield client
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from llmkit import api
+
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    messages: list[dict[str, str]] = []
+    if args.system:
+        messages.append({"role": "system", "content": args.system})
+    messages.append({"role": "user", "content": prompt})
+    options: dict[str, Any] = {}
+    if args.max_tokens is not None:
+        options["max_tokens"] = args.max_tokens
+    if args.temperature is not None:
+        options["temperature"] = args.temperature
+    if args.reasoning:
+        options["reasoning"] = {"effort": args.reasoning}
+    key = "replay" if args.replay else None
+    with _client(args.replay) as client:
+        events = api.stream_sync(args.model, messages, http_client=client, api_key=key, **options)
+        if args.json:
+            for ev in events:
+                sys.stdout.write(_encode(ev).decode() + "\n")
+                sys.stdout.flush()
+            return 0
+        resp = render(events, sys.stdout, style_for(sys.stdout))
+    if resp is not None:
+        sys.stderr.write(usage_line(resp) + "\n")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from llmkit import api
+
+    with _client(args.replay) as client:
+        models = api.list_models_sync(live=args.live, http_client=client)
+    if args.json:
+        sys.stdout.write(_encode(models).decode() + "\n")
+        return 0
+    rows = [
+        (
+            m.id,
+            m.provider,
+            f"{m.context_window:,}" if m.context_window else "-",
+            f"{m.max_output:,}" if m.max_output else "-",
+            "yes" if m.available else "no",
+            ",".join(m.capabilities),
+        )
+        for m in models
+    ]
+    head = ("model", "provider", "context", "max out", "available", "capabilities")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
+    for r in [head, *rows]:
+        cells = [c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)]
+        sys.stdout.write("  ".join([*cells, r[-1]]) + "\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from llmkit import server
+    except ImportError as e:
+        raise LlmkitError(
+            f"the server needs the `server` extra (pip install 'llmkit[server]'): {e}"
+        ) from e
+    return server.main(host=args.host, port=args.port, replay=args.replay)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from llmkit import demo
+
+    return demo.run(live=args.live, out=sys.stdout)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="llmkit", description="Talk to many LLM vendors.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("chat", help="stream one answer to the terminal")
+    c.add_argument("model", help="e.g. claude-sonnet-4-20250514, gpt-4o, gemini-2.5-flash")
+    c.add_argument("prompt", help="the prompt, or - to read it from stdin")
+    c.add_argument("--system", help="a system prompt")
+    c.add_argument("--json", action="store_true", help="print stream events as JSON lines")
+    c.add_argument("--max-tokens", type=int)
+    c.add_argument("--temperature", type=float)
+    c.add_argument("--reasoning", choices=["minimal", "low", "medium", "high", "xhigh", "max"])
+    c.add_argument("--replay", metavar="DIR", help="answer from a recording instead")
+    c.set_defaults(run=cmd_chat)
+
+    m = sub.add_parser("models", help="the model catalog and which models are available")
+    m.add_argument("--live", action="store_true", help="merge each vendor's live list")
+    m.add_argument("--json", action="store_true")
+    m.add_argument("--replay", metavar="DIR", help="serve live listings from a recording")
+    m.set_defaults(run=cmd_models)
+
+    s = sub.add_parser("serve", help="the HTTP server (/api/chat, /api/chat/stream, ...)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8100)
+    s.add_argument("--replay", metavar="DIR", help="serve vendors from recordings in DIR")
+    s.set_defaults(run=cmd_serve)
+
+    d = sub.add_parser("demo", help="a tour: Claude, a local tool, then Gemini and Grok")
+    d.add_argument("--live", action="store_true", help="use the real APIs (needs keys)")
+    d.set_defaults(run=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except LlmkitError as e:
+        sys.stdout.flush()
+        sys.stderr.write(f"llmkit: error: {e}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
