@@ -18,6 +18,14 @@ MODELS = {
 }
 
 
+_signatures = iter(range(1, 1_000_000))
+
+
+def sig(vendor: str) -> str:
+    """A fresh opaque signature whose text says who made it."""
+    return f"SIG-{vendor}-{next(_signatures)}"
+
+
 def _j(x: Any) -> str:
     return json.dumps(x, separators=(",", ":"), ensure_ascii=False)
 
@@ -25,16 +33,23 @@ def _j(x: Any) -> str:
 # ---- Anthropic -------------------------------------------------------------------
 
 
-def _anthropic_blocks(text: str | None, calls: list[Call]) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+def _anthropic_blocks(
+    text: str | None, calls: list[Call], thinking: str | None = None
+) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if thinking:
+        blocks.append({"type": "thinking", "thinking": thinking, "signature": sig("anthropic")})
+    blocks += [{"type": "text", "text": text}] if text else []
     blocks += [{"type": "tool_use", "id": i, "name": n, "input": a} for i, n, a in calls]
     return blocks
 
 
-def anthropic_json(text: str | None, calls: list[Call], n: int = 1) -> bytes:
+def anthropic_json(
+    text: str | None, calls: list[Call], n: int = 1, thinking: str | None = None
+) -> bytes:
     return _j({
         "id": f"msg_{n:04d}", "type": "message", "role": "assistant",
-        "model": MODELS["anthropic"], "content": _anthropic_blocks(text, calls),
+        "model": MODELS["anthropic"], "content": _anthropic_blocks(text, calls, thinking),
         "stop_reason": "tool_use" if calls else "end_turn", "stop_sequence": None,
         "usage": {"input_tokens": 20, "cache_creation_input_tokens": 0,
                   "cache_read_input_tokens": 0, "output_tokens": 9},
@@ -81,8 +96,13 @@ def _oa_calls(calls: list[Call]) -> list[dict[str, Any]]:
     ]
 
 
-def openai_json(text: str | None, calls: list[Call], n: int = 1, vendor: str = "openai") -> bytes:
+def openai_json(
+    text: str | None, calls: list[Call], n: int = 1, vendor: str = "openai",
+    thinking: str | None = None,
+) -> bytes:  # fmt: skip
     msg: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+    if thinking and vendor == "xai":
+        msg = {"role": "assistant", "reasoning_content": thinking, "content": text}
     if calls:
         msg["tool_calls"] = _oa_calls(calls)
     return _j({
@@ -117,15 +137,23 @@ def openai_sse(text: str | None, calls: list[Call], n: int = 1, vendor: str = "o
 # ---- Gemini -------------------------------------------------------------------------
 
 
-def _gemini_parts(text: str | None, calls: list[Call]) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = [{"text": text}] if text else []
+def _gemini_parts(
+    text: str | None, calls: list[Call], thinking: str | None = None
+) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = [{"text": thinking, "thought": True}] if thinking else []
+    parts += [{"text": text}] if text else []
     parts += [{"functionCall": {"name": n, "args": a}} for _, n, a in calls]
+    if thinking and parts:  # Gemini 3 signs the first call of a step, or the answer
+        first = next((p for p in parts if "functionCall" in p), parts[-1])
+        first["thoughtSignature"] = sig("google")
     return parts
 
 
-def _gemini(text: str | None, calls: list[Call], n: int) -> dict[str, Any]:
+def _gemini(
+    text: str | None, calls: list[Call], n: int, thinking: str | None = None
+) -> dict[str, Any]:
     return {
-        "candidates": [{"content": {"parts": _gemini_parts(text, calls), "role": "model"},
+        "candidates": [{"content": {"parts": _gemini_parts(text, calls, thinking), "role": "model"},
                         "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 9,
                           "totalTokenCount": 29},
@@ -133,8 +161,10 @@ def _gemini(text: str | None, calls: list[Call], n: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def google_json(text: str | None, calls: list[Call], n: int = 1) -> bytes:
-    return _j(_gemini(text, calls, n)).encode()
+def google_json(
+    text: str | None, calls: list[Call], n: int = 1, thinking: str | None = None
+) -> bytes:
+    return _j(_gemini(text, calls, n, thinking)).encode()
 
 
 def google_sse(text: str | None, calls: list[Call], n: int = 1) -> bytes:
@@ -142,9 +172,17 @@ def google_sse(text: str | None, calls: list[Call], n: int = 1) -> bytes:
 
 
 def reply(vendor: str, text: str | None = None, calls: list[Call] | None = None, *,
-          stream: bool = False, n: int = 1) -> bytes:  # fmt: skip
-    """One answer from `vendor` (anthropic, openai, xai, google)."""
+          stream: bool = False, n: int = 1, thinking: str | None = None) -> bytes:  # fmt: skip
+    """One answer from `vendor` (anthropic, openai, xai, google). `thinking`
+    (non-streamed answers) comes signed where the vendor signs it."""
     calls = calls or []
+    if thinking is not None:
+        assert not stream, "thinking is only made for non-streamed answers"
+        if vendor == "anthropic":
+            return anthropic_json(text, calls, n, thinking)
+        if vendor == "google":
+            return google_json(text, calls, n, thinking)
+        return openai_json(text, calls, n, vendor, thinking)
     if vendor in ("openai", "xai"):
         fn = openai_sse if stream else openai_json
         return fn(text, calls, n, vendor)

@@ -28,8 +28,8 @@ G = FIXTURES / "google"
 HI = [Message(role="user", content=[Text(text="hi")])]
 
 
-def body(**kw: Any) -> Any:
-    req = ChatRequest(model="gemini-3.8-flash", **kw)
+def body(model: str = "gemini-3.8-flash", **kw: Any) -> Any:
+    req = ChatRequest(model=model, **kw)
     hr = google.build_request(req, google.DEFAULT_BASE_URL)
     return json.loads(hr.body or b"")
 
@@ -54,7 +54,10 @@ ANTHROPIC_TURN = Message(
             "drop",
             [
                 {"text": "Calling."},
-                {"functionCall": {"name": "f", "args": {"x": 1}, "id": "toolu_01"}},
+                {
+                    "functionCall": {"name": "f", "args": {"x": 1}, "id": "toolu_01"},
+                    "thoughtSignature": "skip_thought_signature_validator",
+                },
             ],
         ),
         (
@@ -62,7 +65,10 @@ ANTHROPIC_TURN = Message(
             [
                 {"text": "Let me think."},
                 {"text": "Calling."},
-                {"functionCall": {"name": "f", "args": {"x": 1}, "id": "toolu_01"}},
+                {
+                    "functionCall": {"name": "f", "args": {"x": 1}, "id": "toolu_01"},
+                    "thoughtSignature": "skip_thought_signature_validator",
+                },
             ],
         ),
     ],
@@ -82,6 +88,25 @@ def test_history_from_another_vendor(policy: str, parts: list[dict[str, Any]]) -
             ],
         },
     ]
+
+
+def test_foreign_calls_get_the_documented_sentinel_only_where_gemini_validates() -> None:
+    """Gemini 3+ rejects unsigned function calls (PROTOCOLS 4.5); Google's
+    documented sentinel goes on the first call of such a turn, never on a call
+    Gemini signed itself, and not at all for models that do not validate."""
+    calls = Message(role="assistant", content=[
+        ToolCall(id="a", name="f", provider="openai"),
+        ToolCall(id="b", name="g", provider="openai"),
+    ])  # fmt: skip
+    results = Message(role="tool", content=[
+        ToolResult(tool_call_id="a", content="1"), ToolResult(tool_call_id="b", content="2"),
+    ])  # fmt: skip
+    turn = body(messages=[*HI, calls, results])["contents"][1]["parts"]
+    assert [p.get("thoughtSignature") for p in turn] == [google.SKIP_SIGNATURE, None]
+    old = body(model="gemini-2.5-flash", messages=[*HI, calls, results])["contents"][1]["parts"]
+    assert all("thoughtSignature" not in p for p in old)
+    own = google.parse_response((G / "thinking.json").read_bytes()).message
+    assert google.SKIP_SIGNATURE not in json.dumps(body(messages=[*HI, own]))
 
 
 def test_google_signatures_go_back_on_their_parts() -> None:

@@ -26,6 +26,7 @@ from typing import Any
 from msgspec.structs import replace
 
 from llmkit.errors import Unsupported
+from llmkit.handoff import carry
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import never
 from llmkit.types import (
@@ -118,19 +119,23 @@ def _tool_result(p: ToolResult, foreign: ForeignThinking) -> dict[str, Any]:
 
 
 def _thinking(p: Thinking, foreign: ForeignThinking) -> dict[str, Any] | None:
-    """Only Claude's own signed thinking goes back as thinking (PROTOCOLS 1.5);
-    anything else follows `foreign_thinking`, never with a signature."""
-    if p.provider == NAME and p.redacted is not None:
+    """Claude's own thinking (other vendors' was settled by `carry`) goes back
+    verbatim (PROTOCOLS 1.5); without a signature the API would reject it as
+    thinking, so it then follows `foreign_thinking` like anyone else's."""
+    if p.redacted is not None:
         return {"type": "redacted_thinking", "data": p.redacted}
-    if p.provider == NAME and p.signature is not None:
+    if p.signature is not None:
         return {"type": "thinking", "thinking": p.text, "signature": p.signature}
     if foreign == "text" and p.text:
         return {"type": "text", "text": p.text}
     return None
 
 
-def _block(p: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
+def _block(part: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
+    p = carry(part, NAME, foreign)
     match p:
+        case None:
+            return None
         case Text(text=text):
             return {"type": "text", "text": text} if text else None  # API rejects empty text
         case Image():
@@ -143,8 +148,8 @@ def _block(p: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
             return _tool_result(p, foreign)
         case Thinking():
             return _thinking(p, foreign)
-        case Raw(provider=provider, data=data):
-            return data if provider == NAME and isinstance(data, dict) else None
+        case Raw(data=data):
+            return data if isinstance(data, dict) else None
         case _:
             never(p)
 

@@ -23,6 +23,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -163,9 +164,39 @@ def _merge(base: Json, extra: Json) -> Json:
     return out
 
 
+# Google's documented stand-in for a function call Gemini did not make (another
+# vendor's, or injected history): Gemini 3+ rejects an unsigned call in the
+# current turn with 400 "missing a thought_signature"; this sentinel opts the
+# call out of validation. It is not a signature and never claims to be one.
+SKIP_SIGNATURE = "skip_thought_signature_validator"
+_GENERATION = re.compile(r"^gemini-(\d+)")
+
+
+def _validates_signatures(model: str) -> bool:
+    m = _GENERATION.match(model)
+    return m is not None and int(m.group(1)) >= 3
+
+
+def _vouch_for_foreign_calls(contents: list[Json]) -> list[Json]:
+    """Each model turn whose function calls carry no signature gets the
+    sentinel on its first call, where Gemini itself would sign a step."""
+    out = []
+    for turn in contents:
+        calls = [p for p in turn["parts"] if "functionCall" in p]
+        if turn["role"] == "model" and calls and not any("thoughtSignature" in p for p in calls):
+            first = turn["parts"].index(calls[0])
+            parts = list(turn["parts"])
+            parts[first] = {**calls[0], "thoughtSignature": SKIP_SIGNATURE}
+            turn = {**turn, "parts": parts}
+        out.append(turn)
+    return out
+
+
 def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
     model = req.model.removeprefix("models/")
     system, contents = messages_to_wire(req.messages, req.options)
+    if _validates_signatures(model):
+        contents = _vouch_for_foreign_calls(contents)
     body: Json = {"contents": contents}
     if system is not None:
         body["systemInstruction"] = system

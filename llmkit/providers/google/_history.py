@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from llmkit.errors import Unsupported
+from llmkit.handoff import carry
 from llmkit.providers._common import never
 from llmkit.providers.google import _parts as pt
 from llmkit.providers.google import _wire as w
@@ -107,15 +108,17 @@ def _response_media(m: Image | Document) -> Json:
     return _media_to_wire(m)
 
 
-def _part_to_wire(p: Part, role: str, names: Mapping[str, str], opts: Options) -> Json | None:
-    """One wire part, or None when this part is not sent to Gemini."""
+def _part_to_wire(part: Part, role: str, names: Mapping[str, str], opts: Options) -> Json | None:
+    """One wire part, or None when this part is not sent to Gemini (what other
+    vendors' parts may carry here is settled by `carry`)."""
+    p = carry(part, pt.NAME, opts.foreign_thinking)
     match p:
+        case None:
+            return None
         case Text(text=text, signature=sig, provider=provider):
             return _signed({"text": text}, sig, provider)
-        case Thinking(provider="google", text=text, signature=sig):
+        case Thinking(text=text, signature=sig):
             return _signed({"text": text, "thought": True}, sig, pt.NAME)
-        case Thinking(text=text):
-            return {"text": text} if opts.foreign_thinking == "text" and text else None
         case ToolCall() if role == "model":
             return _call_to_wire(p)
         case ToolResult() if role == "user":
@@ -124,8 +127,8 @@ def _part_to_wire(p: Part, role: str, names: Mapping[str, str], opts: Options) -
             raise Unsupported(f"a {p.__struct_config__.tag} in a {role} turn", provider=pt.NAME)
         case Image() | Document():
             return _media_to_wire(p)
-        case Raw(provider=provider, data=data):
-            return dict(data) if provider == pt.NAME and isinstance(data, dict) else None
+        case Raw(data=data):
+            return dict(data) if isinstance(data, dict) else None
         case _:
             never(p)
 

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llmkit.errors import DecodeError, Unsupported
+from llmkit.handoff import carry
 from llmkit.providers._common import tool_call
 from llmkit.providers.openai._wire import WireDialect, encoder
 from llmkit.types import (
@@ -82,15 +83,18 @@ def _content(
     return wire
 
 
-def _part_to_wire(p: Part, role: str, options: Options, d: WireDialect) -> Wire | None:
+def _part_to_wire(part: Part, role: str, options: Options, d: WireDialect) -> Wire | None:
+    p = carry(part, d.provider, options.foreign_thinking)
     match p:
+        case None:
+            return None
         case Text(text=text):
             return {"type": "text", "text": text}
-        case Thinking(text=text):
+        case Thinking(text=text):  # the vendor's own: Chat Completions has no field for it
             keep = options.foreign_thinking == "text" and text
             return {"type": "text", "text": text} if keep else None
-        case Raw(provider=provider, data=data):
-            return data if provider == d.provider and isinstance(data, dict) else None
+        case Raw(data=data):
+            return data if isinstance(data, dict) else None
         case Image() if role == "user":
             return {"type": "image_url", "image_url": {"url": _image_url(p, d)}}
         case Document() if role == "user":

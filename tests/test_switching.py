@@ -1,0 +1,216 @@
+"""Model switching as a property: conversations hop between vendors at random,
+every answer replayed through the real transport in the vendor's own shape,
+and after every hop the request each vendor received must be one it accepts,
+carry nothing signed by another vendor, and lose nothing the user can see."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import llmkit
+from llmkit.types import Image, Message, Text, ToolResult
+from tests import vendor_bodies as vb
+
+VENDORS = ["anthropic", "openai", "xai", "google"]
+HOSTS = {
+    "api.anthropic.com": "anthropic",
+    "api.openai.com": "openai",
+    "api.x.ai": "xai",
+    "generativelanguage.googleapis.com": "google",
+}
+# Gemini 3: the generation that rejects unsigned function calls.
+MODELS = {**vb.MODELS, "google": "gemini-3.8-flash"}
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n-tiny-image").decode()
+
+
+@llmkit.tool
+def lookup(q: str) -> str:
+    """Look something up."""
+    return q
+
+
+class Hop(msgspec.Struct, frozen=True):
+    vendor: str
+    image: bool
+    calls: int  # tool calls in the answer
+    thinking: bool
+    answer: bool  # text beside the calls (always text when there are none)
+
+
+hops = st.lists(
+    st.builds(
+        Hop,
+        vendor=st.sampled_from(VENDORS),
+        image=st.booleans(),
+        calls=st.integers(0, 2),
+        thinking=st.booleans(),
+        answer=st.booleans(),
+    ),
+    min_size=2,
+    max_size=6,
+)
+
+
+def _answer(k: int, hop: Hop) -> bytes:
+    calls = [(f"call_{k}_{j}", "lookup", {"q": f"Q{k}{j}"}) for j in range(hop.calls)]
+    text = f"A{k} answer" if hop.answer or not calls else None
+    thinking = f"T{k} reasoning" if hop.thinking else None
+    return vb.reply(hop.vendor, text, calls, n=k, thinking=thinking)
+
+
+# ---- what each vendor accepts ------------------------------------------------------
+
+
+def _anthropic_ok(body: dict[str, Any]) -> None:
+    msgs = body["messages"]
+    assert [m["role"] for m in msgs] == ["user", "assistant"] * (len(msgs) // 2) + ["user"]
+    for prev, m in itertools.pairwise(msgs):
+        blocks = m["content"] if isinstance(m["content"], list) else []
+        calls = [b["id"] for b in prev.get("content", []) if isinstance(b, dict)
+                 and b.get("type") == "tool_use"]  # fmt: skip
+        results = [b["tool_use_id"] for b in blocks if b.get("type") == "tool_result"]
+        assert sorted(results) == sorted(calls), "every tool_use answered in the next turn"
+        assert blocks[: len(results)] == [b for b in blocks if b.get("type") == "tool_result"]
+        for b in blocks:
+            assert b.get("type") != "text" or b["text"], "no empty text blocks"
+
+
+def _openai_ok(body: dict[str, Any]) -> None:
+    msgs = body["messages"]
+    waiting: list[str] = []
+    for m in msgs:
+        assert m["role"] in ("system", "user", "assistant", "tool")
+        if m["role"] == "tool":
+            assert m["tool_call_id"] in waiting, "a tool result follows its call"
+            waiting.remove(m["tool_call_id"])
+            continue
+        assert not waiting, "every call answered before the conversation goes on"
+        if m["role"] == "assistant":
+            waiting = [c["id"] for c in m.get("tool_calls", [])]
+            for c in m.get("tool_calls", []):
+                json.loads(c["function"]["arguments"])
+    assert not waiting and msgs[-1]["role"] == "user"
+
+
+def _google_ok(body: dict[str, Any]) -> None:
+    turns = body["contents"]
+    assert [t["role"] for t in turns] == ["user", "model"] * (len(turns) // 2) + ["user"]
+    for prev, t in itertools.pairwise(turns):
+        calls = [p["functionCall"] for p in prev["parts"] if "functionCall" in p]
+        answers = [p["functionResponse"] for p in t["parts"] if "functionResponse" in p]
+        assert [a["name"] for a in answers] == [c["name"] for c in calls], "by name and order"
+        assert [a.get("id") for a in answers] == [c.get("id") for c in calls]
+        assert t["parts"][: len(answers)] == [p for p in t["parts"] if "functionResponse" in p]
+        if calls:  # Gemini 3 validates the first call of each step
+            first = next(p for p in prev["parts"] if "functionCall" in p)
+            assert "thoughtSignature" in first
+
+
+VALID = {"anthropic": _anthropic_ok, "openai": _openai_ok, "xai": _openai_ok, "google": _google_ok}
+
+
+def _no_foreign_signatures(vendor: str, raw: str) -> None:
+    for maker in re.findall(r"SIG-(\w+)-\d+", raw):
+        assert maker == vendor, f"a {maker} signature was sent to {vendor}"
+
+
+def _nothing_visible_lost(history: list[Message], raw: str) -> None:
+    for m in history:
+        for p in m.content:
+            if isinstance(p, Text) and p.text:
+                assert p.text in raw, f"lost {p.text!r}"
+            elif isinstance(p, ToolResult):
+                assert str(p.content) in raw, f"lost tool result {p.content!r}"
+            elif isinstance(p, Image):
+                assert PNG in raw, "lost an image"
+            elif isinstance(p, llmkit.ToolCall):
+                assert f"Q{p.arguments['q'][1:]}" in raw, f"lost the call {p.id}"
+
+
+def _thinking_stays_home(history: list[Message], vendor: str, raw: str) -> None:
+    for m in history:
+        for p in m.content:
+            if isinstance(p, llmkit.Thinking):
+                own = p.provider == vendor and vendor in ("anthropic", "google")
+                assert (p.text in raw) == own, f"{p.provider} thinking sent to {vendor}: {own=}"
+
+
+# ---- the property -------------------------------------------------------------------
+
+
+def _converse(route: list[Hop]) -> None:
+    sent: list[tuple[str, bytes]] = []
+    answers: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append((HOSTS[request.url.host], request.content))
+        return httpx.Response(200, headers={"content-type": "application/json"},
+                              content=answers.pop())  # fmt: skip
+
+    history: list[Message] = [llmkit.system("Be brief.")]
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        for k, hop in enumerate(route):
+            content: list[Any] = [Text(text=f"U{k} question")]
+            if hop.image:
+                content.append(Image(media_type="image/png", data=PNG))
+            history.append(Message(role="user", content=content))
+            answers.append(_answer(k, hop))
+            resp = llmkit.chat_sync(MODELS[hop.vendor], history, tools=[lookup],
+                                    http_client=client, api_key="test-key")  # fmt: skip
+            vendor, body = sent[-1]
+            assert vendor == hop.vendor
+            raw = body.decode()
+            VALID[vendor](json.loads(raw))
+            _no_foreign_signatures(vendor, raw)
+            _nothing_visible_lost(history, raw)
+            _thinking_stays_home(history, vendor, raw)
+            history.append(resp.message)
+            if resp.tool_calls:
+                results = [ToolResult(tool_call_id=c.id, name=c.name, content=f"R{k}{j}")
+                           for j, c in enumerate(resp.tool_calls)]  # fmt: skip
+                history.append(Message(role="tool", content=list(results)))
+
+
+@given(hops)
+def test_any_route_through_the_vendors(route: list[Hop]) -> None:
+    _converse(route)
+
+
+@pytest.mark.parametrize("first", VENDORS)
+@pytest.mark.parametrize("second", VENDORS)
+def test_every_pair_with_tools_images_and_thinking(first: str, second: str) -> None:
+    full = {"image": True, "calls": 2, "thinking": True, "answer": True}
+    _converse([Hop(vendor=first, **full), Hop(vendor=second, **full), Hop(vendor=first, **full)])
+
+
+def test_thinking_as_text_policy() -> None:
+    """With foreign_thinking="text", another vendor's reasoning is kept in view
+    as plain text, still without its signature."""
+    answers = [vb.reply("anthropic", "A0", thinking="T0 reasoning")]
+    sent: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        body = answers.pop() if answers else vb.reply(HOSTS[request.url.host], "A1")
+        return httpx.Response(200, headers={"content-type": "application/json"}, content=body)
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        kw: dict[str, Any] = {"http_client": client, "api_key": "k"}
+        first = llmkit.chat_sync(vb.MODELS["anthropic"], "U0", **kw)
+        history = [llmkit.user("U0"), first.message, llmkit.user("U1")]
+        for vendor in ("openai", "xai", "google"):
+            llmkit.chat_sync(MODELS[vendor], history, foreign_thinking="text", **kw)
+            raw = sent[-1].decode()
+            assert "T0 reasoning" in raw and "SIG-anthropic" not in raw
+            llmkit.chat_sync(MODELS[vendor], history, **kw)
+            assert "T0 reasoning" not in sent[-1].decode()
