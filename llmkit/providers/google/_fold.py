@@ -70,7 +70,9 @@ _FINISH: dict[str, FinishReason] = {
 }
 
 
-class State(msgspec.Struct, frozen=True, kw_only=True):
+class State(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Frozen values never form a reference cycle: the collector skips them."""
+
     parts: _Parts = None
     n: int = 0  # len(parts); the open text part, if any, has index n
     kind: int = _NONE  # what the open text part is
@@ -144,25 +146,40 @@ def _decode(decoder: msgspec.json.Decoder[Any], raw: msgspec.Raw) -> Any:
     return decode(decoder, raw, NAME)
 
 
-def _part(s: State, raw: msgspec.Raw, out: list[StreamEvent]) -> State:
-    try:
-        p = w.PART.decode(raw)
-    except msgspec.DecodeError:
-        p = _decode(w.PART, raw)
+class _NeedsRaw(Exception):
+    """A part to keep verbatim came in a chunk decoded without `Raw` slices."""
+
+
+def _part(s: State, x: w.Part | msgspec.Raw, out: list[StreamEvent]) -> State:
+    raw = x if type(x) is msgspec.Raw else None
+    if raw is None:
+        p: w.Part = x  # type: ignore[assignment]
+    else:
+        try:
+            p = w.PART.decode(raw)
+        except msgspec.DecodeError:
+            p = _decode(w.PART, raw)
     data = p.function_call or p.inline_data or p.file_data or p.function_response
-    if data is None and (p.text is not None or p.thought_signature is not None):
+    text, sig = p.text, p.thought_signature
+    if data is None and (text is not None or sig is not None):
+        kind = _THOUGHT if p.thought else _TEXT
+        if text and sig is None and kind == s.kind and s.sig is None:  # the hot path
+            out.append((ThinkingDelta if p.thought else TextDelta)(index=s.n, text=text))
+            return replace(s, rope=(text, s.rope))
         # A part with only a signature is an empty text part (PROTOCOLS 4.7).
-        return _text(s, p.text or "", _THOUGHT if p.thought else _TEXT, p.thought_signature, out)
+        return _text(s, text or "", kind, sig, out)
     if p.function_call is not None:
         return _call(s, p, out)
     part = pt.from_wire(p, "")
     if part is None:
+        if raw is None:
+            raise _NeedsRaw
         part = Raw(provider=NAME, data=_decode(w.ANY, raw))
     s = _close(s)
     return replace(s, parts=(part, s.parts), n=s.n + 1)
 
 
-def fold(s: State, c: w.Chunk) -> tuple[State, list[StreamEvent]]:
+def fold(s: State, c: w.Chunk | w.PartsChunk) -> tuple[State, list[StreamEvent]]:
     out: list[StreamEvent] = []
     was_open = s.finish_raw is None and s.blocked is None
     if c.response_id is not None and c.response_id != s.response_id:
@@ -171,8 +188,9 @@ def fold(s: State, c: w.Chunk) -> tuple[State, list[StreamEvent]]:
     for cand in c.candidates:
         if cand.index != 0:
             continue
-        for raw in cand.content.parts if cand.content is not None else ():
-            s = _part(s, raw, out)
+        if cand.content is not None:
+            for x in cand.content.parts:
+                s = _part(s, x, out)
         if cand.finish_reason is not None:
             s = replace(s, finish_raw=cand.finish_reason)
     if c.prompt_feedback is not None and c.prompt_feedback.block_reason is not None:
@@ -184,8 +202,9 @@ def fold(s: State, c: w.Chunk) -> tuple[State, list[StreamEvent]]:
         if usage != s.usage:
             s = replace(s, usage=usage)
             out.append(UsageUpdate(usage=usage))
-    finished = _map_finish(s)
-    if was_open and finished is not None:  # finishReason comes on the last chunk
+    if was_open and (s.finish_raw is not None or s.blocked is not None):
+        finished = _map_finish(s)  # finishReason comes on the last chunk
+        assert finished is not None
         out.append(Finished(finish=finished))
     return s, out
 
@@ -208,12 +227,30 @@ def _response(s: State, finish: Finish) -> Response:
     )
 
 
+def _fold_fast(s: State, data: bytes | str) -> tuple[State, list[StreamEvent]] | None:
+    """Decode a chunk with its parts in one pass and fold it; None when it
+    needs the general path (parts kept as `Raw`, errors, malformed JSON)."""
+    try:
+        c = w.CHUNK_PARTS.decode(data)
+    except msgspec.DecodeError:
+        return None
+    if c.error is not None:
+        return None
+    try:
+        return fold(s, c)
+    except _NeedsRaw:
+        return None
+
+
 def parse_response(body: bytes) -> Response:
     """The Response for a `generateContent` body."""
-    c = decode(w.CHUNK, body, NAME)
-    if c.error is not None:
-        raise _errors.from_error(c.error, c.error.code, body.decode("utf-8", "replace"))
-    s, _ = fold(State(), c)
+    folded = _fold_fast(State(), body)
+    if folded is None:
+        c = decode(w.CHUNK, body, NAME)
+        if c.error is not None:
+            raise _errors.from_error(c.error, c.error.code, body.decode("utf-8", "replace"))
+        folded = fold(State(), c)
+    s, _ = folded
     return _response(s, _map_finish(s) or Finish(reason="other"))
 
 
@@ -225,13 +262,17 @@ def start(req: ChatRequest) -> State:
 
 
 def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
-    if not ev.data.strip():
+    data = ev.data
+    if not data.strip():
         return s, []
-    c = decode(w.CHUNK, ev.data, NAME)
+    folded = _fold_fast(s, data)
+    if folded is not None:
+        return folded
+    c = decode(w.CHUNK, data, NAME)
     if c.error is not None:
         # An error after the 200. Its `code` is Google's own (HTTP-equivalent),
         # not invented by llmkit, so it is the error's status.
-        err: LlmkitError = _errors.from_error(c.error, c.error.code, ev.data)
+        err: LlmkitError = _errors.from_error(c.error, c.error.code, data)
         err.partial = snapshot(s)
         raise err
     return fold(s, c)

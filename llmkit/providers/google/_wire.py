@@ -14,8 +14,9 @@ from typing import Any
 import msgspec
 
 
-class _W(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
-    pass
+class _W(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False):
+    """`gc=False`: decoded JSON holds no reference cycles, and untracked
+    Structs decode faster."""
 
 
 class FunctionCall(_W, frozen=True):
@@ -118,6 +119,31 @@ class Chunk(_W, frozen=True):
     error: Error | None = None
 
 
+class PartsContent(_W, frozen=True):
+    """`Content` with its parts decoded in the same pass (see `CHUNK_PARTS`)."""
+
+    parts: list[Part] = []
+    role: str | None = None
+
+
+class PartsCandidate(_W, frozen=True):
+    content: PartsContent | None = None
+    finish_reason: str | None = None
+    index: int = 0
+
+
+class PartsChunk(_W, frozen=True):
+    """`Chunk` with typed parts: one decode for the usual chunk. A part kind
+    llmkit keeps verbatim needs the `Raw` slices of `Chunk` instead."""
+
+    candidates: list[PartsCandidate] = []
+    usage_metadata: UsageMetadata | None = None
+    prompt_feedback: PromptFeedback | None = None
+    model_version: str | None = None
+    response_id: str | None = None
+    error: Error | None = None
+
+
 class Model(_W, frozen=True):
     name: str
     display_name: str = ""
@@ -133,6 +159,7 @@ class ModelPage(_W, frozen=True):
 
 
 CHUNK = msgspec.json.Decoder(Chunk)
+CHUNK_PARTS = msgspec.json.Decoder(PartsChunk)
 PART = msgspec.json.Decoder(Part)
 ANY = msgspec.json.Decoder()
 # Error bodies are wrapped in a JSON array when `alt=sse` is not used.

@@ -19,6 +19,8 @@ order `parse_response` gives the same exchange.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from llmkit.errors import StreamError
@@ -49,15 +51,16 @@ from llmkit.types import (
 replace = msgspec.structs.replace
 
 
-class _Call(msgspec.Struct, frozen=True):
+class _Call(msgspec.Struct, frozen=True, gc=False):
     wire: int  # the vendor's tool_calls[].index
     at: int  # our part index
     id: str
     name: str
-    args: Rope = None
 
 
-class State(msgspec.Struct, frozen=True, kw_only=True):
+class State(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Frozen values never form a reference cycle: the collector skips them."""
+
     dialect: w.WireDialect
     model: str
     id: str | None = None
@@ -67,6 +70,9 @@ class State(msgspec.Struct, frozen=True, kw_only=True):
     text: Rope = None
     text_at: int = -1
     calls: tuple[_Call, ...] = ()
+    # Every call's argument text, one cons list (k, chunk, next) for all: a
+    # fragment costs one tuple, and calls end together, so one walk splits it.
+    args: Any = None
     refused: bool = False
     finish_raw: str | None = None
     finished: bool = False  # a finish_reason arrived
@@ -84,7 +90,10 @@ def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
         return replace(s, done=True), []
     if s.done or not data:
         return s, []
-    c: w.Completion = decode(w.completion, data, s.dialect.provider)
+    try:  # inlined `decode`: this runs for every chunk
+        c = w.completion.decode(data)
+    except msgspec.DecodeError:
+        c = decode(w.completion, data, s.dialect.provider)  # raises llmkit's DecodeError
     if c.error is not None:  # the HTTP status was 200 long ago: none is invented
         raise _error(None, {}, c, data.encode(), s.dialect)
     if s.id is None and c.id is not None:
@@ -104,6 +113,10 @@ def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
 
 
 def _delta(s: State, d: w.WireMessage, out: list[StreamEvent]) -> State:
+    content = d.content
+    if content and s.text_at >= 0 and not (d.reasoning_content or d.refusal or d.tool_calls):
+        out.append(TextDelta(index=s.text_at, text=content))  # the hot path: more text
+        return replace(s, text=(content, s.text))
     if d.reasoning_content:
         at = s.thinking_at if s.thinking_at >= 0 else s.size
         s = replace(
@@ -111,7 +124,7 @@ def _delta(s: State, d: w.WireMessage, out: list[StreamEvent]) -> State:
             size=max(s.size, at + 1),
         )  # fmt: skip
         out.append(ThinkingDelta(index=at, text=d.reasoning_content))
-    for text in (d.content, d.refusal):
+    for text in (content, d.refusal):
         if text:
             at = s.text_at if s.text_at >= 0 else s.size
             s = replace(s, text=rope_add(s.text, text), text_at=at, size=max(s.size, at + 1))
@@ -124,25 +137,26 @@ def _delta(s: State, d: w.WireMessage, out: list[StreamEvent]) -> State:
 
 
 def _fragment(s: State, frag: w.WireToolCall, out: list[StreamEvent]) -> State:
-    f = frag.function or w.Function()
-    args = f.arguments or ""
+    f = frag.function
+    args = (f.arguments or "") if f is not None else ""
     wire = _wire_index(s, frag)
-    for i, call in enumerate(s.calls):
+    for k, call in enumerate(s.calls):
         if call.wire == wire:
-            call = replace(
-                call, args=rope_add(call.args, args), id=call.id or frag.id or "",
-                name=call.name or f.name or "",
-            )  # fmt: skip
+            name = f.name if f is not None else None
+            if (frag.id and not call.id) or (name and not call.name):
+                call = replace(call, id=call.id or frag.id or "", name=call.name or name or "")
+                s = replace(s, calls=(*s.calls[:k], call, *s.calls[k + 1 :]))
             if args:
                 out.append(ToolCallDelta(index=call.at, arguments=args))
-            return replace(s, calls=(*s.calls[:i], call, *s.calls[i + 1 :]))
-    call = _Call(
-        wire=wire, at=s.size, id=frag.id or "", name=f.name or "", args=rope_add(None, args)
-    )
+                s = replace(s, args=(k, args, s.args))
+            return s
+    call = _Call(wire=wire, at=s.size, id=frag.id or "", name=(f and f.name) or "")
     out.append(ToolCallStart(index=call.at, id=call.id, name=call.name))
+    s = replace(s, calls=(*s.calls, call), size=s.size + 1)
     if args:
         out.append(ToolCallDelta(index=call.at, arguments=args))
-    return replace(s, calls=(*s.calls, call), size=s.size + 1)
+        s = replace(s, args=(len(s.calls) - 1, args, s.args))
+    return s
 
 
 def _wire_index(s: State, frag: w.WireToolCall) -> int:
@@ -155,12 +169,21 @@ def _wire_index(s: State, frag: w.WireToolCall) -> int:
     return last.wire
 
 
-def _call(c: _Call) -> ToolCall:
-    return tool_call(c.id, c.name, rope_text(c.args), keep_raw=True)
+def _calls(s: State) -> list[ToolCall]:
+    """Every call so far, its argument text split out of `s.args` in one walk."""
+    chunks: list[list[str]] = [[] for _ in s.calls]
+    node = s.args
+    while node is not None:
+        chunks[node[0]].append(node[1])
+        node = node[2]
+    return [
+        tool_call(c.id, c.name, "".join(reversed(parts)), keep_raw=True)
+        for c, parts in zip(s.calls, chunks, strict=True)
+    ]
 
 
 def _finish(s: State, raw: str | None, out: list[StreamEvent]) -> State:
-    out += [ToolCallEnd(index=c.at, call=_call(c)) for c in s.calls]
+    out += [ToolCallEnd(index=c.at, call=tc) for c, tc in zip(s.calls, _calls(s), strict=True)]
     s = replace(s, finish_raw=raw, finished=True)
     out.append(Finished(finish=map_finish(raw, bool(s.calls), s.refused)))
     return s
@@ -168,7 +191,7 @@ def _finish(s: State, raw: str | None, out: list[StreamEvent]) -> State:
 
 def snapshot(s: State) -> Response:
     """What arrived so far, in the shape `parse_response` gives."""
-    parts: list[tuple[int, Part]] = [(c.at, _call(c)) for c in s.calls]
+    parts: list[tuple[int, Part]] = [(c.at, tc) for c, tc in zip(s.calls, _calls(s), strict=True)]
     if s.thinking_at >= 0:
         parts.append(
             (s.thinking_at, Thinking(text=rope_text(s.thinking), provider=s.dialect.provider))
