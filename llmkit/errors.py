@@ -177,6 +177,18 @@ class MissingApiKey(LlmkitError):
         self.env_vars = env_vars
 
 
+class InvalidApiKey(LlmkitError):
+    """A key that cannot be sent: empty, or with spaces or control characters
+    inside. Says which provider, never the key."""
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(
+            f"the API key for {provider} is not usable: it is empty or holds spaces, "
+            "control or non-ASCII characters",
+            provider=provider,
+        )
+
+
 # Status → class. Vendors refine it by their own error type (see `api_error`).
 _BY_STATUS: Mapping[int, type[ApiError]] = {
     400: InvalidRequest,

@@ -18,7 +18,7 @@ from typing import cast
 
 import msgspec
 
-from llmkit.errors import MissingApiKey, UnknownModel
+from llmkit.errors import InvalidApiKey, MissingApiKey, UnknownModel
 from llmkit.protocols import Provider
 
 
@@ -180,15 +180,25 @@ def find_key(ep: Endpoint, env: Mapping[str, str] | None = None) -> Secret | Non
     return None
 
 
+def _checked(key: Secret, ep: Endpoint) -> Secret:
+    """Surrounding whitespace (a key pasted with its newline, a `.env` file
+    with CRLF endings) is dropped; anything else that cannot go in an HTTP
+    header is refused here, before httpx would quote the header in an error."""
+    value = key.reveal().strip()
+    if not value or any(not ("!" <= c <= "~") for c in value):
+        raise InvalidApiKey(ep.name)
+    return key if value == key.reveal() else Secret(value)
+
+
 def api_key(ep: Endpoint, explicit: str | Secret | None = None) -> Secret | None:
     """The key to use: the caller's, else the endpoint's env vars. A provider
     that needs one and has none is an error naming the env vars to set."""
     if explicit is not None:
-        return explicit if isinstance(explicit, Secret) else Secret(explicit)
+        return _checked(explicit if isinstance(explicit, Secret) else Secret(explicit), ep)
     key = find_key(ep)
     if key is None and ep.key_required:
         raise MissingApiKey(ep.name, ep.key_env)
-    return key
+    return None if key is None else _checked(key, ep)
 
 
 def available(reg: Registry | None = None, env: Mapping[str, str] | None = None) -> list[str]:

@@ -126,6 +126,19 @@ def _api_error(call: Call, status: int, headers: httpx.Headers, body: bytes) -> 
     return err
 
 
+def _key_forms(key: str) -> tuple[str, ...]:
+    """The key as it may show up in text: raw, and escaped as in a repr."""
+    return tuple({key, repr(key)[1:-1], repr(key.encode())[2:-1]} - {""})
+
+
+def _without_key(text: str, key: Secret | None) -> str:
+    if key is None:
+        return text
+    for form in _key_forms(key.reveal()):
+        text = text.replace(form, "***")
+    return text
+
+
 def _redact(err: ApiError, key: str) -> None:
     """A vendor that echoes the key back (some 401 bodies do) must not get it
     into our error."""
@@ -138,7 +151,14 @@ def _redact(err: ApiError, key: str) -> None:
 def _network_error(call: Call, e: httpx.HTTPError, partial: Response | None = None) -> LlmkitError:
     if isinstance(e, httpx.TimeoutException):
         return Timeout(f"timed out: {type(e).__name__}", provider=call.name, partial=partial)
-    return ConnectionFailed(f"{type(e).__name__}: {e}", provider=call.name, partial=partial)
+    text = _without_key(f"{type(e).__name__}: {e}", call.key)
+    return ConnectionFailed(text, provider=call.name, partial=partial)
+
+
+def _cause(call: Call, e: Exception) -> Exception | None:
+    """What to chain a network error to: not an httpx error whose text holds
+    the key (httpx quotes a header it refuses to send)."""
+    return None if _without_key(str(e), call.key) != str(e) else e
 
 
 def _renamed(call: Call, resp: Response) -> Response:
@@ -236,7 +256,7 @@ def send(
         except httpx.HTTPError as e:
             err: LlmkitError = _network_error(call, e)
             if not _should_retry(err, attempt, call.retry):
-                raise err from e
+                raise err from _cause(call, e)
         else:
             if r.is_success:
                 return r
@@ -260,7 +280,7 @@ async def asend(
         except httpx.HTTPError as e:
             err: LlmkitError = _network_error(call, e)
             if not _should_retry(err, attempt, call.retry):
-                raise err from e
+                raise err from _cause(call, e)
         else:
             if r.is_success:
                 return r

@@ -97,3 +97,18 @@ def test_explicit_key_wins_and_never_shows() -> None:
     key = r.api_key(r.DEFAULT.endpoints["xai"], "xai-secret-value")
     assert key is not None and key.reveal() == "xai-secret-value"
     assert "secret" not in repr(key) and "secret" not in str(key) and "secret" not in f"{key!r}"
+
+
+@pytest.mark.parametrize("raw", ["sk-test\n", " sk-test ", "sk-test\r\n"])
+def test_keys_lose_surrounding_whitespace(raw: str) -> None:
+    key = r.api_key(r.DEFAULT.endpoints["openai"], raw)
+    assert key is not None and key.reveal() == "sk-test"
+
+
+@pytest.mark.parametrize("raw", ["", "  ", "sk-te st", "sk-\x00x", "sk-é"])
+def test_unsendable_keys_are_refused_without_showing_them(raw: str) -> None:
+    from llmkit.errors import InvalidApiKey
+
+    with pytest.raises(InvalidApiKey) as e:
+        r.api_key(r.DEFAULT.endpoints["openai"], raw)
+    assert "openai" in str(e.value) and (not raw.strip() or raw.strip() not in str(e.value))

@@ -335,3 +335,12 @@ async def test_default_async_client_is_per_event_loop() -> None:
 def test_secret_never_shows_in_a_call_repr() -> None:
     call = call_for(toy)
     assert TEST_KEY not in repr(call) and isinstance(call.key, Secret)
+
+
+def test_a_network_error_quoting_the_key_does_not_leak_it() -> None:
+    # httpx refuses some header values and quotes them in its error
+    leak = httpx.LocalProtocolError(f"Illegal header value b'Bearer {TEST_KEY}\\n'")
+    with pytest.raises(ConnectionFailed) as e:
+        run_sync([leak], lambda c, cl: tr.chat(c, cl, REQ))
+    assert TEST_KEY not in str(e.value) and e.value.__cause__ is None
+    assert "Illegal header value" in str(e.value)
