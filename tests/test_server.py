@@ -24,7 +24,7 @@ import msgspec
 
 import llmkit
 from llmkit.registry import Secret
-from llmkit.server import ServerConfig, replay_config
+from llmkit.server import ServerConfig, create_app, replay_config
 from llmkit.types import Done, Response, StreamEvent, TextDelta
 from tests import toy_wire as toy
 from tests.server_helpers import BLOCK, REG, Vendor, config, frames, running, sse_vendor
@@ -401,6 +401,21 @@ def test_bearer_token() -> None:
         assert r.json()["error"]["type"] == "unauthorized"
     assert right.status_code == 200 and stream.status_code == 200
     assert health.json() == {"status": "ok"}
+
+
+def test_bearer_token_holds_when_mounted_under_a_prefix() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.testclient import TestClient
+
+    inner = create_app(config(sse_vendor(STREAM), token=Secret("s3cret")))
+    outer = Starlette(routes=[Mount("/llm", app=inner)])
+    with TestClient(outer, base_url="http://localhost") as client:
+        assert client.get("/llm/api/chat/models").status_code == 401
+        assert client.get("/llm/anything").status_code == 401
+        ok = client.get("/llm/api/chat/models", headers={"authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
+        assert client.get("/llm/healthz").json() == {"status": "ok"}
 
 
 def test_token_defaults_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -154,7 +154,10 @@ class _Guard:
         headers = Headers(scope=scope)
         if "*" not in self.hosts and _hostname(headers.get("host", "")) not in self.hosts:
             return 400, ErrorInfo(type="untrusted_host", message="Host header not allowed"), {}
-        if self.token is None or not scope["path"].startswith("/api/"):
+        # Mounted under a prefix (or --root-path), "path" still holds the prefix:
+        # compare the app's own path, and guard everything but the health check.
+        own = scope["path"].removeprefix(scope.get("root_path", "")) or "/"
+        if self.token is None or own == "/healthz":
             return None
         scheme, _, given = headers.get("authorization", "").partition(" ")
         expected = self.token.reveal().encode()
