@@ -162,11 +162,17 @@ def _cause(call: Call, e: Exception) -> Exception | None:
 
 
 def _renamed(call: Call, resp: Response) -> Response:
-    """An OpenAI-compatible endpoint answers in the openai module's name;
-    report it under its own."""
+    """A compatible endpoint answers in its wire module's name; report it, and
+    stamp its parts, under its own, so its signatures and raw blocks are never
+    taken for the real vendor's (llmkit.handoff compares these names)."""
     if call.name == resp.provider:
         return resp
-    message = msgspec.structs.replace(resp.message, provider=call.name)
+    wire = resp.provider
+    content = [
+        msgspec.structs.replace(p, provider=call.name) if getattr(p, "provider", None) == wire else p
+        for p in resp.message.content
+    ]
+    message = msgspec.structs.replace(resp.message, provider=call.name, content=content)
     return msgspec.structs.replace(resp, provider=call.name, message=message)
 
 

@@ -214,3 +214,27 @@ def test_thinking_as_text_policy() -> None:
             assert "T0 reasoning" in raw and "SIG-anthropic" not in raw
             llmkit.chat_sync(MODELS[vendor], history, **kw)
             assert "T0 reasoning" not in sent[-1].decode()
+
+
+def test_a_compatible_endpoints_signatures_never_reach_the_real_vendor() -> None:
+    """An Anthropic-compatible server's signed thinking is its own: sent to
+    Claude it is foreign, so it is dropped, never replayed as Claude's."""
+    reg = llmkit.with_endpoint(
+        llmkit.registry.current(), "lookalike", base_url="https://lookalike.test",
+        wire="anthropic",
+    )  # fmt: skip
+    sent: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        return httpx.Response(200, headers={"content-type": "application/json"},
+                              content=vb.reply("anthropic", "A0", thinking="T0 reasoning"))  # fmt: skip
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        kw: dict[str, Any] = {"http_client": client, "api_key": "k", "registry": reg}
+        first = llmkit.chat_sync("lookalike:model-x", "U0", **kw)
+        assert first.provider == "lookalike"
+        assert {getattr(p, "provider", None) for p in first.message.content} == {"lookalike", None}
+        llmkit.chat_sync("claude-sonnet-4-5", [llmkit.user("U0"), first.message,
+                                               llmkit.user("U1")], **kw)  # fmt: skip
+    assert "T0 reasoning" not in sent[1].decode() and "SIG-" not in sent[1].decode()
