@@ -167,9 +167,9 @@ def _renamed(call: Call, resp: Response) -> Response:
     taken for the real vendor's (llmkit.handoff compares these names)."""
     if call.name == resp.provider:
         return resp
-    wire = resp.provider
+    wire, name = resp.provider, call.name
     content = [
-        msgspec.structs.replace(p, provider=call.name) if getattr(p, "provider", None) == wire else p
+        msgspec.structs.replace(p, provider=name) if getattr(p, "provider", None) == wire else p
         for p in resp.message.content
     ]
     message = msgspec.structs.replace(resp.message, provider=call.name, content=content)

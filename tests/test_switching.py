@@ -227,8 +227,8 @@ def test_a_compatible_endpoints_signatures_never_reach_the_real_vendor() -> None
 
     def handler(request: httpx.Request) -> httpx.Response:
         sent.append(request.content)
-        return httpx.Response(200, headers={"content-type": "application/json"},
-                              content=vb.reply("anthropic", "A0", thinking="T0 reasoning"))  # fmt: skip
+        answer = vb.reply("anthropic", "A0", thinking="T0 reasoning")
+        return httpx.Response(200, headers={"content-type": "application/json"}, content=answer)
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         kw: dict[str, Any] = {"http_client": client, "api_key": "k", "registry": reg}
