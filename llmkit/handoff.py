@@ -10,8 +10,9 @@ vendor, but some parts only mean something to the vendor that made them:
   scratch work, and other vendors' models read it as if they had said it) or
   becomes plain text ("text", for callers who want the reasoning kept in view).
   Redacted thinking has no readable text, so elsewhere it is always dropped.
-- Signatures riding on text and tool calls (Gemini's thought signatures) go
-  back only to their producer; elsewhere the part is sent without one.
+- Signatures riding on text and tool calls (Gemini's thought signatures) and
+  citation objects on text (Anthropic's) go back only to their producer;
+  elsewhere the part is sent as plain text or a plain call.
 - `Raw` blocks (server tool results, citations, parts llmkit does not model)
   are replayed to their producer and dropped elsewhere.
 
@@ -35,9 +36,9 @@ def carry(part: Part, to: str, foreign_thinking: ForeignThinking = "drop") -> Pa
             return Text(text=text) if foreign_thinking == "text" and text else None
         case Raw(provider=producer):
             return part if producer == to else None
-        case Text(signature=sig, provider=producer) | ToolCall(signature=sig, provider=producer):
-            if sig is None or producer == to:
-                return part
+        case Text(provider=producer) if producer != to and (part.signature or part.citations):
+            return Text(text=part.text)
+        case ToolCall(signature=sig, provider=producer) if sig is not None and producer != to:
             return replace(part, signature=None, provider=None)
         case _:
             return part

@@ -22,10 +22,13 @@ class _Part(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_de
 
 class Text(_Part, frozen=True, tag="text"):
     """Plain text. `signature` is an opaque vendor token riding on this part
-    (Gemini puts `thoughtSignature` on text parts); `provider` says whose."""
+    (Gemini puts `thoughtSignature` on text parts) and `citations` the vendor's
+    own citation objects (Anthropic); `provider` says whose they are: they go
+    back only to that vendor, the text goes everywhere."""
 
     text: str
     signature: str | None = None
+    citations: list[Any] | None = None
     provider: str | None = None
 
 

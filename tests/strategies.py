@@ -36,7 +36,13 @@ json_value: st.SearchStrategy[Any] = st.recursive(
 )
 json_object = st.dictionaries(st.text(max_size=8), json_value, max_size=4)
 
-texts = st.builds(Text, text=text, signature=st.none() | b64, provider=st.none() | PROVIDERS)
+texts = st.builds(
+    Text,
+    text=text,
+    signature=st.none() | b64,
+    citations=st.none() | st.lists(json_object, max_size=2),
+    provider=st.none() | PROVIDERS,
+)
 images = st.one_of(
     st.builds(Image, media_type=st.sampled_from(["image/png", "image/jpeg"]), data=b64),
     st.builds(Image, url=st.just("https://example.com/cat.png")),

@@ -13,6 +13,7 @@ from tests import strategies as s
 SIGNED = Thinking(text="hmm", signature="sig", provider="anthropic")
 REDACTED = Thinking(redacted="opaque", provider="anthropic")
 GEMINI_TEXT = Text(text="hi", signature="ts", provider="google")
+CITED = Text(text="Paris.", citations=[{"type": "char_location"}], provider="anthropic")
 XAI_PLAN = Thinking(text="plan", provider="xai")
 GEMINI_CALL = ToolCall(id="c", name="f", signature="ts", provider="google")
 
@@ -29,6 +30,8 @@ GEMINI_CALL = ToolCall(id="c", name="f", signature="ts", provider="google")
         (XAI_PLAN, "xai", "drop", XAI_PLAN),
         (Thinking(text="plan"), "xai", "text", Text(text="plan")),  # no producer: foreign
         (GEMINI_TEXT, "google", "drop", GEMINI_TEXT),
+        (CITED, "anthropic", "drop", CITED),
+        (CITED, "openai", "drop", Text(text="Paris.")),
         (GEMINI_TEXT, "anthropic", "drop", Text(text="hi")),
         (GEMINI_CALL, "openai", "drop", ToolCall(id="c", name="f")),
         (GEMINI_CALL, "google", "drop", GEMINI_CALL),
@@ -54,4 +57,5 @@ def test_nothing_signed_crosses_vendors(part: Part, to: str, policy: str) -> Non
         assert got == part  # a vendor's own words, and plain content, go as they are
     else:
         assert getattr(got, "signature", None) is None
+        assert getattr(got, "citations", None) is None
         assert not isinstance(got, (Thinking, Raw))

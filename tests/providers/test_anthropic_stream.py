@@ -462,7 +462,12 @@ def test_text_block_with_citations_is_kept_whole() -> None:
     block = {"type": "text", "text": "Paris.", "citations": [citation]}
     message: dict[str, Any] = {**MESSAGES[1], "content": [block], "stop_reason": "end_turn"}
     parsed = anthropic.parse_response(json.dumps(message).encode())
-    assert parsed.message.content == [Raw(provider="anthropic", data=block)]
+    assert parsed.message.content == [
+        Text(text="Paris.", citations=[citation], provider="anthropic")
+    ]
+    assert parsed.text == "Paris."
+    replayed = anthropic.messages_to_wire([parsed.message])[1][0]["content"]
+    assert replayed == [block]
     # streamed: the text arrives as deltas, the citation as citations_delta
     start = {"type": "text", "text": "", "citations": []}
     state, events = fold(

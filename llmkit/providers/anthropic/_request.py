@@ -136,8 +136,12 @@ def _block(part: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
     match p:
         case None:
             return None
-        case Text(text=text):
-            return {"type": "text", "text": text} if text else None  # API rejects empty text
+        case Text(text=text, citations=cites):
+            if not text:
+                return None  # the API rejects empty text blocks
+            return {"type": "text", "text": text, "citations": cites} if cites else {
+                "type": "text", "text": text,
+            }  # fmt: skip
         case Image():
             return _image(p)
         case Document():

@@ -181,7 +181,7 @@ def merge_usage(old: WireUsage, new: WireUsage) -> WireUsage:
 
 # ---- blocks -> parts -------------------------------------------------------------
 # A block becomes a typed part only when the part can say everything the block
-# said; any other key (citations, a 1h cache ttl, a file source) makes it Raw so
+# said; any other key (a 1h cache ttl, a file source) makes it Raw so
 # it is replayed untouched. `caller` on tool_use is the one key dropped: it is
 # response-only metadata ({"type": "direct"} for client tools).
 
@@ -204,10 +204,12 @@ _RESULT_KEYS = frozenset({"type", "tool_use_id", "content", "is_error"})
 
 
 def _text(b: dict[str, Any]) -> Part:
-    text = b.get("text")
-    if isinstance(text, str) and b.keys() <= _TEXT_KEYS and not b.get("citations"):
-        return Text(text=text)
-    return _raw(b)
+    text, cites = b.get("text"), b.get("citations")
+    if not isinstance(text, str) or not b.keys() <= _TEXT_KEYS:
+        return _raw(b)
+    if cites and isinstance(cites, list):  # Claude's citation objects, replayed only to Claude
+        return Text(text=text, citations=cites, provider=NAME)
+    return Text(text=text) if not cites else _raw(b)
 
 
 def _thinking(b: dict[str, Any]) -> Part:
