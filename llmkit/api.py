@@ -7,6 +7,7 @@ imported on first call, so `import llmkit` stays light.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from functools import partial
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from llmkit import registry as _registry
-from llmkit.errors import InvalidRequest, LlmkitError
+from llmkit.errors import LlmkitError
 from llmkit.messages import MessagesLike, to_messages
 from llmkit.tools import FunctionTool
 from llmkit.types import (
@@ -135,8 +136,10 @@ def _parsed_done(ev: StreamEvent, target: Any) -> StreamEvent:
 
 
 async def _aparsed(events: AsyncIterator[StreamEvent], target: Any) -> AsyncIterator[StreamEvent]:
-    async for ev in events:
-        yield _parsed_done(ev, target)
+    # aclosing: closing this wrapper must close the upstream stream now, not at GC
+    async with contextlib.aclosing(events):  # type: ignore[type-var]
+        async for ev in events:
+            yield _parsed_done(ev, target)
 
 
 def _options(options: Mapping[str, Any]) -> Options:
@@ -183,7 +186,7 @@ def _call(
     route = _registry.resolve(model, reg)
     ep = route.endpoint
     if max_retries < 0:
-        raise InvalidRequest("max_retries must be 0 or more")
+        raise InvalidArgument("max_retries must be 0 or more")
     call = Call(
         provider=_registry.wire(ep),
         name=ep.name,
@@ -297,7 +300,9 @@ def stream(
 ) -> AsyncIterator[StreamEvent]:
     """Like `chat`, but yields stream events as they arrive, ending with
     `Done(response)`. Connection setup is retried; a stream that has begun is
-    never retried. Bad arguments raise here, before iteration starts."""
+    never retried. An unknown model, a missing key or malformed arguments
+    raise here; what the provider cannot serve (`Unsupported`) raises at the
+    first iteration, still before any I/O."""
     from llmkit import transport
 
     call, req, target = _prepare(

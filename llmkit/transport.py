@@ -27,6 +27,7 @@ import msgspec
 from llmkit.errors import (
     ApiError,
     ConnectionFailed,
+    DecodeError,
     LlmkitError,
     StreamError,
     Timeout,
@@ -331,6 +332,8 @@ def _is_sse(r: httpx.Response) -> bool:
 def _broken(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
     """The error that ends a stream, with the partial response attached."""
     partial = _renamed(call, p.snapshot(state))
+    if isinstance(e, DecodeError):  # an unreadable event is a broken stream, whoever read it
+        return StreamError(e.message, provider=call.name, body=e.body, partial=partial)
     if isinstance(e, LlmkitError):
         e.provider = call.name
         if e.partial is None:

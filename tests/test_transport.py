@@ -213,7 +213,7 @@ def test_truncated_stream_keeps_the_partial_response() -> None:
 
 def test_malformed_event_is_a_typed_error_with_partial() -> None:
     bad = toy.sse(("delta", {"text": "ok"})) + b"event: delta\ndata: {nope\n\n"
-    with pytest.raises(DecodeError) as e:
+    with pytest.raises(StreamError) as e:
         run_sync([(200, {}, bad)], lambda c, cl: list(tr.stream(c, cl, SREQ)))
     assert e.value.partial is not None and e.value.partial.text == "ok"
 

@@ -140,9 +140,9 @@ def test_stream_without_finish_reason_is_cut_short() -> None:
     assert e.value.partial.message.content[0].signature is None  # type: ignore[union-attr]
 
 
-def test_malformed_chunk_is_a_decode_error_with_partial() -> None:
+def test_malformed_chunk_is_a_stream_error_with_partial() -> None:
     data = (G / "text.sse").read_bytes().replace(b'"index": 0}],"usageMetadata"', b'"index": 0}', 1)
-    with pytest.raises(errors.DecodeError) as e:
+    with pytest.raises(errors.StreamError) as e:
         drive_stream(google, REQ, data)
     assert e.value.partial is not None and e.value.partial.provider == "google"
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmkit.errors import DecodeError, ServerError, StreamError
+from llmkit.errors import ServerError, StreamError
 from llmkit.protocols import Sse
 from llmkit.providers import openai
 from llmkit.types import (
@@ -209,9 +209,9 @@ def test_stream_cut_before_the_end_is_a_stream_error_with_the_partial() -> None:
     assert partial.tool_calls[0].raw_arguments == '{"city":"Lisbon","unit":"c"}'
 
 
-def test_malformed_chunk_is_a_decode_error_not_a_key_error() -> None:
+def test_malformed_chunk_is_a_stream_error_not_a_key_error() -> None:
     data = fixture("text.sse").replace(b'"content":" Paris"', b'"content": Paris"')
-    with pytest.raises(DecodeError, match="unreadable openai body") as info:
+    with pytest.raises(StreamError, match="unreadable openai body") as info:
         drive_stream(openai, SREQ, data)
     assert info.value.partial is not None and info.value.partial.text == "The capital of France is"
 
