@@ -273,3 +273,15 @@ def test_per_event_state_holds_ropes_not_growing_strings() -> None:
     chunks = [{"choices": [{"index": 0, "delta": {"content": "ab"}}]}] * 200
     events, s = _fold(*chunks, "[DONE]")
     assert isinstance(s.text, tuple) and done(events).text == "ab" * 200
+
+
+def test_a_stream_cut_before_done_is_broken_even_after_finish_reason() -> None:
+    """The usage chunk and [DONE] follow the finish_reason; losing them must not
+    pass as a whole answer with zero usage."""
+    data = fixture("text.sse")
+    cut = data[: data.index(b'"choices":[]')]
+    cut = cut[: cut.rindex(b"\n\n") + 2]
+    with pytest.raises(StreamError, match=r"before \[DONE\]") as info:
+        drive_stream(openai, SREQ, cut)
+    partial = info.value.partial
+    assert partial is not None and partial.text and partial.finish.reason == "stop"

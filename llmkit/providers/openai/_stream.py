@@ -207,11 +207,12 @@ def snapshot(s: State) -> Response:
 
 
 def finish(s: State) -> list[StreamEvent]:
-    if not (s.finished or s.done):
+    # `[DONE]` is the end: a stream cut after its finish_reason but before the
+    # usage chunk llmkit asks for (include_usage) would otherwise pass as whole.
+    if not s.done:
+        what = "[DONE]" if s.finished else "a finish_reason or [DONE]"
         raise StreamError(
-            "stream ended before a finish_reason or [DONE]",
-            provider=s.dialect.provider,
-            partial=snapshot(s),
+            f"stream ended before {what}", provider=s.dialect.provider, partial=snapshot(s)
         )
     out: list[StreamEvent] = []
     if not s.finished:  # [DONE] without a finish_reason: close what is open
