@@ -181,6 +181,12 @@ def test_reasoning_models_refuse_sampling_unless_effort_is_none(model: str) -> N
     assert (b["top_p"], b["reasoning_effort"], b["max_completion_tokens"]) == (0.9, "none", 10)
 
 
+def test_tool_choice_without_tools_is_left_out() -> None:
+    for mode in ("auto", "none"):
+        got = body(ChatRequest(model="gpt-4o", messages=HI, tool_choice=ToolChoice(mode=mode)))
+        assert "tool_choice" not in got and "parallel_tool_calls" not in got
+
+
 @pytest.mark.parametrize(
     "model", ["gpt-4o", "gpt-4.1-mini", "gpt-5-chat-latest", "chatgpt-4o-latest"]
 )
@@ -195,7 +201,19 @@ def test_non_reasoning_models_take_sampling(model: str) -> None:
     ("req", "match"),
     [
         (opts(reasoning=Reasoning(budget=2048)), "budget"),
-        (ChatRequest(model="gpt-4o", messages=HI, tool_choice=ToolChoice(mode="tool")), "name"),
+        (
+            ChatRequest(
+                model="gpt-4o",
+                messages=HI,
+                tools=[Tool(name="f")],
+                tool_choice=ToolChoice(mode="tool"),
+            ),
+            "name",
+        ),
+        (
+            ChatRequest(model="gpt-4o", messages=HI, tool_choice=ToolChoice(mode="required")),
+            "without tools",
+        ),
         (
             ChatRequest(
                 model="gpt-4o",

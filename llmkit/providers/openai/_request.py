@@ -61,8 +61,13 @@ def body(req: ChatRequest, d: WireDialect) -> dict[str, Any]:
     out: dict[str, Any] = {"model": req.model, "messages": to_wire(req.messages, o, d)}
     if req.tools:
         out["tools"] = [_tool(t) for t in req.tools]
-    if req.tool_choice is not None:
+    if req.tool_choice is not None and req.tools:
         out.update(_tool_choice(req.tool_choice, d))
+    elif req.tool_choice is not None and req.tool_choice.mode in ("required", "tool"):
+        # OpenAI rejects tool_choice without tools; "auto"/"none" mean nothing then
+        raise Unsupported(
+            f"tool_choice {req.tool_choice.mode!r} without tools", provider=d.provider
+        )
     if o.response_format is not None:
         out["response_format"] = _response_format(o.response_format)
     out.update(_sampling(o, d))
