@@ -20,7 +20,12 @@ from llmkit.types import Message, Response, Text, Tool, ToolCall, ToolResult
 if TYPE_CHECKING:
     import httpx
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+# Installed from a wheel the recordings sit in the package; in a checkout, in fixtures/.
+_HERE = Path(__file__).resolve().parent
+FIXTURES = next(
+    (p for p in (_HERE / "_demo", _HERE.parent / "fixtures" / "demo") if p.is_dir()),
+    _HERE.parent / "fixtures" / "demo",
+)
 
 CLAUDE = "claude-sonnet-4-20250514"
 GEMINI = "gemini-2.5-flash"
