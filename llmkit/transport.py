@@ -179,9 +179,11 @@ def _renamed(call: Call, resp: Response) -> Response:
 
 # ---- default clients ---------------------------------------------------------
 
-# A transport that the default clients use instead of the network, set only
-# inside `using_transport` (llmkit.testing's replay and record modes).
-_override: contextvars.ContextVar[tuple[httpx.BaseTransport, httpx.AsyncBaseTransport] | None] = (
+_DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+
+# Clients the default ones give way to, set only inside `using_transport`
+# (llmkit.testing's replay and record modes).
+_override: contextvars.ContextVar[tuple[httpx.Client, httpx.AsyncClient] | None] = (
     contextvars.ContextVar("llmkit_transport_override", default=None)
 )
 
@@ -195,24 +197,26 @@ def using_transport(
     if async_ is None:
         assert isinstance(sync, httpx.AsyncBaseTransport), "pass an async transport too"
         async_ = sync
-    token = _override.set((sync, async_))
+    sync_client = httpx.Client(transport=sync, timeout=_DEFAULT_TIMEOUT)
+    async_client = httpx.AsyncClient(transport=async_, timeout=_DEFAULT_TIMEOUT)
+    token = _override.set((sync_client, async_client))
     try:
         yield
     finally:
         _override.reset(token)
+        sync_client.close()  # the async one holds nothing that outlives this block
 
 
 _sync_client: httpx.Client | None = None
 _sync_lock = threading.Lock()
 # One pooled AsyncClient per event loop: connections cannot cross loops.
 _async_clients: weakref.WeakKeyDictionary[object, httpx.AsyncClient] = weakref.WeakKeyDictionary()
-_DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 
 
 def default_client() -> httpx.Client:
     override = _override.get()
     if override is not None:
-        return _override_clients(override)[0]
+        return override[0]
     global _sync_client
     with _sync_lock:
         if _sync_client is None or _sync_client.is_closed:
@@ -223,29 +227,12 @@ def default_client() -> httpx.Client:
 def default_async_client() -> httpx.AsyncClient:
     override = _override.get()
     if override is not None:
-        return _override_clients(override)[1]
+        return override[1]
     loop = anyio.lowlevel.current_token().native_token
     client = _async_clients.get(loop)
     if client is None or client.is_closed:
         client = _async_clients[loop] = httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT)
     return client
-
-
-_override_cache: weakref.WeakKeyDictionary[object, tuple[httpx.Client, httpx.AsyncClient]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _override_clients(
-    pair: tuple[httpx.BaseTransport, httpx.AsyncBaseTransport],
-) -> tuple[httpx.Client, httpx.AsyncClient]:
-    clients = _override_cache.get(pair[0])
-    if clients is None:
-        clients = _override_cache[pair[0]] = (
-            httpx.Client(transport=pair[0], timeout=_DEFAULT_TIMEOUT),
-            httpx.AsyncClient(transport=pair[1], timeout=_DEFAULT_TIMEOUT),
-        )
-    return clients
 
 
 # ---- sending, with retries -----------------------------------------------------
