@@ -56,6 +56,8 @@ def _one(x: str | Message | Mapping[str, Any], where: str) -> Message:
         return x
     if isinstance(x, str):
         return Message(role="user", content=[Text(text=x)])
+    if not isinstance(x, Mapping):
+        raise InvalidMessages(f"{where}: expected a string, a Message or a dict, got {x!r}")
     try:
         return _from_in(msgspec.convert(x, _MessageIn, strict=True))
     except msgspec.ValidationError as e:
@@ -65,6 +67,8 @@ def _one(x: str | Message | Mapping[str, Any], where: str) -> Message:
 def to_messages(x: MessagesLike) -> list[Message]:
     if isinstance(x, (str, Message, Mapping)):
         return [_one(x, "messages")]
+    if not isinstance(x, Iterable):
+        raise InvalidMessages(f"messages: expected a string, a message or a list, got {x!r}")
     return [_one(m, f"messages[{i}]") for i, m in enumerate(x)]
 
 

@@ -117,6 +117,8 @@ def test_dict_parts_of_every_kind() -> None:
         ([{"role": "user", "content": 5}], "messages[0]"),
         (["ok", {"role": "user", "content": [{"type": "nope"}]}], "messages[1]"),
         ([{"role": "user", "content": "x", "colour": "red"}], "messages[0]"),
+        (None, "messages"),
+        (["ok", 42], "messages[1]"),
     ],
 )
 def test_bad_message_input_says_where(bad: object, where: str) -> None:
