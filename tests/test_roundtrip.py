@@ -56,7 +56,9 @@ def _next_request(vendor: str, said: Message) -> dict[str, Any]:
     """The JSON body of the request that continues after `said`."""
     history = [Message(role="user", content=[Text(text="q")]), said,
                Message(role="user", content=[Text(text="next")])]  # fmt: skip
-    model = {"anthropic": "claude-x", "google": "gemini-2.5-flash"}.get(vendor, "gpt-4o")
+    # the same model goes on (Gemini binds signatures to the model that made them)
+    default = {"anthropic": "claude-x", "google": "gemini-2.5-flash"}.get(vendor, "gpt-4o")
+    model = said.model if vendor == "google" and said.model else default
     p = PROVIDERS[vendor]
     body = p.build_request(ChatRequest(model=model, messages=history), p.DEFAULT_BASE_URL).body
     return json.loads(body or b"{}")  # type: ignore[no-any-return]

@@ -65,7 +65,7 @@ def _answer(k: int, hop: Hop) -> bytes:
     calls = [(f"call_{k}_{j}", "lookup", {"q": f"Q{k}{j}"}) for j in range(hop.calls)]
     text = f"A{k} answer" if hop.answer or not calls else None
     thinking = f"T{k} reasoning" if hop.thinking else None
-    return vb.reply(hop.vendor, text, calls, n=k, thinking=thinking)
+    return vb.reply(hop.vendor, text, calls, n=k, thinking=thinking, model=MODELS[hop.vendor])
 
 
 # ---- what each vendor accepts ------------------------------------------------------
@@ -191,6 +191,36 @@ def test_any_route_through_the_vendors(route: list[Hop]) -> None:
 def test_every_pair_with_tools_images_and_thinking(first: str, second: str) -> None:
     full = {"image": True, "calls": 2, "thinking": True, "answer": True}
     _converse([Hop(vendor=first, **full), Hop(vendor=second, **full), Hop(vendor=first, **full)])
+
+
+def test_gemini_signatures_stay_with_the_gemini_model_that_made_them() -> None:
+    """A thought signature is bound to its model (PROTOCOLS 4.5): the same
+    conversation moved to another Gemini model goes without it."""
+    old = vb.reply("google", None, [("c1", "lookup", {"q": "Q"})], thinking="T0 reasoning",
+                   model="gemini-2.5-flash")  # fmt: skip
+    said = google_parse(old).message
+    history = [llmkit.user("U0"), said,
+               Message(role="tool", content=[ToolResult(tool_call_id=said.content[1].id,  # type: ignore[union-attr]
+                                                        name="lookup", content="R")])]  # fmt: skip
+    same = _google_body(history, "gemini-2.5-flash")
+    moved = _google_body(history, "gemini-3.8-flash")
+    assert "SIG-google" in same and "T0 reasoning" in same
+    assert "SIG-google" not in moved and "T0 reasoning" not in moved
+    assert "skip_thought_signature_validator" in moved  # Gemini 3 still gets its call vouched
+
+
+def _google_body(history: list[Message], model: str) -> str:
+    from llmkit.providers import google
+    from llmkit.types import ChatRequest
+
+    req = ChatRequest(model=model, messages=history)
+    return (google.build_request(req, google.DEFAULT_BASE_URL).body or b"").decode()
+
+
+def google_parse(body: bytes) -> llmkit.Response:
+    from llmkit.providers import google
+
+    return google.parse_response(body)
 
 
 def test_thinking_as_text_policy() -> None:

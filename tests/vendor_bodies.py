@@ -150,21 +150,23 @@ def _gemini_parts(
 
 
 def _gemini(
-    text: str | None, calls: list[Call], n: int, thinking: str | None = None
-) -> dict[str, Any]:
+    text: str | None, calls: list[Call], n: int, thinking: str | None = None,
+    model: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     return {
         "candidates": [{"content": {"parts": _gemini_parts(text, calls, thinking), "role": "model"},
                         "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 9,
                           "totalTokenCount": 29},
-        "modelVersion": MODELS["google"], "responseId": f"resp{n}",
+        "modelVersion": model or MODELS["google"], "responseId": f"resp{n}",
     }  # fmt: skip
 
 
 def google_json(
-    text: str | None, calls: list[Call], n: int = 1, thinking: str | None = None
-) -> bytes:
-    return _j(_gemini(text, calls, n, thinking)).encode()
+    text: str | None, calls: list[Call], n: int = 1, thinking: str | None = None,
+    model: str | None = None,
+) -> bytes:  # fmt: skip
+    return _j(_gemini(text, calls, n, thinking, model)).encode()
 
 
 def google_sse(text: str | None, calls: list[Call], n: int = 1) -> bytes:
@@ -172,7 +174,8 @@ def google_sse(text: str | None, calls: list[Call], n: int = 1) -> bytes:
 
 
 def reply(vendor: str, text: str | None = None, calls: list[Call] | None = None, *,
-          stream: bool = False, n: int = 1, thinking: str | None = None) -> bytes:  # fmt: skip
+          stream: bool = False, n: int = 1, thinking: str | None = None,
+          model: str | None = None) -> bytes:  # fmt: skip
     """One answer from `vendor` (anthropic, openai, xai, google). `thinking`
     (non-streamed answers) comes signed where the vendor signs it."""
     calls = calls or []
@@ -181,11 +184,13 @@ def reply(vendor: str, text: str | None = None, calls: list[Call] | None = None,
         if vendor == "anthropic":
             return anthropic_json(text, calls, n, thinking)
         if vendor == "google":
-            return google_json(text, calls, n, thinking)
+            return google_json(text, calls, n, thinking, model)
         return openai_json(text, calls, n, vendor, thinking)
     if vendor in ("openai", "xai"):
         fn = openai_sse if stream else openai_json
         return fn(text, calls, n, vendor)
     if vendor == "anthropic":
         return (anthropic_sse if stream else anthropic_json)(text, calls, n)
-    return (google_sse if stream else google_json)(text, calls, n)
+    if stream:
+        return google_sse(text, calls, n)
+    return google_json(text, calls, n, model=model)

@@ -27,6 +27,8 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from msgspec.structs import replace
+
 from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
 from llmkit.providers.google import _wire as w
@@ -34,7 +36,7 @@ from llmkit.providers.google._errors import parse_error
 from llmkit.providers.google._fold import State, finish, parse_response, snapshot, start, step
 from llmkit.providers.google._history import messages_from_wire, messages_to_wire
 from llmkit.providers.google._models import MODELS, build_list_models, parse_list_models
-from llmkit.types import ChatRequest, Options, Reasoning, Tool, ToolChoice
+from llmkit.types import ChatRequest, Message, Options, Reasoning, Tool, ToolChoice
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -192,9 +194,31 @@ def _vouch_for_foreign_calls(contents: list[Json]) -> list[Json]:
     return out
 
 
+def _same_model(a: str, b: str) -> bool:
+    """One model under two names: an id and its dated or suffixed version."""
+    a, b = a.removeprefix("models/"), b.removeprefix("models/")
+    return a == b or a.startswith(b + "-") or b.startswith(a + "-")
+
+
+def _signed_for(messages: list[Message], model: str) -> list[Message]:
+    """Thought signatures are bound to the model that made them (PROTOCOLS
+    4.5): another Gemini model's turns go out like another vendor's, their
+    signatures and thoughts settled by `llmkit.handoff.carry`."""
+    out = []
+    for m in messages:
+        if m.provider == NAME and m.model and not _same_model(m.model, model):
+            content = [
+                replace(p, provider=None) if getattr(p, "provider", None) == NAME else p
+                for p in m.content
+            ]
+            m = replace(m, provider=None, content=content)
+        out.append(m)
+    return out
+
+
 def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
     model = req.model.removeprefix("models/")
-    system, contents = messages_to_wire(req.messages, req.options)
+    system, contents = messages_to_wire(_signed_for(req.messages, model), req.options)
     if _validates_signatures(model):
         contents = _vouch_for_foreign_calls(contents)
     body: Json = {"contents": contents}
