@@ -18,9 +18,9 @@ fmt:
     uv run ruff format
     uv run ruff check --fix
 
-# per-event streaming cost and import time against the floor
+# llmkit against the floor and the official SDKs (the `bench` group; `--quick`, `--json`)
 bench *args:
-    uv run python benchmarks/bench.py {{args}}
+    uv run --group bench python benchmarks/bench.py {{args}}
 
 # the offline demo (recorded fixtures when no keys are set)
 demo *args:

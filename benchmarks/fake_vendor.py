@@ -2,13 +2,22 @@
 each wire format, served as fast as the socket allows. Runs in its own process
 so the client's CPU time is the client's alone.
 
-    python benchmarks/fake_vendor.py PORT N
+    python benchmarks/fake_vendor.py PORT
+
+Each vendor's usual path answers; the model name chooses the body
+(`claude-bench-text-2000`: a stream of 2000 text deltas; `gpt-bench-tool-500`:
+one tool call in ~500 argument fragments; for Gemini the model is in the URL).
+A request with `"stream": true` (or Gemini's `:streamGenerateContent`) gets
+the stream, any other the whole answer as JSON.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
+import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 WORDS = ["The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dög", " —"]
@@ -44,10 +53,20 @@ def anthropic_stream(n: int) -> bytes:
     return b"".join(out)
 
 
-def anthropic_tool_stream(n: int) -> bytes:
-    args = json.dumps({"items": [f"item number {i}" for i in range(n)]})
+def tool_arguments(n: int) -> str:
+    """The arguments of the long tool call, as JSON text."""
+    return json.dumps({"items": [f"item number {i}" for i in range(n)]})
+
+
+def tool_fragments(n: int) -> list[str]:
+    """`tool_arguments(n)` cut into about `n` fragments (a few tokens each)."""
+    args = tool_arguments(n)
     step = max(1, len(args) // n)
-    frags = [args[i : i + step] for i in range(0, len(args), step)]
+    return [args[i : i + step] for i in range(0, len(args), step)]
+
+
+def anthropic_tool_stream(n: int) -> bytes:
+    frags = tool_fragments(n)
     out = [
         _sse("message_start", {"type": "message_start", "message": {
             "id": "msg_tool", "type": "message", "role": "assistant",
@@ -89,6 +108,33 @@ def openai_stream(n: int) -> bytes:
     return b"".join(out) + b"data: [DONE]\n\n"
 
 
+def openai_tool_stream(n: int) -> bytes:
+    """One call whose arguments arrive in about `n` fragments, as OpenAI sends them."""
+    frags = tool_fragments(n)
+
+    def chunk(delta: dict[str, object], finish: str | None = None) -> dict[str, object]:
+        return {"id": "chatcmpl-tool", "object": "chat.completion.chunk", "created": 1,
+                "model": "gpt-4o-2024-08-06", "system_fingerprint": "fp_bench",
+                "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                             "finish_reason": finish}],
+                "usage": None, "obfuscation": "xYz"}  # fmt: skip
+
+    first = {"role": "assistant", "content": None, "tool_calls": [{
+        "index": 0, "id": "call_bench", "type": "function",
+        "function": {"name": "store", "arguments": ""}}], "refusal": None}  # fmt: skip
+    out = [_sse(None, chunk(first))]
+    out += [
+        _sse(None, chunk({"tool_calls": [{"index": 0, "function": {"arguments": f}}]}))
+        for f in frags
+    ]
+    out.append(_sse(None, chunk({}, "tool_calls")))
+    out.append(_sse(None, {"id": "chatcmpl-tool", "object": "chat.completion.chunk",
+                           "created": 1, "model": "gpt-4o-2024-08-06", "choices": [],
+                           "usage": {"prompt_tokens": 12, "completion_tokens": n,
+                                     "total_tokens": 12 + n}}))  # fmt: skip
+    return b"".join(out) + b"data: [DONE]\n\n"
+
+
 def google_stream(n: int) -> bytes:
     def chunk(text: str, i: int, finish: str | None = None) -> dict[str, object]:
         cand: dict[str, object] = {
@@ -107,33 +153,109 @@ def google_stream(n: int) -> bytes:
     return b"".join(out)
 
 
+def anthropic_json(n: int) -> bytes:
+    return json.dumps({
+        "id": "msg_bench", "type": "message", "role": "assistant",
+        "model": "claude-sonnet-4-20250514",
+        "content": [{"type": "text", "text": expected_text(n)}],
+        "stop_reason": "end_turn", "stop_sequence": None,
+        "usage": {"input_tokens": 12, "cache_creation_input_tokens": 0,
+                  "cache_read_input_tokens": 0, "output_tokens": n,
+                  "service_tier": "standard"}}).encode()  # fmt: skip
+
+
+def openai_json(n: int) -> bytes:
+    return json.dumps({
+        "id": "chatcmpl-bench", "object": "chat.completion", "created": 1,
+        "model": "gpt-4o-2024-08-06",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": expected_text(n),
+                                             "refusal": None, "annotations": []},
+                     "logprobs": None, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": n, "total_tokens": 12 + n,
+                  "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                  "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0}},
+        "service_tier": "default", "system_fingerprint": "fp_bench"}).encode()  # fmt: skip
+
+
+def google_json(n: int) -> bytes:
+    return json.dumps({
+        "candidates": [{"content": {"parts": [{"text": expected_text(n)}], "role": "model"},
+                        "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": n,
+                          "totalTokenCount": 12 + n},
+        "modelVersion": "gemini-2.5-flash", "responseId": "bench"}).encode()  # fmt: skip
+
+
 def expected_text(n: int) -> str:
     return "".join(WORDS[i % 10] for i in range(n))
 
 
-def streams(n: int) -> dict[str, bytes]:
-    return {
-        "/v1/messages": anthropic_stream(n),
-        "/tool/v1/messages": anthropic_tool_stream(n),
-        "/chat/completions": openai_stream(n),
-        "/v1beta/models/gemini-2.5-flash:streamGenerateContent": google_stream(n),
-    }
+# (vendor, stream?, kind) -> renderer of n events (or words, for whole answers)
+RENDER: dict[tuple[str, bool, str], Callable[[int], bytes]] = {
+    ("anthropic", True, "text"): anthropic_stream,
+    ("anthropic", True, "tool"): anthropic_tool_stream,
+    ("anthropic", False, "text"): anthropic_json,
+    ("openai", True, "text"): openai_stream,
+    ("openai", True, "tool"): openai_tool_stream,
+    ("openai", False, "text"): openai_json,
+    ("google", True, "text"): google_stream,
+    ("google", False, "text"): google_json,
+}
+# The model name says what to send: `<anything>-bench-<text|tool>-<n>`.
+_MODEL = re.compile(r"bench-(text|tool)-(\d+)")
 
 
-def serve(port: int, n: int) -> None:
-    bodies = streams(n)
+def route(path: str, body: bytes) -> tuple[str, bool, str, int] | None:
+    """(vendor, stream, kind, n) for a request, or None."""
+    path = path.split("?")[0]
+    if path.endswith("/messages"):
+        vendor, model, stream = "anthropic", *_model_stream(body)
+    elif path.endswith("/chat/completions"):
+        vendor, model, stream = "openai", *_model_stream(body)
+    elif ":streamGenerateContent" in path or ":generateContent" in path:
+        vendor, model = "google", path.rsplit("/", 1)[-1].split(":")[0]
+        stream = ":streamGenerateContent" in path
+    else:
+        return None
+    m = _MODEL.search(model)
+    return (vendor, stream, m[1], int(m[2])) if m else None
+
+
+def _model_stream(body: bytes) -> tuple[str, bool]:
+    try:
+        req = json.loads(body or b"{}")
+    except ValueError:
+        return "", False
+    return str(req.get("model", "")), bool(req.get("stream"))
+
+
+def serve(port: int) -> None:
+    cache: dict[tuple[str, bool, str, int], bytes] = {}
+    lock = threading.Lock()
+
+    def body_for(key: tuple[str, bool, str, int]) -> bytes | None:
+        render = RENDER.get(key[:3])
+        if render is None:
+            return None
+        with lock:
+            if key not in cache:
+                cache[key] = render(key[3])
+            return cache[key]
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else a small answer waits for a delayed ACK
 
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length", 0)))
-            body = bodies.get(self.path.split("?")[0])
-            if body is None:
+            request = self.rfile.read(int(self.headers.get("content-length", 0)))
+            key = route(self.path, request)
+            body = body_for(key) if key else None
+            if key is None or body is None:
                 self.send_error(404)
                 return
             self.send_response(200)
-            self.send_header("content-type", "text/event-stream")
+            kind = "text/event-stream" if key[1] else "application/json"
+            self.send_header("content-type", kind)
             self.send_header("content-length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -141,8 +263,12 @@ def serve(port: int, n: int) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 512  # 100 concurrent streams connect at once
+        daemon_threads = True
+
+    Server(("127.0.0.1", port), Handler).serve_forever()
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]))
+    serve(int(sys.argv[1]))
