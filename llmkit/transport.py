@@ -351,7 +351,8 @@ def stream(call: Call, client: httpx.Client | None, req: ChatRequest) -> Iterato
         try:
             for sse in httpx_sse.EventSource(r).iter_sse():
                 state, out = step(state, sse)
-                yield from out
+                for ev in out:  # cheaper than `yield from` for a list of one
+                    yield ev
             out = p.finish(state)
         except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
             raise _broken(call, p, state, e) from e

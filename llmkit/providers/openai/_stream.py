@@ -117,6 +117,15 @@ def _delta(s: State, d: w.WireMessage, out: list[StreamEvent]) -> State:
     if content and s.text_at >= 0 and not (d.reasoning_content or d.refusal or d.tool_calls):
         out.append(TextDelta(index=s.text_at, text=content))  # the hot path: more text
         return replace(s, text=(content, s.text))
+    frags = d.tool_calls
+    if frags and len(frags) == 1 and s.calls and not (content or d.reasoning_content or d.refusal):
+        # The other hot path: more arguments for the last call, nothing to fill in.
+        frag, call, k = frags[0], s.calls[-1], len(s.calls) - 1
+        f = frag.function
+        if (frag.index == call.wire and f is not None and f.arguments
+                and (call.id or not frag.id) and (call.name or not f.name)):  # fmt: skip
+            out.append(ToolCallDelta(index=call.at, arguments=f.arguments))
+            return replace(s, args=(k, f.arguments, s.args))
     if d.reasoning_content:
         at = s.thinking_at if s.thinking_at >= 0 else s.size
         s = replace(
