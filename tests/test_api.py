@@ -185,3 +185,35 @@ def test_import_is_light() -> None:
     code += "('httpx', 'anyio', 'httpx_sse', 'llmkit.providers', 'llmkit.transport'))))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.anyio
+async def test_closing_a_structured_stream_closes_upstream(monkeypatch: pytest.MonkeyPatch) -> None:
+    import anyio
+    import msgspec
+
+    monkeypatch.setenv("TOY_API_KEY", "k")
+    closed = anyio.Event()
+    first = toy.sse(("delta", {"text": "{"}))
+
+    class Slow(httpx.AsyncByteStream):
+        async def __aiter__(self):  # type: ignore[no-untyped-def]
+            yield first
+            await anyio.sleep(3600)
+
+        async def aclose(self) -> None:
+            closed.set()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Slow())
+
+    class Shape(msgspec.Struct):
+        n: int
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        events = llmkit.stream("toy-1", "hi", registry=REG, http_client=client,
+                               response_format=Shape)  # fmt: skip
+        assert isinstance(await events.__anext__(), llmkit.TextDelta)
+        await events.aclose()  # type: ignore[attr-defined]
+        with anyio.fail_after(5):
+            await closed.wait()
