@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -58,6 +58,15 @@ PICK: dict[tuple[str, str], Callable[[Any], str | None]] = {
 }  # fmt: skip
 
 
+# What a request to each vendor must carry: the floor sends it too.
+HEADERS: dict[str, dict[str, str]] = {
+    "anthropic": {"x-api-key": "bench", "anthropic-version": "2023-06-01",
+                  "content-type": "application/json"},
+    "openai": {"authorization": "Bearer bench", "content-type": "application/json"},
+    "google": {"x-goog-api-key": "bench", "content-type": "application/json"},
+}  # fmt: skip
+
+
 def kind_of(model: str) -> str:
     return "tool" if "-tool-" in model else "text"
 
@@ -82,13 +91,28 @@ def floor_sync(vendor: str, base: str) -> SyncFn:
         url = base + PATHS[vendor][0].format(model=model)
         out = []
         body = request_body(vendor, model, True)
-        with httpx_sse.connect_sse(client, "POST", url, content=body) as es:
+        headers = dict(HEADERS[vendor])
+        with httpx_sse.connect_sse(client, "POST", url, content=body, headers=headers) as es:
             for ev in es.iter_sse():
                 if ev.data != "[DONE]":
                     out.append(pick(decode(ev.data)) or "")
         return "".join(out)
 
     return run
+
+
+def floor_events(vendor: str, base: str, model: str) -> Iterator[str | None]:
+    """The floor's picks one by one (None for an event without text), for the
+    linearity figure."""
+    client = httpx.Client(timeout=120)
+    decode = msgspec.json.Decoder().decode
+    pick = PICK[(vendor, kind_of(model))]
+    url = base + PATHS[vendor][0].format(model=model)
+    body, headers = request_body(vendor, model, True), dict(HEADERS[vendor])
+    with client, httpx_sse.connect_sse(client, "POST", url, content=body, headers=headers) as es:
+        for ev in es.iter_sse():
+            if ev.data != "[DONE]":
+                yield pick(decode(ev.data))
 
 
 def floor_async(vendor: str, base: str) -> AsyncFn:
@@ -100,7 +124,8 @@ def floor_async(vendor: str, base: str) -> AsyncFn:
         url = base + PATHS[vendor][0].format(model=model)
         out = []
         body = request_body(vendor, model, True)
-        async with httpx_sse.aconnect_sse(client, "POST", url, content=body) as es:
+        headers = dict(HEADERS[vendor])
+        async with httpx_sse.aconnect_sse(client, "POST", url, content=body, headers=headers) as es:
             async for ev in es.aiter_sse():
                 if ev.data != "[DONE]":
                     out.append(pick(decode(ev.data)) or "")
@@ -121,8 +146,7 @@ def floor_chat(vendor: str, base: str) -> SyncFn:
 
     def run(model: str) -> str:
         url = base + PATHS[vendor][1].format(model=model)
-        r = client.post(url, content=request_body(vendor, model, False),
-                        headers={"content-type": "application/json"})  # fmt: skip
+        r = client.post(url, content=request_body(vendor, model, False), headers=HEADERS[vendor])
         r.raise_for_status()
         return str(text(decode(r.content)))
 
@@ -334,13 +358,18 @@ def litellm_sync(vendor: str, base: str) -> SyncFn:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network at import
     import litellm
 
-    prefix = {"anthropic": "anthropic/", "openai": "openai/", "google": "gemini/"}[vendor]
+    litellm.suppress_debug_info = True
+    # A model litellm knows (an unknown one costs it a failed lookup per chunk);
+    # the header tells the fake vendor which stream to send.
+    real = {"anthropic": "anthropic/claude-sonnet-4-20250514", "openai": "openai/gpt-4o",
+            "google": "gemini/gemini-2.5-flash"}[vendor]  # fmt: skip
 
     def run(model: str) -> str:
         out = []
         stream = litellm.completion(
-            model=prefix + model, messages=[{"role": "user", "content": "hi"}], stream=True,
+            model=real, messages=[{"role": "user", "content": "hi"}], stream=True,
             api_base=base, api_key="bench", max_tokens=1024,
+            extra_headers={"x-bench-model": model},
         )  # fmt: skip
         for chunk in stream:
             d = chunk.choices[0].delta if chunk.choices else None

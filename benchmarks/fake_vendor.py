@@ -7,8 +7,9 @@ so the client's CPU time is the client's alone.
 Each vendor's usual path answers; the model name chooses the body
 (`claude-bench-text-2000`: a stream of 2000 text deltas; `gpt-bench-tool-500`:
 one tool call in ~500 argument fragments; for Gemini the model is in the URL).
-A request with `"stream": true` (or Gemini's `:streamGenerateContent`) gets
-the stream, any other the whole answer as JSON.
+An `x-bench-model` header can name the body instead (for a client that needs a
+real model id). A request with `"stream": true` (or Gemini's
+`:streamGenerateContent`) gets the stream, any other the whole answer as JSON.
 """
 
 from __future__ import annotations
@@ -205,8 +206,10 @@ RENDER: dict[tuple[str, bool, str], Callable[[int], bytes]] = {
 _MODEL = re.compile(r"bench-(text|tool)-(\d+)")
 
 
-def route(path: str, body: bytes) -> tuple[str, bool, str, int] | None:
-    """(vendor, stream, kind, n) for a request, or None."""
+def route(path: str, body: bytes, bench_model: str = "") -> tuple[str, bool, str, int] | None:
+    """(vendor, stream, kind, n) for a request, or None. An `x-bench-model`
+    header (`bench_model`) stands in for the model, so a client can send a
+    real model id."""
     path = path.split("?")[0]
     if path.endswith("/messages"):
         vendor, model, stream = "anthropic", *_model_stream(body)
@@ -217,7 +220,7 @@ def route(path: str, body: bytes) -> tuple[str, bool, str, int] | None:
         stream = ":streamGenerateContent" in path
     else:
         return None
-    m = _MODEL.search(model)
+    m = _MODEL.search(bench_model or model)
     return (vendor, stream, m[1], int(m[2])) if m else None
 
 
@@ -248,7 +251,7 @@ def serve(port: int) -> None:
 
         def do_POST(self) -> None:
             request = self.rfile.read(int(self.headers.get("content-length", 0)))
-            key = route(self.path, request)
+            key = route(self.path, request, self.headers.get("x-bench-model", ""))
             body = body_for(key) if key else None
             if key is None or body is None:
                 self.send_error(404)
