@@ -23,8 +23,15 @@ from typing import Any
 from llmkit.errors import ApiError, Unsupported
 from llmkit.protocols import HttpRequest
 from llmkit.providers.openai import WireDialect, _messages, _request, _response, _stream
+
+# The same over the wire as OpenAI's: re-exported as they are.
+from llmkit.providers.openai import auth_headers as auth_headers
+from llmkit.providers.openai import build_list_models as build_list_models
+from llmkit.providers.openai import finish as finish
+from llmkit.providers.openai import snapshot as snapshot
+from llmkit.providers.openai import step as step
 from llmkit.providers.openai._stream import State
-from llmkit.types import ChatRequest, Effort, Message, ModelInfo, Options, Response, StreamEvent
+from llmkit.types import ChatRequest, Effort, Message, ModelInfo, Options, Response
 
 NAME = "xai"
 DEFAULT_BASE_URL = "https://api.x.ai/v1"
@@ -97,10 +104,6 @@ def check(req: ChatRequest) -> None:
             )
 
 
-def auth_headers(key: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {key}"}
-
-
 def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
     check(req)
     return _request.build(req, base_url, DIALECT)
@@ -116,23 +119,6 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ApiErro
 
 def start(req: ChatRequest) -> State:
     return _stream.start(req, DIALECT)
-
-
-# The fold's own step (the dialect rides in the state): a wrapper would cost
-# one more call per streamed event.
-step = _stream.step
-
-
-def finish(state: State) -> list[StreamEvent]:
-    return _stream.finish(state)
-
-
-def snapshot(state: State) -> Response:
-    return _stream.snapshot(state)
-
-
-def build_list_models(base_url: str, page: str | None) -> HttpRequest:
-    return _response.build_list_models(base_url)
 
 
 def parse_list_models(body: bytes) -> tuple[list[ModelInfo], str | None]:

@@ -26,7 +26,7 @@ from llmkit.protocols import HttpRequest
 from llmkit.providers.openai import _messages, _request, _response, _stream
 from llmkit.providers.openai._stream import State
 from llmkit.providers.openai._wire import WireDialect
-from llmkit.types import ChatRequest, Message, ModelInfo, Options, Response, StreamEvent
+from llmkit.types import ChatRequest, Message, ModelInfo, Options, Response
 
 __all__ = [
     "COMPATIBLE",
@@ -117,17 +117,11 @@ def start(req: ChatRequest) -> State:
     return _stream.start(req, DIALECT)
 
 
-# The fold's own step (the dialect rides in the state): a wrapper would cost
-# one more call per streamed event.
+# The fold's own functions (the dialect rides in the state): a wrapper would
+# cost one more call per streamed event, and xAI shares them as they are.
 step = _stream.step
-
-
-def finish(state: State) -> list[StreamEvent]:
-    return _stream.finish(state)
-
-
-def snapshot(state: State) -> Response:
-    return _stream.snapshot(state)
+finish = _stream.finish
+snapshot = _stream.snapshot
 
 
 def build_list_models(base_url: str, page: str | None) -> HttpRequest:
