@@ -403,19 +403,20 @@ def test_bearer_token() -> None:
     assert health.json() == {"status": "ok"}
 
 
-def test_bearer_token_holds_when_mounted_under_a_prefix() -> None:
+@pytest.mark.anyio
+async def test_bearer_token_holds_when_mounted_under_a_prefix() -> None:
     from starlette.applications import Starlette
     from starlette.routing import Mount
-    from starlette.testclient import TestClient
 
     inner = create_app(config(sse_vendor(STREAM), token=Secret("s3cret")))
     outer = Starlette(routes=[Mount("/llm", app=inner)])
-    with TestClient(outer, base_url="http://localhost") as client:
-        assert client.get("/llm/api/chat/models").status_code == 401
-        assert client.get("/llm/anything").status_code == 401
-        ok = client.get("/llm/api/chat/models", headers={"authorization": "Bearer s3cret"})
-        assert ok.status_code == 200
-        assert client.get("/llm/healthz").json() == {"status": "ok"}
+    transport = httpx.ASGITransport(app=outer)
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+        assert (await client.get("/llm/api/chat/models")).status_code == 401
+        assert (await client.get("/llm/anything")).status_code == 401
+        auth = {"authorization": "Bearer s3cret"}
+        assert (await client.get("/llm/api/chat/models", headers=auth)).status_code == 200
+        assert (await client.get("/llm/healthz")).json() == {"status": "ok"}
 
 
 def test_token_defaults_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
