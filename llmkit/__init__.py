@@ -9,7 +9,6 @@ the provider modules load on first use.
 """
 
 from llmkit.api import (
-    StructuredOutputError,
     chat,
     chat_sync,
     list_models,
@@ -40,6 +39,7 @@ from llmkit.errors import (
 from llmkit.loop import run, run_stream, run_stream_sync, run_sync
 from llmkit.messages import assistant, system, to_messages, user
 from llmkit.registry import Registry, Secret, register, resolve, with_endpoint
+from llmkit.structured import StructuredOutputError
 from llmkit.tools import FunctionTool, call_tool, call_tool_sync, tool
 from llmkit.types import (
     ChatRequest,

@@ -7,8 +7,6 @@ imported on first call, so `import llmkit` stays light.
 
 from __future__ import annotations
 
-import contextlib
-import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -16,16 +14,15 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from llmkit import registry as _registry
+from llmkit import structured
 from llmkit.errors import LlmkitError
 from llmkit.messages import MessagesLike, to_messages
 from llmkit.tools import FunctionTool
 from llmkit.types import (
     ChatRequest,
-    Done,
     ModelInfo,
     Options,
     Response,
-    ResponseFormat,
     StreamEvent,
     Tool,
     ToolChoice,
@@ -78,68 +75,6 @@ def _tool_choice(choice: ToolChoiceLike | None) -> ToolChoice | None:
         return msgspec.convert(choice, ToolChoice)
     except msgspec.ValidationError as e:
         raise InvalidArgument(f"tool_choice: {e}") from e
-
-
-class StructuredOutputError(LlmkitError):
-    """The model's answer does not decode into the requested type; `raw`
-    keeps the text it sent and `partial` the whole response."""
-
-    def __init__(self, message: str, *, raw: str, partial: Response) -> None:
-        super().__init__(message, provider=partial.provider, partial=partial)
-        self.raw = raw
-
-
-def _schema_name(tp: Any) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", getattr(tp, "__name__", "") or "response")[:64]
-
-
-def _structured(options: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
-    """`response_format=SomeType` becomes a ResponseFormat with the type's JSON
-    Schema; the type comes back so the answer can be decoded into it."""
-    rf = options.get("response_format")
-    if rf is None or isinstance(rf, (ResponseFormat, Mapping)):
-        return dict(options), None
-    from llmkit.tools import json_schema
-
-    try:
-        schema = json_schema(rf)
-    except (TypeError, ValueError) as e:
-        raise InvalidArgument(f"response_format: {e}") from e
-    return {**options, "response_format": ResponseFormat(schema=schema, name=_schema_name(rf))}, rf
-
-
-def parse_structured(resp: Response, target: Any) -> Response:
-    """`resp` with `parsed` set to its text decoded as `target`. A model that
-    answered through a forced tool call (the fallback where a vendor has no
-    native structured output) is read from that call's arguments."""
-    raw = resp.text
-    source: Any = raw
-    if not raw.strip() and resp.tool_calls:
-        source = resp.tool_calls[0].arguments
-        raw = msgspec.json.encode(source).decode()
-    try:
-        if isinstance(source, str):
-            value = msgspec.json.decode(source, type=target)
-        else:
-            value = msgspec.convert(source, target, strict=False)
-    except msgspec.DecodeError as e:
-        raise StructuredOutputError(
-            f"the answer is not a valid {_schema_name(target)}: {e}", raw=raw, partial=resp
-        ) from e
-    return msgspec.structs.replace(resp, parsed=value)
-
-
-def _parsed_done(ev: StreamEvent, target: Any) -> StreamEvent:
-    if isinstance(ev, Done):
-        return Done(response=parse_structured(ev.response, target))
-    return ev
-
-
-async def _aparsed(events: AsyncIterator[StreamEvent], target: Any) -> AsyncIterator[StreamEvent]:
-    # aclosing: closing this wrapper must close the upstream stream now, not at GC
-    async with contextlib.aclosing(events):  # type: ignore[type-var]
-        async for ev in events:
-            yield _parsed_done(ev, target)
 
 
 def _options(options: Mapping[str, Any]) -> Options:
@@ -213,7 +148,7 @@ def _prepare(
 ) -> tuple[Call, ChatRequest, Any]:
     """The resolved call, the unified request, and the `response_format` type
     to decode the answer into (or None)."""
-    options, target = _structured(options)
+    options, target = structured.split_options(options)
     call, vendor_model = _call(
         model,
         api_key=api_key,
@@ -256,7 +191,7 @@ async def chat(
         registry, options,
     )  # fmt: skip
     resp = await transport.achat(call, http_client or transport.default_async_client(), req)
-    return resp if target is None else parse_structured(resp, target)
+    return resp if target is None else structured.parse_structured(resp, target)
 
 
 def chat_sync(
@@ -281,7 +216,7 @@ def chat_sync(
         registry, options,
     )  # fmt: skip
     resp = transport.chat(call, http_client or transport.default_client(), req)
-    return resp if target is None else parse_structured(resp, target)
+    return resp if target is None else structured.parse_structured(resp, target)
 
 
 def stream(
@@ -310,7 +245,7 @@ def stream(
         registry, options,
     )  # fmt: skip
     events = transport.astream(call, http_client, req)
-    return events if target is None else _aparsed(events, target)
+    return events if target is None else structured.aparsed(events, target)
 
 
 def stream_sync(
@@ -335,7 +270,7 @@ def stream_sync(
         registry, options,
     )  # fmt: skip
     events = transport.stream(call, http_client, req)
-    return events if target is None else map(partial(_parsed_done, target=target), events)
+    return events if target is None else map(partial(structured.parsed_done, target=target), events)
 
 
 def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[ModelInfo]:
