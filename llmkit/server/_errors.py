@@ -88,8 +88,9 @@ def _redact(text: str, reg: Registry) -> str:
     """Belt and braces: no configured key value leaves the server."""
     for ep in reg.endpoints.values():
         key = _registry.find_key(ep)
-        if key is not None and key.reveal():
-            text = text.replace(key.reveal(), "***")
+        value = key.reveal().strip() if key is not None else ""  # as sent: stripped
+        if value:
+            text = text.replace(value, "***")
     return scrub(text)
 
 
