@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import MappingProxyType
@@ -34,86 +34,84 @@ from llmkit.server._sse import EventStream, unless_disconnected, views
 log = logging.getLogger("llmkit.server")
 
 
-class _Upstream:
-    """The upstream httpx client: made on first use, closed at shutdown."""
-
-    def __init__(self, make: Callable[[], httpx.AsyncClient]) -> None:
-        self.make = make
-        self.client: httpx.AsyncClient | None = None
-
-    def get(self) -> httpx.AsyncClient:
-        if self.client is None or self.client.is_closed:
-            self.client = self.make()
-        return self.client
-
-    async def aclose(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
-
-
 _BOOL = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
-class _Endpoints:
-    def __init__(self, cfg: ServerConfig) -> None:
-        self.cfg = cfg
-        self.upstream = _Upstream(cfg.http_client)
+def _routes(cfg: ServerConfig) -> tuple[list[Route], Callable[[], Awaitable[None]]]:
+    """The endpoints, sharing one upstream httpx client made on first use, and
+    the function that closes it at shutdown."""
+    upstream: list[httpx.AsyncClient] = []  # at most one
 
-    def registry(self) -> Registry:
-        return self.cfg.registry or _registry.current()
+    def client() -> httpx.AsyncClient:
+        if not upstream or upstream[0].is_closed:
+            upstream[:] = [cfg.http_client()]
+        return upstream[0]
 
-    async def _call_args(self, request: Request) -> tuple[ChatHead, dict[str, Any]]:
-        head, options = parse_chat(await read_body(request, self.cfg.max_body_bytes))
+    async def close() -> None:
+        if upstream:
+            await upstream[0].aclose()
+
+    def registry() -> Registry:
+        return cfg.registry or _registry.current()
+
+    async def call_args(request: Request) -> tuple[ChatHead, dict[str, Any]]:
+        head, options = parse_chat(await read_body(request, cfg.max_body_bytes))
         return head, {
             "tools": head.tools,
             "tool_choice": head.tool_choice,
-            "registry": self.registry(),
-            "http_client": self.upstream.get(),
-            "max_retries": self.cfg.max_retries,
+            "registry": registry(),
+            "http_client": client(),
+            "max_retries": cfg.max_retries,
             **options,
         }
 
-    async def chat(self, request: Request) -> Response:
+    async def chat(request: Request) -> Response:
         try:
-            head, kw = await self._call_args(request)
+            head, kw = await call_args(request)
             resp = await unless_disconnected(
                 request.receive, lambda: api.chat(head.model, head.messages, **kw)
             )
         except ClientDisconnect:
             resp = None
         except Exception as e:
-            return error_response(e, self.registry())
+            return error_response(e, registry())
         if resp is None:
             return Response(status_code=499)  # nobody is listening any more
         return json_response({**msgspec.to_builtins(resp), **views(resp)})
 
-    async def stream(self, request: Request) -> Response | EventStream:
+    async def stream(request: Request) -> Response | EventStream:
         try:
-            head, kw = await self._call_args(request)
+            head, kw = await call_args(request)
             # Bad arguments raise here or at the first event; the pump catches the latter.
             events = api.stream(head.model, head.messages, **kw)
         except ClientDisconnect:
             return Response(status_code=499)
         except Exception as e:
-            return error_response(e, self.registry())
-        return EventStream(events, self.cfg.keep_alive, self.registry())
+            return error_response(e, registry())
+        return EventStream(events, cfg.keep_alive, registry())
 
-    async def models(self, request: Request) -> Response:
+    async def models(request: Request) -> Response:
         live = _BOOL.get(request.query_params.get("live", "false").lower())
         if live is None:
             return error_response(
-                Rejected(400, "invalid_query", "`live` is true or false"), self.registry()
+                Rejected(400, "invalid_query", "`live` is true or false"), registry()
             )
         try:
-            models = await api.list_models(
-                live=live, registry=self.registry(), http_client=self.upstream.get()
-            )
+            found = await api.list_models(live=live, registry=registry(), http_client=client())
         except Exception as e:
-            return error_response(e, self.registry())
-        return json_response({"models": [msgspec.structs.asdict(m) for m in models]})
+            return error_response(e, registry())
+        return json_response({"models": [msgspec.structs.asdict(m) for m in found]})
 
-    async def healthz(self, request: Request) -> Response:
+    async def healthz(request: Request) -> Response:
         return json_response({"status": "ok"})
+
+    routes = [
+        Route("/api/chat/stream", stream, methods=["POST"]),
+        Route("/api/chat", chat, methods=["POST"]),
+        Route("/api/chat/models", models, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    return routes, close
 
 
 async def _http_error(request: Request, e: Exception) -> Response:
@@ -134,50 +132,48 @@ def _hostname(host: str) -> str:
     return host.rpartition(":")[0].lower() if host.count(":") == 1 else host.lower()
 
 
-class _Guard:
+def _guard(app: ASGIApp, *, token: Secret | None, hosts: tuple[str, ...]) -> ASGIApp:
     """Host check (against DNS rebinding) and bearer-token auth, as JSON errors."""
+    allowed = frozenset(h.lower() for h in hosts)
 
-    def __init__(self, app: ASGIApp, *, token: Secret | None, hosts: tuple[str, ...]) -> None:
-        self.app, self.token, self.hosts = app, token, frozenset(h.lower() for h in hosts)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            problem = self._check(scope)
-            if problem is not None:
-                await json_response(ErrorBody(problem[1]), problem[0], problem[2])(
-                    scope, receive, send
-                )
-                return
-        await self.app(scope, receive, send)
-
-    def _check(self, scope: Scope) -> tuple[int, ErrorInfo, dict[str, str]] | None:
+    def check(scope: Scope) -> tuple[int, ErrorInfo, dict[str, str]] | None:
         headers = Headers(scope=scope)
-        if "*" not in self.hosts and _hostname(headers.get("host", "")) not in self.hosts:
+        if "*" not in allowed and _hostname(headers.get("host", "")) not in allowed:
             return 400, ErrorInfo(type="untrusted_host", message="Host header not allowed"), {}
         # Mounted under a prefix (or --root-path), "path" still holds the prefix:
         # compare the app's own path, and guard everything but the health check.
         own = scope["path"].removeprefix(scope.get("root_path", "")) or "/"
-        if self.token is None or own == "/healthz":
+        if token is None or own == "/healthz":
             return None
         scheme, _, given = headers.get("authorization", "").partition(" ")
-        expected = self.token.reveal().encode()
+        expected = token.reveal().encode()
         if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected):
             return None
         info = ErrorInfo(type="unauthorized", message="missing or wrong bearer token")
         return 401, info, {"www-authenticate": "Bearer"}
 
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        problem = check(scope) if scope["type"] == "http" else None
+        if problem is None:
+            await app(scope, receive, send)
+            return
+        status, info, headers = problem
+        await json_response(ErrorBody(info), status, headers)(scope, receive, send)
+
+    return guarded
+
 
 def create_app(config: ServerConfig | None = None) -> Starlette:
     """The ASGI app serving llmkit's chat endpoints (see the module docstring)."""
     cfg = config or ServerConfig()
-    ep = _Endpoints(cfg)
+    routes, close_upstream = _routes(cfg)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        await ep.upstream.aclose()
+        await close_upstream()
 
-    middleware = [Middleware(_Guard, token=cfg.token, hosts=cfg.allowed_hosts)]
+    middleware = [Middleware(_guard, token=cfg.token, hosts=cfg.allowed_hosts)]
     if cfg.cors_origins:
         cors = Middleware(
             CORSMiddleware,
@@ -186,12 +182,6 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
             allow_headers=["authorization", "content-type"],
         )
         middleware.insert(0, cors)  # outermost: preflights need no token
-    routes = [
-        Route("/api/chat/stream", ep.stream, methods=["POST"]),
-        Route("/api/chat", ep.chat, methods=["POST"]),
-        Route("/api/chat/models", ep.models, methods=["GET"]),
-        Route("/healthz", ep.healthz, methods=["GET"]),
-    ]
     return Starlette(
         routes=routes,
         middleware=middleware,
