@@ -29,7 +29,7 @@ from llmkit.registry import Registry, Secret
 from llmkit.server._body import ChatHead, parse_chat, read_body
 from llmkit.server._config import ServerConfig
 from llmkit.server._errors import ErrorBody, ErrorInfo, Rejected, error_response, json_response
-from llmkit.server._sse import EventStream, unless_disconnected, views
+from llmkit.server._sse import event_stream, unless_disconnected, views
 
 log = logging.getLogger("llmkit.server")
 
@@ -79,7 +79,7 @@ def _routes(cfg: ServerConfig) -> tuple[list[Route], Callable[[], Awaitable[None
             return Response(status_code=499)  # nobody is listening any more
         return json_response({**msgspec.to_builtins(resp), **views(resp)})
 
-    async def stream(request: Request) -> Response | EventStream:
+    async def stream(request: Request) -> Response | ASGIApp:
         try:
             head, kw = await call_args(request)
             # Bad arguments raise here or at the first event; the pump catches the latter.
@@ -88,7 +88,7 @@ def _routes(cfg: ServerConfig) -> tuple[list[Route], Callable[[], Awaitable[None
             return Response(status_code=499)
         except Exception as e:
             return error_response(e, registry())
-        return EventStream(events, cfg.keep_alive, registry())
+        return event_stream(events, cfg.keep_alive, registry())
 
     async def models(request: Request) -> Response:
         live = _BOOL.get(request.query_params.get("live", "false").lower())

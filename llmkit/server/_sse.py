@@ -54,96 +54,97 @@ async def _aclose(it: AsyncIterator[Any]) -> None:
         await aclose()
 
 
-async def _pump(
-    events: AsyncIterator[StreamEvent], tx: anyio.abc.ObjectSendStream[StreamEvent | Exception]
-) -> None:
-    """Upstream events into the channel; an error is the last item."""
-    async with tx:
-        try:
-            async for ev in events:
-                await tx.send(ev)
-        except Exception as e:
-            await tx.send(e)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await _aclose(events)  # closes the upstream response now, not at GC
+class _Progress(msgspec.Struct):
+    """How far one response has got (mutable, owned by one response)."""
+
+    last: float
+    started: bool = False
+    ended: bool = False
 
 
-class EventStream:
+def event_stream(
+    events: AsyncIterator[StreamEvent], keep_alive: float, reg: Registry
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """The ASGI response of /api/chat/stream.
 
-    Three tasks share one `send`, under a lock: the pump feeds upstream events
-    through a rendezvous channel, a ticker writes keep-alives (starting the
-    response if the first event is slow), a watcher cancels everything when the
-    client disconnects. The status line waits for the first item, so an error
-    before any event is a proper HTTP error."""
+    Three tasks share one `send`, under a lock: the pump writes each upstream
+    event as it comes, a ticker writes keep-alives (starting the response if
+    the first event is slow), a watcher cancels everything when the client
+    disconnects. The status line waits for the first event, so an error before
+    any event is a proper HTTP error."""
 
-    def __init__(self, events: AsyncIterator[StreamEvent], keep_alive: float, reg: Registry):
-        self.events, self.keep_alive, self.reg = events, keep_alive, reg
-        self.lock = anyio.Lock()
-        self.started = self.ended = False
-        self.last = anyio.current_time()
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        out = _Progress(last=anyio.current_time())
+        lock = anyio.Lock(fast_acquire=True)  # uncontended per event: no checkpoint
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        tx, rx = anyio.create_memory_object_stream[StreamEvent | Exception](0)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_pump, self.events, tx)
-            tg.start_soon(self._tick, send, tg.cancel_scope)
-            tg.start_soon(self._watch, receive, tg.cancel_scope)
+        async def write(data: bytes) -> None:
+            if not out.started:
+                out.started = True
+                await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+            out.last = anyio.current_time()
+
+        async def fail(e: Exception) -> None:
+            if not out.started:
+                out.ended = True
+                await error_response(e, reg)(scope, receive, send)
+                return
+            await write(
+                b"event: error\ndata: " + _enc.encode(ErrorBody(error_info(e, reg))) + b"\n\n"
+            )
+
+        async def end() -> None:
+            if not out.ended:
+                out.ended = True
+                if not out.started:  # a stream with no events at all
+                    await write(b"")
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        async def pump(done: anyio.CancelScope) -> None:
             try:
-                async with rx:
-                    async for item in rx:
-                        async with self.lock:
-                            await self._emit(item, scope, receive, send)
-                        if isinstance(item, Exception):
-                            break
-                async with self.lock:
-                    await self._end(send)
+                while True:
+                    try:
+                        ev = await anext(events)
+                    except StopAsyncIteration:
+                        break
+                    except Exception as e:  # upstream failed: its error is the last frame
+                        async with lock:
+                            await fail(e)
+                        break
+                    async with lock:
+                        await write(_frame(ev))
+                async with lock:
+                    await end()
             except OSError:  # ASGI 2.4 servers raise when the client has gone
                 log.info("client disconnected mid-stream; cancelling upstream")
-            tg.cancel_scope.cancel()
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await _aclose(events)  # closes the upstream response now, not at GC
+                done.cancel()
 
-    async def _emit(self, item: StreamEvent | Exception, scope: Scope, r: Receive, s: Send) -> None:
-        if isinstance(item, Exception):
-            if not self.started:
-                self.ended = True
-                await error_response(item, self.reg)(scope, r, s)
-                return
-            data = _enc.encode(ErrorBody(error_info(item, self.reg)))
-            await self._write(s, b"event: error\ndata: " + data + b"\n\n")
-        else:
-            await self._write(s, _frame(item))
+        async def tick(done: anyio.CancelScope) -> None:
+            while not out.ended:
+                await anyio.sleep(max(0.0, out.last + keep_alive - anyio.current_time()))
+                async with lock:
+                    if out.ended or anyio.current_time() - out.last < keep_alive:
+                        continue
+                    try:
+                        await write(_KEEP_ALIVE)
+                    except OSError:
+                        done.cancel()
 
-    async def _write(self, send: Send, data: bytes) -> None:
-        if not self.started:
-            self.started = True
-            await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
-        await send({"type": "http.response.body", "body": data, "more_body": True})
-        self.last = anyio.current_time()
+        async def watch(done: anyio.CancelScope) -> None:
+            await _disconnected(receive)
+            if not out.ended:  # after our last byte, uvicorn reports a disconnect too
+                log.info("client disconnected mid-stream; cancelling upstream")
+                done.cancel()
 
-    async def _end(self, send: Send) -> None:
-        if not self.ended:
-            self.ended = True
-            if not self.started:  # a stream with no events at all
-                await self._write(send, b"")
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(tick, tg.cancel_scope)
+            tg.start_soon(watch, tg.cancel_scope)
+            await pump(tg.cancel_scope)
 
-    async def _tick(self, send: Send, scope: anyio.CancelScope) -> None:
-        while not self.ended:
-            await anyio.sleep(max(0.0, self.last + self.keep_alive - anyio.current_time()))
-            async with self.lock:
-                if self.ended or anyio.current_time() - self.last < self.keep_alive:
-                    continue
-                try:
-                    await self._write(send, _KEEP_ALIVE)
-                except OSError:
-                    scope.cancel()
-
-    async def _watch(self, receive: Receive, scope: anyio.CancelScope) -> None:
-        await _disconnected(receive)
-        if not self.ended:  # after our last byte, uvicorn reports a disconnect too
-            log.info("client disconnected mid-stream; cancelling upstream")
-            scope.cancel()
+    return app
 
 
 async def unless_disconnected(receive: Receive, work: Callable[[], Awaitable[T]]) -> T | None:
