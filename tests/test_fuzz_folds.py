@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from llmkit.errors import ApiError, LlmkitError
 from llmkit.protocols import Provider, Sse
 from llmkit.providers import anthropic, google, openai, xai
-from llmkit.types import ChatRequest, Message, Text
+from llmkit.types import ChatRequest, Message, Options, Text, Tool
+from tests import strategies as s
 from tests.replay import FIXTURES
 
 PROVIDERS: dict[str, Provider] = {
@@ -131,3 +132,23 @@ def test_invented_events_give_typed_errors_only(vendor: str, raw: list[tuple[str
              "error", "message", ""]  # fmt: skip
     events = [Sse(event=names[len(n) % len(names)], data=json.dumps(d)) for n, d in raw]
     _fold(PROVIDERS[vendor], events)
+
+
+@given(
+    st.sampled_from(sorted(PROVIDERS)),
+    st.lists(s.messages, min_size=1, max_size=5),
+    st.lists(s.tools, max_size=2),
+    st.sampled_from(["drop", "text"]),
+)
+def test_any_history_builds_a_request_or_says_what_is_unsupported(
+    vendor: str, history: list[Message], tools: list[Tool], policy: str
+) -> None:
+    p = PROVIDERS[vendor]
+    model = {"anthropic": "claude-sonnet-4-5", "google": "gemini-3.8-flash"}.get(vendor, "gpt-4o")
+    options = Options(foreign_thinking=policy)  # type: ignore[arg-type]
+    req = ChatRequest(model=model, messages=history, tools=tools, options=options)
+    try:
+        hr = p.build_request(req, p.DEFAULT_BASE_URL)
+    except LlmkitError:
+        return
+    json.loads(hr.body or b"{}")
