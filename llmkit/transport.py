@@ -33,6 +33,7 @@ from llmkit.errors import (
     Timeout,
 )
 from llmkit.protocols import HttpRequest, Provider
+from llmkit.providers._common import retry_after_seconds
 from llmkit.registry import Secret
 from llmkit.types import ChatRequest, Done, ModelInfo, Response, StreamEvent
 
@@ -76,19 +77,11 @@ def _to_httpx(
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from `retry-after-ms`, or `retry-after` as seconds or an HTTP date."""
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    lowered = {k.lower(): v for k, v in headers.items()}
+    seconds = retry_after_seconds(lowered)
+    value = lowered.get("retry-after")
+    if seconds is not None or not value:
+        return seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

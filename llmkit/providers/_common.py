@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NoReturn, TypeAlias
 
 import msgspec
@@ -30,6 +31,18 @@ def rope_text(rope: Rope) -> str:
 def never(x: NoReturn) -> NoReturn:
     """`typing.assert_never` for Python 3.10: ends a match over our own unions."""
     raise AssertionError(f"unhandled: {x!r}")
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The vendor's advice in seconds from `retry-after-ms` or a numeric
+    `retry-after` (lowercase names). An HTTP-date `retry-after` needs a clock,
+    so it is left to the transport."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            return max(0.0, float(headers[name]) / scale)
+        except (KeyError, ValueError):
+            continue
+    return None
 
 
 _decode_any = msgspec.json.Decoder()

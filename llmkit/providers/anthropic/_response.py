@@ -19,7 +19,7 @@ from llmkit.errors import (
     ServerError,
     api_error,
 )
-from llmkit.providers._common import decode
+from llmkit.providers._common import decode, retry_after_seconds
 from llmkit.types import Message, Part, Response
 
 from ._wire import (
@@ -80,15 +80,6 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
 
-def _seconds(headers: Mapping[str, str]) -> float | None:
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        try:
-            return max(0.0, float(headers[name]) / scale)
-        except (KeyError, ValueError):
-            continue
-    return None  # an HTTP-date retry-after is left to the transport
-
-
 def error_from_wire(
     status: int | None, e: WireErrorBody, *, body: str, headers: Mapping[str, str]
 ) -> ApiError:
@@ -106,7 +97,7 @@ def error_from_wire(
         error_type=e.error.type or None,
         kind=kind,
         request_id=e.request_id or headers.get("request-id"),
-        retry_after=_seconds(headers),
+        retry_after=retry_after_seconds(headers),
         body=body,
         headers=headers,
         retryable=retryable,
