@@ -116,7 +116,7 @@ def _api_error(call: Call, status: int, headers: httpx.Headers, body: bytes) -> 
     err.headers = {**headers, **err.headers}
     err.provider = call.name
     if call.key is not None:
-        _redact(err, call.key.reveal())
+        _redact(err, call.key)
     return err
 
 
@@ -133,13 +133,13 @@ def _without_key(text: str, key: Secret | None) -> str:
     return text
 
 
-def _redact(err: ApiError, key: str) -> None:
+def _redact(err: ApiError, key: Secret) -> None:
     """A vendor that echoes the key back (some 401 bodies do) must not get it
     into our error."""
-    if key and (key in err.message or key in err.body):
-        err.message = err.message.replace(key, "***")
-        err.body = err.body.replace(key, "***")
-        err.args = (err.message,)
+    message, body = _without_key(err.message, key), _without_key(err.body, key)
+    if (message, body) != (err.message, err.body):
+        err.message, err.body = message, body
+        err.args = (message,)
 
 
 def _network_error(call: Call, e: httpx.HTTPError, partial: Response | None = None) -> LlmkitError:
