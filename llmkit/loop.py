@@ -23,6 +23,7 @@ from llmkit.types import (
     RunDone,
     RunEvent,
     RunResult,
+    Tool,
     ToolCall,
     ToolExecuted,
     ToolResult,
@@ -40,9 +41,13 @@ def _model_at(model: Models, step: int) -> str:
     return model[min(step, len(model) - 1)]
 
 
-def _check(max_steps: int) -> None:
+def _setup(
+    messages: MessagesLike, tools: Sequence[FunctionTool], max_steps: int
+) -> tuple[list[Message], dict[str, FunctionTool], list[Tool]]:
+    """The history to extend, tools by name, and what the model is shown."""
     if max_steps < 1:
         raise api.InvalidArgument("max_steps must be 1 or more")
+    return to_messages(messages), by_name(list(tools)), [t.spec for t in tools]
 
 
 def _split(
@@ -97,9 +102,7 @@ async def run(
 ) -> RunResult:
     """The tool loop. `kwargs` are `llmkit.chat`'s (options, tool_choice,
     http_client, ...)."""
-    _check(max_steps)
-    history, table = to_messages(messages), by_name(list(tools))
-    specs = [t.spec for t in tools]
+    history, table, specs = _setup(messages, tools, max_steps)
     for step in range(max_steps):
         resp = await api.chat(_model_at(model, step), history, tools=specs, **kwargs)
         auto, pending = _split(table, resp.tool_calls)
@@ -122,9 +125,7 @@ def run_sync(
     event loop of their own, sync functions in worker threads)."""
     import anyio
 
-    _check(max_steps)
-    history, table = to_messages(messages), by_name(list(tools))
-    specs = [t.spec for t in tools]
+    history, table, specs = _setup(messages, tools, max_steps)
     for step in range(max_steps):
         resp = api.chat_sync(_model_at(model, step), history, tools=specs, **kwargs)
         auto, pending = _split(table, resp.tool_calls)
@@ -145,9 +146,7 @@ async def run_stream(
 ) -> AsyncIterator[RunEvent]:
     """`run`, streamed: every step's stream events, a `ToolExecuted` per tool
     result, and last `RunDone(result)`."""
-    _check(max_steps)
-    history, table = to_messages(messages), by_name(list(tools))
-    specs = [t.spec for t in tools]
+    history, table, specs = _setup(messages, tools, max_steps)
     for step in range(max_steps):
         resp = None
         async for ev in api.stream(_model_at(model, step), history, tools=specs, **kwargs):
@@ -177,9 +176,7 @@ def run_stream_sync(
     """The sync twin of `run_stream`."""
     import anyio
 
-    _check(max_steps)
-    history, table = to_messages(messages), by_name(list(tools))
-    specs = [t.spec for t in tools]
+    history, table, specs = _setup(messages, tools, max_steps)
     for step in range(max_steps):
         resp = None
         for ev in api.stream_sync(_model_at(model, step), history, tools=specs, **kwargs):
