@@ -10,6 +10,7 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from llmkit import transport as tr
 from llmkit.errors import Unsupported
@@ -297,6 +298,43 @@ def test_images_and_documents() -> None:
 def test_empty_text_and_empty_messages_are_not_sent() -> None:
     assert wire_messages(msg("user", "a"), msg("assistant", ""), msg("user", "", "b")) == [
         {"role": "user", "content": [text("a"), text("b")]}
+    ]
+
+
+def test_whitespace_only_text_is_not_sent_and_leaves_no_empty_turn() -> None:
+    # 400 "text content blocks must contain non-whitespace text" (PROTOCOLS 8.1):
+    # an earlier assistant reply of "\n\n" vanishes and the user turns around it merge.
+    b = body(
+        msg("system", " \n", "Be brief."),
+        msg("user", "a", " \n"),
+        msg("assistant", "\n\n"),
+        msg("user", "\t", Raw(provider="anthropic", data=text("  ")), "b"),
+        msg("assistant", Thinking(text=" ", provider="openai"), " "),
+        foreign_thinking="text",
+    )
+    assert b["system"] == [text("Be brief.")]
+    assert b["messages"] == [{"role": "user", "content": [text("a"), text("b")]}]
+
+
+def test_tool_results_with_whitespace_only_text_send_no_content() -> None:
+    results = msg(
+        "tool",
+        ToolResult(tool_call_id="toolu_01", content=" \n"),
+        ToolResult(tool_call_id="toolu_02", content=[Text(text="\n"), Text(text="x")]),
+        ToolResult(tool_call_id="toolu_03", content=[Text(text=" ")], is_error=True),
+    )
+    calls = msg("assistant", CALL, *(replace(CALL, id=f"toolu_0{i}") for i in (2, 3)))
+    assert wire_messages(msg("user", "q"), calls, results)[2]["content"] == [
+        {"type": "tool_result", "tool_use_id": "toolu_01"},
+        {"type": "tool_result", "tool_use_id": "toolu_02", "content": [text("x")]},
+        {"type": "tool_result", "tool_use_id": "toolu_03", "is_error": True},
+    ]
+
+
+def test_a_cache_breakpoint_never_lands_on_blank_text() -> None:
+    sent = wire_messages(msg("user", "a", " ", cache=True), msg("assistant", "\n", cache=True))
+    assert sent == [
+        {"role": "user", "content": [{**text("a"), "cache_control": {"type": "ephemeral"}}]}
     ]
 
 
@@ -734,6 +772,7 @@ def test_equivalent_wire_spellings_are_normalized() -> None:
 # Unified conversations with no two adjacent turns that Anthropic would merge:
 # unified -> wire -> unified is then exactly the identity.
 _word = st.text(st.characters(codec="utf-8"), min_size=1, max_size=8)
+_prose = _word.filter(str.strip)  # whitespace-only text is not sent: not canonical
 _b64 = st.sampled_from(["iVBORw0KGgo=", "R0lGODlh", "JVBERi0x"])
 _json = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | _word,
@@ -741,14 +780,14 @@ _json = st.recursive(
     max_leaves=6,
 )
 _user_part = st.one_of(
-    _word.map(lambda t: Text(text=t)),
+    _prose.map(lambda t: Text(text=t)),
     st.builds(Image, media_type=st.just("image/png"), data=_b64),
     st.builds(Image, url=_word),
     st.builds(Document, data=_b64, title=st.none() | _word),
     st.builds(Document, url=_word),
 )
 _assistant_part = st.one_of(
-    _word.map(lambda t: Text(text=t)),
+    _prose.map(lambda t: Text(text=t)),
     st.builds(ToolCall, id=_word, name=_word, arguments=st.dictionaries(_word, _json, max_size=3)),
     st.builds(Thinking, text=st.just("") | _word, signature=_b64, provider=st.just("anthropic")),
     st.builds(Thinking, redacted=_b64, provider=st.just("anthropic")),
@@ -756,7 +795,7 @@ _assistant_part = st.one_of(
 _result = st.builds(
     ToolResult,
     tool_call_id=_word,
-    content=_word | st.lists(_word.map(lambda t: Text(text=t)), min_size=1, max_size=2),
+    content=_prose | st.lists(_prose.map(lambda t: Text(text=t)), min_size=1, max_size=2),
     is_error=st.booleans(),
 )
 
@@ -800,7 +839,7 @@ def _cached(block: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[
     )
 
 
-_w_text = _word.map(text)
+_w_text = _prose.map(text)
 _w_image = st.one_of(
     st.builds(
         lambda d: {
@@ -826,7 +865,7 @@ _w_result = st.builds(
     _word,
     st.one_of(
         st.just({}),
-        _word.map(lambda t: {"content": t}),
+        _prose.map(lambda t: {"content": t}),
         st.lists(_w_text | _w_image, min_size=1, max_size=2).map(lambda c: {"content": c}),
     ),
     st.sampled_from([{}, {"is_error": True}]),

@@ -13,9 +13,10 @@ History goes both ways here. `messages_to_wire` is what requests use;
 - unified -> wire -> unified is the identity up to merged turns: consecutive
   same-role messages become one message, `tool` + `user` messages (both are
   Anthropic user turns) split back at the tool_result run, messages are split
-  after each cache breakpoint, empty text parts and messages left empty are
-  dropped, ToolResult.name, Message.name and other vendors' signatures are not
-  sent (Anthropic has no place for them).
+  after each cache breakpoint, empty and whitespace-only text parts (the API
+  refuses both) and messages left empty are dropped, ToolResult.name,
+  Message.name and other vendors' signatures are not sent (Anthropic has no
+  place for them).
 """
 
 from __future__ import annotations
@@ -70,6 +71,13 @@ def _unsupported(feature: str) -> Unsupported:
     return Unsupported(feature, provider=NAME)
 
 
+def _blank(text: str) -> bool:
+    """Text the API refuses as a block: "" is `text content blocks must be
+    non-empty`, whitespace only is `... must contain non-whitespace text`
+    (PROTOCOLS 8.1). Such text carries nothing, so it is not sent."""
+    return not text.strip()
+
+
 # ---- parts -> blocks -------------------------------------------------------------
 
 
@@ -108,7 +116,7 @@ def _document(p: Document) -> dict[str, Any]:
 def _tool_result(p: ToolResult, foreign: ForeignThinking) -> dict[str, Any]:
     block: dict[str, Any] = {"type": "tool_result", "tool_use_id": p.tool_call_id}
     if isinstance(p.content, str):
-        content: str | list[dict[str, Any]] = p.content
+        content: str | list[dict[str, Any]] = "" if _blank(p.content) else p.content
     else:
         content = [b for c in p.content if (b := _block(c, foreign)) is not None]
     if content:
@@ -126,7 +134,7 @@ def _thinking(p: Thinking, foreign: ForeignThinking) -> dict[str, Any] | None:
         return {"type": "redacted_thinking", "data": p.redacted}
     if p.signature is not None:
         return {"type": "thinking", "thinking": p.text, "signature": p.signature}
-    if foreign == "text" and p.text:
+    if foreign == "text" and not _blank(p.text):
         return {"type": "text", "text": p.text}
     return None
 
@@ -137,8 +145,8 @@ def _block(part: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
         case None:
             return None
         case Text(text=text, citations=cites):
-            if not text:
-                return None  # the API rejects empty text blocks
+            if _blank(text):
+                return None  # the API rejects empty and whitespace-only text blocks
             return {"type": "text", "text": text, "citations": cites} if cites else {
                 "type": "text", "text": text,
             }  # fmt: skip
@@ -153,7 +161,10 @@ def _block(part: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
         case Thinking():
             return _thinking(p, foreign)
         case Raw(data=data):
-            return data if isinstance(data, dict) else None
+            if not isinstance(data, dict):
+                return None
+            blank = data.get("type") == "text" and _blank(str(data.get("text", "")))
+            return None if blank else data
         case _:
             never(p)
 
