@@ -108,7 +108,10 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     plain strings are accepted on input (see `llmkit.messages.to_messages`).
 
     `cache` marks a prompt-cache breakpoint after this message (Anthropic
-    `cache_control`; providers with automatic caching ignore it).
+    `cache_control`; providers with automatic caching ignore it). Anthropic
+    takes at most four per request, tools and system included: the last four
+    are sent and earlier ones dropped. The breakpoint goes on the message's
+    last block that can hold one (thinking cannot).
     """
 
     role: Role

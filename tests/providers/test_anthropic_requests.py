@@ -410,6 +410,58 @@ def test_cache_breakpoints_on_system_tools_and_messages() -> None:
     assert b["messages"][1]["content"] == [text("ok")]
 
 
+def test_cache_breakpoint_skips_thinking_blocks() -> None:
+    # 400 "thinking.cache_control: Extra inputs are not permitted" (PROTOCOLS 8.1)
+    cached = {"cache_control": EPHEMERAL}
+    call = {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Oslo"}}
+    signed = {"type": "thinking", "thinking": "hmm", "signature": "EqQBsig=="}
+    sent = wire_messages(
+        msg("user", "q"),
+        msg("assistant", SIGNED, CALL, SIGNED, cache=True),
+        msg("tool", ToolResult(tool_call_id="toolu_01", content="4"), cache=True),
+        msg("assistant", REDACTED, SIGNED, cache=True),  # nothing here can carry one
+    )
+    assert sent == [
+        {"role": "user", "content": [text("q")]},
+        {"role": "assistant", "content": [signed, {**call, **cached}, signed]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_01", "content": "4", **cached}
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": [{"type": "redacted_thinking", "data": "EmwKAhgB"}, signed],
+        },
+    ]
+
+
+def test_at_most_four_breakpoints_the_last_ones_kept() -> None:
+    cached = {"cache_control": EPHEMERAL}
+    hour = {"type": "ephemeral", "ttl": "1h"}
+    b = body(
+        msg("system", "S", cache=True),
+        msg("user", "a", cache=True),
+        msg("assistant", "b", cache=True),
+        msg("user", Raw(provider="anthropic", data={**text("c"), "cache_control": hour})),
+        msg("assistant", "d", cache=True),
+        tools=[replace(WEATHER, cache=True)],
+    )
+    assert "cache_control" not in b["tools"][0]
+    assert b["system"] == [text("S")]
+    assert b["messages"] == [
+        {"role": "user", "content": [{**text("a"), **cached}]},
+        {"role": "assistant", "content": [{**text("b"), **cached}]},
+        {"role": "user", "content": [{**text("c"), "cache_control": hour}]},
+        {"role": "assistant", "content": [{**text("d"), **cached}]},
+    ]
+    four = body(msg("system", "S", cache=True), msg("user", "a", cache=True), tools=[
+        replace(WEATHER, cache=True), replace(WEATHER, name="w2", cache=True)])  # fmt: skip
+    assert [t.get("cache_control") for t in four["tools"]] == [EPHEMERAL, EPHEMERAL]
+    assert four["system"][0]["cache_control"] == EPHEMERAL
+
+
 # ---- tools ------------------------------------------------------------------------------------
 
 

@@ -20,6 +20,9 @@ Decisions worth knowing:
   models with structured outputs; without a schema it is `Unsupported` (there
   is no JSON mode), as is forcing a tool while thinking or on models that
   reject forced tool choice. Catalog facts decide; unknown models are trusted.
+- Caching: `Message.cache` / `Tool.cache` put `cache_control` on the last
+  block that can carry one (never thinking); past `MAX_BREAKPOINTS` (4, the
+  API's limit over tools + system + messages) the last ones are kept.
 - `options.extra` is merged last into the body; `extra["betas"]` is a list of
   `anthropic-beta` names instead.
 - A text block with citations comes back as `Raw` (the unified Text cannot
@@ -29,7 +32,13 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from ._models import MODELS, build_list_models, model_info, parse_list_models
-from ._request import FALLBACK_MAX_TOKENS, build_request, messages_from_wire, messages_to_wire
+from ._request import (
+    FALLBACK_MAX_TOKENS,
+    MAX_BREAKPOINTS,
+    build_request,
+    messages_from_wire,
+    messages_to_wire,
+)
 from ._response import parse_error, parse_response
 from ._stream import State, finish, snapshot, start, step
 from ._wire import NAME
@@ -46,6 +55,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "FALLBACK_MAX_TOKENS",
     "KEY_ENV",
+    "MAX_BREAKPOINTS",
     "MODELS",
     "NAME",
     "State",

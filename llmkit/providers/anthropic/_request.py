@@ -55,6 +55,13 @@ from ._models import model_info
 from ._wire import NAME, VERSION, encoder, from_wire_block, text_document_data
 
 _EPHEMERAL = {"type": "ephemeral"}
+# Blocks that may not carry `cache_control`: 400 "thinking.cache_control: Extra
+# inputs are not permitted" (PROTOCOLS 8.1). Empty text may not either; it is
+# never sent. Every other block may (blocks llmkit does not know included: the
+# API itself sends them back with breakpoints).
+_UNCACHEABLE = frozenset({"thinking", "redacted_thinking"})
+# 400 "A maximum of 4 blocks with cache_control may be provided. Found 5." (8.1)
+MAX_BREAKPOINTS = 4
 _DEFAULT_OPTIONS = Options()
 # When neither the caller nor the catalog knows the model's output limit: every
 # Claude model since Claude 3 accepts this many.
@@ -186,12 +193,25 @@ def _system_block(b: dict[str, Any]) -> dict[str, Any]:
     return b
 
 
+def _cache_last(runs: Sequence[list[dict[str, Any]]]) -> None:
+    """Put a breakpoint on the last block of `runs` (latest run last) that can
+    carry one; one that already has its own `cache_control` keeps it."""
+    for blocks in reversed(runs):
+        for i in reversed(range(len(blocks))):
+            if blocks[i].get("type") not in _UNCACHEABLE:
+                if "cache_control" not in blocks[i]:
+                    blocks[i] = {**blocks[i], "cache_control": dict(_EPHEMERAL)}
+                return
+
+
 def messages_to_wire(
     messages: Sequence[Message], options: Options = _DEFAULT_OPTIONS
 ) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
     """llmkit messages as Anthropic's `(system, messages)`: system messages are
     lifted into `system`, tool messages become user turns, same-role turns are
-    merged and `Message.cache` puts `cache_control` on the message's last block.
+    merged and `Message.cache` puts `cache_control` on the message's last block
+    that can carry one (not thinking); when none of its blocks can, on the last
+    such block before it, which caches the longest prefix the API allows.
     `options.foreign_thinking` decides other vendors' thinking."""
     system: list[dict[str, Any]] = []
     turns: list[tuple[str, list[dict[str, Any]]]] = []
@@ -200,7 +220,8 @@ def messages_to_wire(
         if not blocks:
             continue
         if m.cache:
-            blocks[-1] = {**blocks[-1], "cache_control": dict(_EPHEMERAL)}
+            earlier = [system] if m.role == "system" else [system, *(b for _, b in turns)]
+            _cache_last([*earlier, blocks])
         if m.role == "system":
             system += [_system_block(b) for b in blocks]
             continue
@@ -381,6 +402,17 @@ def _as_forced_tool(req: ChatRequest, info: ModelInfo | None) -> ChatRequest:
     )
 
 
+def _keep_last_breakpoints(runs: Sequence[list[dict[str, Any]]]) -> None:
+    """At most `MAX_BREAKPOINTS` blocks may carry `cache_control`, counted over
+    tools, system and messages (`runs`, in that prefix order). The last ones
+    are kept and earlier ones dropped: each breakpoint caches the whole prefix
+    before it, and a lookup from a later one also finds a prefix cached at an
+    earlier block, so the latest cover the most."""
+    marked = [(blocks, i) for blocks in runs for i, b in enumerate(blocks) if "cache_control" in b]
+    for blocks, i in marked[: max(0, len(marked) - MAX_BREAKPOINTS)]:
+        blocks[i] = {k: v for k, v in blocks[i].items() if k != "cache_control"}
+
+
 def _body(req: ChatRequest, info: ModelInfo | None) -> dict[str, Any]:
     req = _as_forced_tool(req, info)
     o = req.options
@@ -396,6 +428,7 @@ def _body(req: ChatRequest, info: ModelInfo | None) -> dict[str, Any]:
     body["messages"] = messages
     if req.tools:
         body["tools"] = [_tool(t) for t in req.tools]
+    _keep_last_breakpoints([body.get("tools", []), system or [], *(m["content"] for m in messages)])
     choice = _tool_choice(req.tool_choice, bool(req.tools))
     if choice is not None:
         body["tool_choice"] = choice
