@@ -4,6 +4,7 @@ options, thinking, caching, refusals before I/O, and history both ways."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from llmkit.types import (
     Reasoning,
     ResponseFormat,
     Role,
+    Sampling,
     Text,
     Thinking,
     Tool,
@@ -138,7 +140,6 @@ def test_sampling_options_and_extra() -> None:
         msg("user", "Hi"),
         max_tokens=100,
         temperature=0.2,
-        top_p=0.9,
         stop=["\n\nHuman:", "END"],
         extra={"metadata": {"user_id": "u-1"}, "top_k": 5, "temperature": 0.3},
     )
@@ -147,11 +148,68 @@ def test_sampling_options_and_extra() -> None:
         "max_tokens": 100,
         "messages": [{"role": "user", "content": [text("Hi")]}],
         "stop_sequences": ["\n\nHuman:", "END"],
-        "temperature": 0.3,  # extra is merged last
-        "top_p": 0.9,
-        "metadata": {"user_id": "u-1"},
+        "temperature": 0.3,  # extra wins
         "top_k": 5,
+        "metadata": {"user_id": "u-1"},
     }
+
+
+@pytest.mark.parametrize(
+    ("model", "kw", "sent"),
+    [
+        ("claude-haiku-4-5", {"temperature": 0.2}, {"temperature": 0.2}),
+        ("claude-haiku-4-5-20251001", {"top_p": 0.9}, {"top_p": 0.9}),
+        ("claude-opus-4-6", {"extra": {"top_k": 5}}, {"top_k": 5}),
+        ("claude-sonnet-4-6", {"temperature": 0.0, "extra": {"top_k": 5}},  # not in the catalog
+         {"temperature": 0.0, "top_k": 5}),
+        # 1.0 is the default: left out where it would be refused, same sampling
+        ("claude-sonnet-4-5", {"temperature": 1.0, "top_p": 0.9}, {"top_p": 0.9}),
+        ("claude-opus-5-5", {"temperature": 1.0}, {}),
+        ("claude-opus-4-7", {"extra": {"temperature": 1.0}}, {}),
+        ("claude-sonnet-4-5", {"temperature": 1.0}, {"temperature": 1.0}),
+        ("claude-3-5-sonnet-20241022", {"temperature": 0.5, "top_p": 0.9},
+         {"temperature": 0.5, "top_p": 0.9}),
+    ],
+)  # fmt: skip
+def test_sampling_is_sent_where_the_model_takes_it(
+    model: str, kw: dict[str, Any], sent: dict[str, Any]
+) -> None:
+    b = body(msg("user", "Hi"), model=model, **kw)
+    assert {k: b[k] for k in ("temperature", "top_p", "top_k") if k in b} == sent
+
+
+@pytest.mark.parametrize(
+    ("model", "kw", "match"),
+    [
+        # 400 "`temperature` is deprecated for this model." (PROTOCOLS 8.1)
+        ("claude-opus-5-5", {"temperature": 0.2},
+         r"^temperature on claude-opus-5-5 \(it takes no sampling parameters\)$"),
+        ("claude-opus-4-7", {"top_p": 0.9}, "top_p on claude-opus-4-7"),  # by prefix
+        ("claude-sonnet-5", {"extra": {"top_k": 3}}, "top_k on claude-sonnet-5"),
+        ("claude-opus-9", {"temperature": 0.0}, "temperature on claude-opus-9"),  # newer: none
+        # 400 "`temperature` and `top_p` cannot both be specified for this model."
+        ("claude-sonnet-4-5", {"temperature": 0.2, "top_p": 0.9},
+         r"^temperature together with top_p on claude-sonnet-4-5 \(it takes one or the other\)$"),
+        ("claude-haiku-4-5", {"top_p": 0.9, "extra": {"temperature": 0.3}}, "together"),
+    ],
+)  # fmt: skip
+def test_sampling_a_model_refuses_is_unsupported(
+    model: str, kw: dict[str, Any], match: str
+) -> None:
+    seen: list[httpx.Request] = []
+    req = ChatRequest(model=model, messages=[msg("user", "Hi")], options=Options(**kw))
+    with httpx.Client(transport=transport((DIR / "text.json").read_bytes(), seen=seen)) as c:
+        with pytest.raises(Unsupported) as e:
+            tr.chat(call_for(anthropic), c, req)
+    assert re.search(match, e.value.feature) and e.value.provider == "anthropic"
+    assert seen == []
+
+
+def test_every_catalog_model_says_what_sampling_it_takes() -> None:
+    takes = {m.id: m.sampling for m in anthropic.MODELS}
+    assert all(s is not None for s in takes.values())
+    assert takes["claude-opus-4-8"] == takes["claude-sonnet-5"] == Sampling(accepts=())
+    assert takes["claude-haiku-4-5"] == Sampling(temperature_with_top_p=False)
 
 
 @pytest.mark.parametrize(

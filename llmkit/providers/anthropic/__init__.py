@@ -11,6 +11,11 @@ Decisions worth knowing:
   the model, else `FALLBACK_MAX_TOKENS`.
 - `seed` raises `Unsupported`: Anthropic cannot seed sampling, and silently
   dropping it would promise a reproducibility nobody gets.
+- Sampling (`temperature`, `top_p`, and those two or `top_k` in `extra`) is
+  sent where the model takes it and `Unsupported` where not, per `SAMPLING`
+  (longest prefix; ids newer than the table take none); a default temperature
+  of 1.0 is left out where it would be refused. `anthropic-version` stays
+  2023-06-01, the version under which older models still sample (`_wire`).
 - `Reasoning` maps to what the catalog says the model takes: `budget` ->
   `thinking: enabled` where manual thinking exists, else adaptive; `effort` ->
   `output_config.effort` plus adaptive thinking, or a budget on models with
@@ -31,7 +36,14 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from ._models import MODELS, build_list_models, model_info, parse_list_models
+from ._models import (
+    MODELS,
+    SAMPLING,
+    build_list_models,
+    model_info,
+    parse_list_models,
+    sampling_for,
+)
 from ._request import (
     FALLBACK_MAX_TOKENS,
     MAX_BREAKPOINTS,
@@ -58,6 +70,7 @@ __all__ = [
     "MAX_BREAKPOINTS",
     "MODELS",
     "NAME",
+    "SAMPLING",
     "State",
     "auth_headers",
     "build_list_models",
@@ -69,6 +82,7 @@ __all__ = [
     "parse_error",
     "parse_list_models",
     "parse_response",
+    "sampling_for",
     "snapshot",
     "start",
     "step",

@@ -51,7 +51,7 @@ from llmkit.types import (
     ToolResult,
 )
 
-from ._models import model_info
+from ._models import model_info, sampling_for
 from ._wire import NAME, VERSION, encoder, from_wire_block, text_document_data
 
 _EPHEMERAL = {"type": "ephemeral"}
@@ -67,6 +67,8 @@ _DEFAULT_OPTIONS = Options()
 # Claude model since Claude 3 accepts this many.
 FALLBACK_MAX_TOKENS = 4096
 _INTERLEAVED = "interleaved-thinking-2025-05-14"
+_SAMPLING_KEYS = ("temperature", "top_p", "top_k")
+_DEFAULT_TEMPERATURE = 1.0
 _MIN_BUDGET = 1024  # manual thinking: budget_tokens >= 1024 and < max_tokens
 # Manual-thinking models have no `effort`; an effort level picks a budget.
 _BUDGET = dict(minimal=1024, low=2048, medium=8192, high=16384, xhigh=32768, max=65536)
@@ -402,6 +404,31 @@ def _as_forced_tool(req: ChatRequest, info: ModelInfo | None) -> ChatRequest:
     )
 
 
+def _sampling(o: Options, model: str, info: ModelInfo | None) -> dict[str, Any]:
+    """`temperature` / `top_p` from the options, and any of `temperature`,
+    `top_p`, `top_k` in `extra` (which wins), checked against what the model
+    takes (`_models.SAMPLING`; the catalog entry's own facts first). A
+    temperature at its default, 1.0, is left out where sending it would be
+    refused: without it the API samples the same way."""
+    asked = {k: v for k, v in (("temperature", o.temperature), ("top_p", o.top_p)) if v is not None}
+    asked.update({k: o.extra[k] for k in _SAMPLING_KEYS if k in o.extra})
+    s = info.sampling if info is not None and info.sampling is not None else sampling_for(model)
+    exclusive = "top_p" in asked and not s.temperature_with_top_p
+    if asked.get("temperature") == _DEFAULT_TEMPERATURE and (
+        "temperature" not in s.accepts or exclusive
+    ):
+        del asked["temperature"]
+    refused = [k for k in asked if k not in s.accepts]
+    if refused:
+        takes = ", ".join(s.accepts) if s.accepts else "no sampling parameters"
+        raise _unsupported(f"{', '.join(refused)} on {model} (it takes {takes})")
+    if exclusive and "temperature" in asked:
+        raise _unsupported(
+            f"temperature together with top_p on {model} (it takes one or the other)"
+        )
+    return asked
+
+
 def _keep_last_breakpoints(runs: Sequence[list[dict[str, Any]]]) -> None:
     """At most `MAX_BREAKPOINTS` blocks may carry `cache_control`, counted over
     tools, system and messages (`runs`, in that prefix order). The last ones
@@ -434,10 +461,7 @@ def _body(req: ChatRequest, info: ModelInfo | None) -> dict[str, Any]:
         body["tool_choice"] = choice
     if o.stop:
         body["stop_sequences"] = list(o.stop)
-    if o.temperature is not None:
-        body["temperature"] = o.temperature
-    if o.top_p is not None:
-        body["top_p"] = o.top_p
+    body.update(_sampling(o, req.model, info))
     body.update(_thinking_fields(req, info, max_tokens, choice))
     if req.stream:
         body["stream"] = True
@@ -451,6 +475,8 @@ def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
     body = _body(req, model_info(req.model))
     extra = dict(req.options.extra)
     given = extra.pop("betas", ())
+    for key in _SAMPLING_KEYS:  # already checked and placed by `_sampling`
+        extra.pop(key, None)
     betas = [given] if isinstance(given, str) else [str(b) for b in given]
     body.update(extra)
     thinking = body.get("thinking")
