@@ -883,6 +883,8 @@ def test_equivalent_wire_spellings_are_normalized() -> None:
 # unified -> wire -> unified is then exactly the identity.
 _word = st.text(st.characters(codec="utf-8"), min_size=1, max_size=8)
 _prose = _word.filter(str.strip)  # whitespace-only text is not sent: not canonical
+# Ids Anthropic accepts; others are mapped to stand-ins (test_tool_call_ids below)
+_id = st.text(st.sampled_from("abcXYZ019_-"), min_size=1, max_size=8)
 _b64 = st.sampled_from(["iVBORw0KGgo=", "R0lGODlh", "JVBERi0x"])
 _json = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | _word,
@@ -898,13 +900,13 @@ _user_part = st.one_of(
 )
 _assistant_part = st.one_of(
     _prose.map(lambda t: Text(text=t)),
-    st.builds(ToolCall, id=_word, name=_word, arguments=st.dictionaries(_word, _json, max_size=3)),
+    st.builds(ToolCall, id=_id, name=_word, arguments=st.dictionaries(_word, _json, max_size=3)),
     st.builds(Thinking, text=st.just("") | _word, signature=_b64, provider=st.just("anthropic")),
     st.builds(Thinking, redacted=_b64, provider=st.just("anthropic")),
 )
 _result = st.builds(
     ToolResult,
-    tool_call_id=_word,
+    tool_call_id=_id,
     content=_prose | st.lists(_prose.map(lambda t: Text(text=t)), min_size=1, max_size=2),
     is_error=st.booleans(),
 )
@@ -972,7 +974,7 @@ _w_document = st.builds(
 )
 _w_result = st.builds(
     lambda id_, content, err: {"type": "tool_result", "tool_use_id": id_, **content, **err},
-    _word,
+    _id,
     st.one_of(
         st.just({}),
         _prose.map(lambda t: {"content": t}),
@@ -1001,7 +1003,7 @@ _w_assistant = st.lists(
         _cached(
             st.builds(
                 lambda i, n, a: {"type": "tool_use", "id": i, "name": n, "input": a},
-                _word,
+                _id,
                 _word,
                 st.dictionaries(_word, _json, max_size=3),
             )

@@ -25,6 +25,9 @@ Decisions worth knowing:
   models with structured outputs; without a schema it is `Unsupported` (there
   is no JSON mode), as is forcing a tool while thinking or on models that
   reject forced tool choice. Catalog facts decide; unknown models are trusted.
+- Tool-call ids Claude refuses (not `^[a-zA-Z0-9_-]+$`, e.g. another
+  server's `functions.get_forecast:0`) go out as deterministic stand-ins,
+  the same for a call and its result (`llmkit.providers._ids.fit_id`).
 - Caching: `Message.cache` / `Tool.cache` put `cache_control` on the last
   block that can carry one (never thinking); past `MAX_BREAKPOINTS` (4, the
   API's limit over tools + system + messages) the last ones are kept.

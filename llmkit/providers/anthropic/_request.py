@@ -14,7 +14,8 @@ History goes both ways here. `messages_to_wire` is what requests use;
   same-role messages become one message, `tool` + `user` messages (both are
   Anthropic user turns) split back at the tool_result run, messages are split
   after each cache breakpoint, empty and whitespace-only text parts (the API
-  refuses both) and messages left empty are dropped, ToolResult.name,
+  refuses both) and messages left empty are dropped, tool-call ids the API
+  refuses are replaced by stand-ins (`llmkit.providers._ids`), ToolResult.name,
   Message.name and other vendors' signatures are not sent (Anthropic has no
   place for them).
 """
@@ -30,6 +31,7 @@ from llmkit.errors import Unsupported
 from llmkit.handoff import carry
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import never
+from llmkit.providers._ids import ANTHROPIC, fit_id
 from llmkit.types import (
     ChatRequest,
     Document,
@@ -123,7 +125,10 @@ def _document(p: Document) -> dict[str, Any]:
 
 
 def _tool_result(p: ToolResult, foreign: ForeignThinking) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": p.tool_call_id}
+    block: dict[str, Any] = {
+        "type": "tool_result",
+        "tool_use_id": fit_id(p.tool_call_id, ANTHROPIC),
+    }
     if isinstance(p.content, str):
         content: str | list[dict[str, Any]] = "" if _blank(p.content) else p.content
     else:
@@ -164,7 +169,7 @@ def _block(part: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
         case Document():
             return _document(p)
         case ToolCall(id=id_, name=name, arguments=args):
-            return {"type": "tool_use", "id": id_, "name": name, "input": args}
+            return {"type": "tool_use", "id": fit_id(id_, ANTHROPIC), "name": name, "input": args}
         case ToolResult():
             return _tool_result(p, foreign)
         case Thinking():
