@@ -169,6 +169,10 @@ def test_sampling_options_and_extra() -> None:
         ("claude-sonnet-4-5", {"temperature": 1.0}, {"temperature": 1.0}),
         ("claude-3-5-sonnet-20241022", {"temperature": 0.5, "top_p": 0.9},
          {"temperature": 0.5, "top_p": 0.9}),
+        # thinking takes the default temperature only, and top_p from 0.95
+        ("claude-sonnet-4-5", {"temperature": 1.0, "reasoning": Reasoning(budget=2000)}, {}),
+        ("claude-opus-4-6", {"top_p": 0.95, "reasoning": Reasoning(effort="low")},
+         {"top_p": 0.95}),
     ],
 )  # fmt: skip
 def test_sampling_is_sent_where_the_model_takes_it(
@@ -191,6 +195,13 @@ def test_sampling_is_sent_where_the_model_takes_it(
         ("claude-sonnet-4-5", {"temperature": 0.2, "top_p": 0.9},
          r"^temperature together with top_p on claude-sonnet-4-5 \(it takes one or the other\)$"),
         ("claude-haiku-4-5", {"top_p": 0.9, "extra": {"temperature": 0.3}}, "together"),
+        # 400 "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode"
+        ("claude-sonnet-4-5", {"temperature": 0.2, "reasoning": Reasoning(budget=2000)},
+         "^temperature other than 1 while thinking on claude-sonnet-4-5$"),
+        ("claude-haiku-4-5", {"extra": {"top_k": 5}, "reasoning": Reasoning(effort="high")},
+         "^top_k while thinking on claude-haiku-4-5$"),
+        ("claude-opus-4-6", {"top_p": 0.9, "reasoning": Reasoning(effort="low")},
+         r"^top_p 0.9 while thinking on claude-opus-4-6 \(it takes 0.95 to 1\)$"),
     ],
 )  # fmt: skip
 def test_sampling_a_model_refuses_is_unsupported(

@@ -14,7 +14,8 @@ Decisions worth knowing:
 - Sampling (`temperature`, `top_p`, and those two or `top_k` in `extra`) is
   sent where the model takes it and `Unsupported` where not, per `SAMPLING`
   (longest prefix; ids newer than the table take none); a default temperature
-  of 1.0 is left out where it would be refused. `anthropic-version` stays
+  of 1.0 is left out where it would be refused. With thinking on, only the
+  default temperature, no top_k and top_p from 0.95 to 1. `anthropic-version` stays
   2023-06-01, the version under which older models still sample (`_wire`).
 - `Reasoning` maps to what the catalog says the model takes: `budget` ->
   `thinking: enabled` where manual thinking exists, else adaptive; `effort` ->

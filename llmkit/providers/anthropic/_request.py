@@ -71,6 +71,7 @@ FALLBACK_MAX_TOKENS = 4096
 _INTERLEAVED = "interleaved-thinking-2025-05-14"
 _SAMPLING_KEYS = ("temperature", "top_p", "top_k")
 _DEFAULT_TEMPERATURE = 1.0
+_THINKING_TOP_P = 0.95
 _MIN_BUDGET = 1024  # manual thinking: budget_tokens >= 1024 and < max_tokens
 # Manual-thinking models have no `effort`; an effort level picks a budget.
 _BUDGET = dict(minimal=1024, low=2048, medium=8192, high=16384, xhigh=32768, max=65536)
@@ -409,18 +410,18 @@ def _as_forced_tool(req: ChatRequest, info: ModelInfo | None) -> ChatRequest:
     )
 
 
-def _sampling(o: Options, model: str, info: ModelInfo | None) -> dict[str, Any]:
+def _sampling(o: Options, model: str, info: ModelInfo | None, thinking: bool) -> dict[str, Any]:
     """`temperature` / `top_p` from the options, and any of `temperature`,
     `top_p`, `top_k` in `extra` (which wins), checked against what the model
-    takes (`_models.SAMPLING`; the catalog entry's own facts first). A
-    temperature at its default, 1.0, is left out where sending it would be
-    refused: without it the API samples the same way."""
+    takes (`_models.SAMPLING`; the catalog entry's own facts first) and what
+    thinking allows. A temperature at its default, 1.0, is left out where
+    sending it would be refused: without it the API samples the same way."""
     asked = {k: v for k, v in (("temperature", o.temperature), ("top_p", o.top_p)) if v is not None}
     asked.update({k: o.extra[k] for k in _SAMPLING_KEYS if k in o.extra})
     s = info.sampling if info is not None and info.sampling is not None else sampling_for(model)
     exclusive = "top_p" in asked and not s.temperature_with_top_p
     if asked.get("temperature") == _DEFAULT_TEMPERATURE and (
-        "temperature" not in s.accepts or exclusive
+        thinking or exclusive or "temperature" not in s.accepts
     ):
         del asked["temperature"]
     refused = [k for k in asked if k not in s.accepts]
@@ -431,7 +432,22 @@ def _sampling(o: Options, model: str, info: ModelInfo | None) -> dict[str, Any]:
         raise _unsupported(
             f"temperature together with top_p on {model} (it takes one or the other)"
         )
+    if thinking:
+        _check_thinking_sampling(asked, model)
     return asked
+
+
+def _check_thinking_sampling(asked: dict[str, Any], model: str) -> None:
+    """Thinking "isn't compatible with temperature or top_k modifications",
+    and takes top_p only from 0.95 to 1 (Anthropic's extended-thinking docs;
+    400 "`temperature` may only be set to 1 when thinking is enabled or in
+    adaptive mode", MartialBE/one-hub#529, dotCipher/opencode-claude-bridge#1)."""
+    if "temperature" in asked or "top_k" in asked:
+        which = "temperature other than 1" if "temperature" in asked else "top_k"
+        raise _unsupported(f"{which} while thinking on {model}")
+    top_p = asked.get("top_p")
+    if isinstance(top_p, int | float) and not _THINKING_TOP_P <= top_p <= 1:
+        raise _unsupported(f"top_p {top_p} while thinking on {model} (it takes 0.95 to 1)")
 
 
 def _keep_last_breakpoints(runs: Sequence[list[dict[str, Any]]]) -> None:
@@ -466,8 +482,9 @@ def _body(req: ChatRequest, info: ModelInfo | None) -> dict[str, Any]:
         body["tool_choice"] = choice
     if o.stop:
         body["stop_sequences"] = list(o.stop)
-    body.update(_sampling(o, req.model, info))
-    body.update(_thinking_fields(req, info, max_tokens, choice))
+    thinking = _thinking_fields(req, info, max_tokens, choice)
+    body.update(_sampling(o, req.model, info, "thinking" in thinking))
+    body.update(thinking)
     if req.stream:
         body["stream"] = True
     return body
