@@ -48,14 +48,9 @@ from ._models import (
     parse_list_models,
     sampling_for,
 )
-from ._request import (
-    FALLBACK_MAX_TOKENS,
-    MAX_BREAKPOINTS,
-    build_request,
-    messages_from_wire,
-    messages_to_wire,
-)
+from ._request import FALLBACK_MAX_TOKENS, build_request, messages_from_wire, messages_to_wire
 from ._response import parse_error, parse_response
+from ._rules import MAX_BREAKPOINTS
 from ._stream import State, finish, snapshot, start, step
 from ._wire import NAME
 

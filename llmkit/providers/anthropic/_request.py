@@ -53,25 +53,15 @@ from llmkit.types import (
     ToolResult,
 )
 
-from ._models import model_info, sampling_for
+from ._models import model_info
+from ._rules import EPHEMERAL, SAMPLING_KEYS, blank, cache_last, keep_last_breakpoints, sampling
 from ._wire import NAME, VERSION, encoder, from_wire_block, text_document_data
 
-_EPHEMERAL = {"type": "ephemeral"}
-# Blocks that may not carry `cache_control`: 400 "thinking.cache_control: Extra
-# inputs are not permitted" (PROTOCOLS 8.1). Empty text may not either; it is
-# never sent. Every other block may (blocks llmkit does not know included: the
-# API itself sends them back with breakpoints).
-_UNCACHEABLE = frozenset({"thinking", "redacted_thinking"})
-# 400 "A maximum of 4 blocks with cache_control may be provided. Found 5." (8.1)
-MAX_BREAKPOINTS = 4
 _DEFAULT_OPTIONS = Options()
 # When neither the caller nor the catalog knows the model's output limit: every
 # Claude model since Claude 3 accepts this many.
 FALLBACK_MAX_TOKENS = 4096
 _INTERLEAVED = "interleaved-thinking-2025-05-14"
-_SAMPLING_KEYS = ("temperature", "top_p", "top_k")
-_DEFAULT_TEMPERATURE = 1.0
-_THINKING_TOP_P = 0.95
 _MIN_BUDGET = 1024  # manual thinking: budget_tokens >= 1024 and < max_tokens
 # Manual-thinking models have no `effort`; an effort level picks a budget.
 _BUDGET = dict(minimal=1024, low=2048, medium=8192, high=16384, xhigh=32768, max=65536)
@@ -81,13 +71,6 @@ _EFFORT = {"minimal": "low", **{e: e for e in ("low", "medium", "high", "xhigh",
 
 def _unsupported(feature: str) -> Unsupported:
     return Unsupported(feature, provider=NAME)
-
-
-def _blank(text: str) -> bool:
-    """Text the API refuses as a block: "" is `text content blocks must be
-    non-empty`, whitespace only is `... must contain non-whitespace text`
-    (PROTOCOLS 8.1). Such text carries nothing, so it is not sent."""
-    return not text.strip()
 
 
 # ---- parts -> blocks -------------------------------------------------------------
@@ -131,7 +114,7 @@ def _tool_result(p: ToolResult, foreign: ForeignThinking) -> dict[str, Any]:
         "tool_use_id": fit_id(p.tool_call_id, ANTHROPIC),
     }
     if isinstance(p.content, str):
-        content: str | list[dict[str, Any]] = "" if _blank(p.content) else p.content
+        content: str | list[dict[str, Any]] = "" if blank(p.content) else p.content
     else:
         content = [b for c in p.content if (b := _block(c, foreign)) is not None]
     if content:
@@ -149,7 +132,7 @@ def _thinking(p: Thinking, foreign: ForeignThinking) -> dict[str, Any] | None:
         return {"type": "redacted_thinking", "data": p.redacted}
     if p.signature is not None:
         return {"type": "thinking", "thinking": p.text, "signature": p.signature}
-    if foreign == "text" and not _blank(p.text):
+    if foreign == "text" and not blank(p.text):
         return {"type": "text", "text": p.text}
     return None
 
@@ -160,7 +143,7 @@ def _block(part: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
         case None:
             return None
         case Text(text=text, citations=cites):
-            if _blank(text):
+            if blank(text):
                 return None  # the API rejects empty and whitespace-only text blocks
             return {"type": "text", "text": text, "citations": cites} if cites else {
                 "type": "text", "text": text,
@@ -178,8 +161,8 @@ def _block(part: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
         case Raw(data=data):
             if not isinstance(data, dict):
                 return None
-            blank = data.get("type") == "text" and _blank(str(data.get("text", "")))
-            return None if blank else data
+            empty = data.get("type") == "text" and blank(str(data.get("text", "")))
+            return None if empty else data
         case _:
             never(p)
 
@@ -201,17 +184,6 @@ def _system_block(b: dict[str, Any]) -> dict[str, Any]:
     return b
 
 
-def _cache_last(runs: Sequence[list[dict[str, Any]]]) -> None:
-    """Put a breakpoint on the last block of `runs` (latest run last) that can
-    carry one; one that already has its own `cache_control` keeps it."""
-    for blocks in reversed(runs):
-        for i in reversed(range(len(blocks))):
-            if blocks[i].get("type") not in _UNCACHEABLE:
-                if "cache_control" not in blocks[i]:
-                    blocks[i] = {**blocks[i], "cache_control": dict(_EPHEMERAL)}
-                return
-
-
 def messages_to_wire(
     messages: Sequence[Message], options: Options = _DEFAULT_OPTIONS
 ) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
@@ -229,7 +201,7 @@ def messages_to_wire(
             continue
         if m.cache:
             earlier = [system] if m.role == "system" else [system, *(b for _, b in turns)]
-            _cache_last([*earlier, blocks])
+            cache_last([*earlier, blocks])
         if m.role == "system":
             system += [_system_block(b) for b in blocks]
             continue
@@ -259,7 +231,7 @@ def _split(role: Role, blocks: list[Any]) -> list[Message]:
             cur = []
 
     for b in blocks:
-        cached = isinstance(b, dict) and b.get("cache_control") == _EPHEMERAL
+        cached = isinstance(b, dict) and b.get("cache_control") == EPHEMERAL
         if cached:
             b = {k: v for k, v in b.items() if k != "cache_control"}
         part = from_wire_block(b) if isinstance(b, dict) else Raw(provider=NAME, data=b)
@@ -301,7 +273,7 @@ def _tool(t: Tool) -> dict[str, Any]:
     if t.strict is not None:
         out["strict"] = t.strict
     if t.cache:
-        out["cache_control"] = dict(_EPHEMERAL)
+        out["cache_control"] = dict(EPHEMERAL)
     return out
 
 
@@ -410,57 +382,6 @@ def _as_forced_tool(req: ChatRequest, info: ModelInfo | None) -> ChatRequest:
     )
 
 
-def _sampling(o: Options, model: str, info: ModelInfo | None, thinking: bool) -> dict[str, Any]:
-    """`temperature` / `top_p` from the options, and any of `temperature`,
-    `top_p`, `top_k` in `extra` (which wins), checked against what the model
-    takes (`_models.SAMPLING`; the catalog entry's own facts first) and what
-    thinking allows. A temperature at its default, 1.0, is left out where
-    sending it would be refused: without it the API samples the same way."""
-    asked = {k: v for k, v in (("temperature", o.temperature), ("top_p", o.top_p)) if v is not None}
-    asked.update({k: o.extra[k] for k in _SAMPLING_KEYS if k in o.extra})
-    s = info.sampling if info is not None and info.sampling is not None else sampling_for(model)
-    exclusive = "top_p" in asked and not s.temperature_with_top_p
-    if asked.get("temperature") == _DEFAULT_TEMPERATURE and (
-        thinking or exclusive or "temperature" not in s.accepts
-    ):
-        del asked["temperature"]
-    refused = [k for k in asked if k not in s.accepts]
-    if refused:
-        takes = ", ".join(s.accepts) if s.accepts else "no sampling parameters"
-        raise _unsupported(f"{', '.join(refused)} on {model} (it takes {takes})")
-    if exclusive and "temperature" in asked:
-        raise _unsupported(
-            f"temperature together with top_p on {model} (it takes one or the other)"
-        )
-    if thinking:
-        _check_thinking_sampling(asked, model)
-    return asked
-
-
-def _check_thinking_sampling(asked: dict[str, Any], model: str) -> None:
-    """Thinking "isn't compatible with temperature or top_k modifications",
-    and takes top_p only from 0.95 to 1 (Anthropic's extended-thinking docs;
-    400 "`temperature` may only be set to 1 when thinking is enabled or in
-    adaptive mode", MartialBE/one-hub#529, dotCipher/opencode-claude-bridge#1)."""
-    if "temperature" in asked or "top_k" in asked:
-        which = "temperature other than 1" if "temperature" in asked else "top_k"
-        raise _unsupported(f"{which} while thinking on {model}")
-    top_p = asked.get("top_p")
-    if isinstance(top_p, int | float) and not _THINKING_TOP_P <= top_p <= 1:
-        raise _unsupported(f"top_p {top_p} while thinking on {model} (it takes 0.95 to 1)")
-
-
-def _keep_last_breakpoints(runs: Sequence[list[dict[str, Any]]]) -> None:
-    """At most `MAX_BREAKPOINTS` blocks may carry `cache_control`, counted over
-    tools, system and messages (`runs`, in that prefix order). The last ones
-    are kept and earlier ones dropped: each breakpoint caches the whole prefix
-    before it, and a lookup from a later one also finds a prefix cached at an
-    earlier block, so the latest cover the most."""
-    marked = [(blocks, i) for blocks in runs for i, b in enumerate(blocks) if "cache_control" in b]
-    for blocks, i in marked[: max(0, len(marked) - MAX_BREAKPOINTS)]:
-        blocks[i] = {k: v for k, v in blocks[i].items() if k != "cache_control"}
-
-
 def _body(req: ChatRequest, info: ModelInfo | None) -> dict[str, Any]:
     req = _as_forced_tool(req, info)
     o = req.options
@@ -476,14 +397,14 @@ def _body(req: ChatRequest, info: ModelInfo | None) -> dict[str, Any]:
     body["messages"] = messages
     if req.tools:
         body["tools"] = [_tool(t) for t in req.tools]
-    _keep_last_breakpoints([body.get("tools", []), system or [], *(m["content"] for m in messages)])
+    keep_last_breakpoints([body.get("tools", []), system or [], *(m["content"] for m in messages)])
     choice = _tool_choice(req.tool_choice, bool(req.tools))
     if choice is not None:
         body["tool_choice"] = choice
     if o.stop:
         body["stop_sequences"] = list(o.stop)
     thinking = _thinking_fields(req, info, max_tokens, choice)
-    body.update(_sampling(o, req.model, info, "thinking" in thinking))
+    body.update(sampling(o, req.model, info, "thinking" in thinking))
     body.update(thinking)
     if req.stream:
         body["stream"] = True
@@ -497,7 +418,7 @@ def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
     body = _body(req, model_info(req.model))
     extra = dict(req.options.extra)
     given = extra.pop("betas", ())
-    for key in _SAMPLING_KEYS:  # already checked and placed by `_sampling`
+    for key in SAMPLING_KEYS:  # already checked and placed by `sampling`
         extra.pop(key, None)
     betas = [given] if isinstance(given, str) else [str(b) for b in given]
     body.update(extra)
