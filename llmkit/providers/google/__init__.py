@@ -16,6 +16,8 @@ Decisions worth knowing:
   Vendor ids, and other vendors' ids, are echoed (Gemini accepts client ids).
 - Other vendors' history: thinking per `Options.foreign_thinking`; their Raw
   parts and signatures are dropped.
+- `toolConfig` only goes with function declarations (Gemini 400s otherwise):
+  `tool_choice` auto/none without tools is left out, required/tool refused.
 - History both ways: `messages_to_wire(messages, options=Options()) ->
   (systemInstruction | None, contents)` and `messages_from_wire(
   systemInstruction, contents) -> list[Message]`, on JSON-ready dicts (`_history`).
