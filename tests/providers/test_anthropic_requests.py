@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import given, target
 from hypothesis import strategies as st
 from msgspec.structs import replace
 
@@ -529,6 +529,53 @@ def test_at_most_four_breakpoints_the_last_ones_kept() -> None:
         replace(WEATHER, cache=True), replace(WEATHER, name="w2", cache=True)])  # fmt: skip
     assert [t.get("cache_control") for t in four["tools"]] == [EPHEMERAL, EPHEMERAL]
     assert four["system"][0]["cache_control"] == EPHEMERAL
+
+
+UNCACHEABLE = ("thinking", "redacted_thinking")
+_any_text = st.text(st.sampled_from("a \n\t"), max_size=3)
+_cache_part = st.one_of(
+    _any_text.map(lambda t: Text(text=t)),
+    st.sampled_from([SIGNED, REDACTED, CALL, Image(url="https://e.org/x.png")]),
+    st.builds(ToolResult, tool_call_id=st.just("toolu_01"), content=_any_text),
+    _any_text.map(lambda t: Raw(provider="anthropic", data=text(t))),
+)
+_cache_message = st.builds(
+    Message,
+    role=st.sampled_from(["user", "assistant"]),
+    content=st.lists(_cache_part, min_size=1, max_size=3),
+    cache=st.sampled_from([True, True, False]),  # often past the limit of four
+)
+
+
+@given(
+    st.lists(_any_text, max_size=2),
+    st.lists(_cache_message, min_size=1, max_size=8),
+    st.lists(st.booleans(), max_size=3),
+)
+def test_any_history_sends_valid_text_and_at_most_four_breakpoints(
+    system: list[str], history: list[Message], tool_cache: list[bool]
+) -> None:
+    tools = [Tool(name=f"t{i}", cache=c) for i, c in enumerate(tool_cache)]
+    messages = [msg("system", s, cache=True) for s in system] + history
+    try:
+        b = body(*messages, tools=tools)
+    except Unsupported as e:  # nothing left to send
+        assert "without any user or assistant message" in e.feature
+        return
+    blocks = b.get("tools", []) + b.get("system", [])
+    blocks += [blk for m in b["messages"] for blk in m["content"]]
+    assert all(m["content"] for m in b["messages"])
+    assert all(blk["text"].strip() for blk in blocks if blk.get("type") == "text")
+    marked = [blk for blk in blocks if "cache_control" in blk]
+    target(float(sum(m.cache for m in messages) + sum(tool_cache)))  # seek more than four
+    assert len(marked) <= 4  # the API's limit
+    assert not any(blk.get("type") in UNCACHEABLE for blk in marked)
+    # The latest breakpoint asked for is kept, in the last turn when that
+    # message sends anything that can carry one.
+    _, alone = anthropic.messages_to_wire([replace(history[-1], cache=False)])
+    own = [blk for m in alone for blk in m["content"] if blk["type"] not in UNCACHEABLE]
+    if history[-1].cache and own:
+        assert any("cache_control" in blk for blk in b["messages"][-1]["content"])
 
 
 # ---- tools ------------------------------------------------------------------------------------

@@ -190,18 +190,18 @@ def messages_to_wire(
     """llmkit messages as Anthropic's `(system, messages)`: system messages are
     lifted into `system`, tool messages become user turns, same-role turns are
     merged and `Message.cache` puts `cache_control` on the message's last block
-    that can carry one (not thinking); when none of its blocks can, on the last
-    such block before it, which caches the longest prefix the API allows.
+    that can carry one (not thinking); when none of its blocks can (or none is
+    sent), on the last such block before it: the longest prefix the API allows.
     `options.foreign_thinking` decides other vendors' thinking."""
     system: list[dict[str, Any]] = []
     turns: list[tuple[str, list[dict[str, Any]]]] = []
     for m in messages:
         blocks = [b for p in m.content if (b := _block(p, options.foreign_thinking)) is not None]
-        if not blocks:
-            continue
         if m.cache:
             earlier = [system] if m.role == "system" else [system, *(b for _, b in turns)]
             cache_last([*earlier, blocks])
+        if not blocks:
+            continue
         if m.role == "system":
             system += [_system_block(b) for b in blocks]
             continue
