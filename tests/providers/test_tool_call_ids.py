@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from llmkit.providers import anthropic, openai, xai
 from llmkit.providers._ids import ANTHROPIC, CHAT_COMPLETIONS, IdRule, fit_id, obeys
-from llmkit.types import ChatRequest, Message, Text, ToolCall, ToolResult
+from llmkit.types import ChatRequest, Message, Raw, Text, ToolCall, ToolResult
 
 ANY_CHARS = st.characters(codec=None, categories=None)  # unicode, surrogates included
 IDS = st.one_of(
@@ -138,3 +138,20 @@ def test_exact_anthropic_body_for_a_compatible_servers_id() -> None:
         },
     ]
     assert stand_in.startswith("functions_get_forecast_0_") and len(stand_in) == 41
+
+
+def test_a_raw_tool_result_pairs_with_its_fitted_call() -> None:
+    # A tool_result llmkit keeps whole (here: a key it does not model) is fitted too.
+    bad = "functions.get_forecast:0"
+    raw = Raw(provider="anthropic", data={"type": "tool_result", "tool_use_id": bad, "x": 1})
+    req = ChatRequest(
+        model="claude-sonnet-4-5",
+        messages=[
+            Message(role="user", content=[Text(text="Weather?")]),
+            Message(role="assistant", content=[ToolCall(id=bad, name="get_forecast")]),
+            Message(role="user", content=[raw]),
+        ],
+    )
+    calls, results, _ = _anthropic(req)
+    assert calls == results == [fit_id(bad, ANTHROPIC)]
+    assert raw.data["tool_use_id"] == bad  # the caller's part is left alone

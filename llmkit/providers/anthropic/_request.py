@@ -159,12 +159,27 @@ def _block(part: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
         case Thinking():
             return _thinking(p, foreign)
         case Raw(data=data):
-            if not isinstance(data, dict):
-                return None
-            empty = data.get("type") == "text" and blank(str(data.get("text", "")))
-            return None if empty else data
+            return _raw(data) if isinstance(data, dict) else None
         case _:
             never(p)
+
+
+# The id field of each block type that names a client tool call.
+_ID_KEYS = {"tool_use": "id", "tool_result": "tool_use_id"}
+
+
+def _raw(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A block kept whole goes back as it came, except that blank text is not
+    sent and a tool call's id is fitted like a modelled one's, so a Raw
+    tool_result (extra keys, unusual content) still pairs with its call."""
+    kind = data.get("type")
+    if kind == "text" and blank(str(data.get("text", ""))):
+        return None
+    key = _ID_KEYS.get(str(kind))
+    if key is not None and isinstance(data.get(key), str):
+        fitted = fit_id(data[key], ANTHROPIC)
+        return data if fitted == data[key] else {**data, key: fitted}
+    return data
 
 
 # ---- history ---------------------------------------------------------------------
