@@ -13,12 +13,13 @@ Completions carries, except these normalizations:
   (some clients do) becomes Thinking, which is not sent again (below).
 
 Unified -> wire -> unified is the identity except: tool-call ids the dialect's
-rule refuses are replaced by stand-ins (`llmkit.providers._ids`); Thinking is never sent as
-reasoning (Chat Completions has no input field for it, for any vendor, xAI's own
-`reasoning_content` included): `options.foreign_thinking` drops it (default) or
-sends its text as text; signatures are never sent; Raw parts of other providers
-are skipped; ToolResult `is_error`/`name` and Message `cache` have no field;
-tool results in a user message are sent first, as `role: tool` messages.
+rule refuses are replaced by stand-ins (`llmkit.providers._ids`); Thinking is
+never sent as reasoning (Chat Completions has no input field for it, for any
+vendor, xAI's own `reasoning_content` included): `options.foreign_thinking`
+drops it (default) or sends its text as text; signatures are never sent; Raw
+parts of other providers are skipped; ToolResult `is_error`/`name` and Message
+`cache` have no field; tool results in a user message are sent first, as
+`role: tool` messages.
 """
 
 from __future__ import annotations
