@@ -20,6 +20,7 @@ from llmkit.types import ChatRequest, Message, Raw, Text, ToolCall, ToolResult
 ANY_CHARS = st.characters(codec=None, categories=None)  # unicode, surrogates included
 IDS = st.one_of(
     st.text(ANY_CHARS, max_size=60),  # "" too
+    st.text(st.characters(categories=["Cs", "Lo", "Zs"]), max_size=4),  # lone surrogates
     st.text(st.sampled_from("ab:._ |-é"), max_size=6),  # ids that collide once sanitized
     st.text(st.sampled_from("a_-"), min_size=36, max_size=48),  # around OpenAI's 40
     st.sampled_from(["functions.get_forecast:0", "call_x|fc_y", "Bash:12", "toolu_01A"]),
