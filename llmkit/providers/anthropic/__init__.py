@@ -14,9 +14,11 @@ Decisions worth knowing:
 - Sampling (`temperature`, `top_p`, and those two or `top_k` in `extra`) is
   sent where the model takes it and `Unsupported` where not, per `SAMPLING`
   (longest prefix; ids newer than the table take none); a default temperature
-  of 1.0 is left out where it would be refused. With thinking on, only the
-  default temperature, no top_k and top_p from 0.95 to 1. `anthropic-version` stays
-  2023-06-01, the version under which older models still sample (`_wire`).
+  of 1.0 is left out where it would be refused. With thinking on: only the
+  default temperature, no top_k, top_p from 0.95 to 1. `anthropic-version`
+  stays 2023-06-01, under which older models still sample (see `_wire`).
+- Whitespace-only text (which the API refuses) is not sent; a turn left
+  empty disappears and its neighbours merge.
 - `Reasoning` maps to what the catalog says the model takes: `budget` ->
   `thinking: enabled` where manual thinking exists, else adaptive; `effort` ->
   `output_config.effort` plus adaptive thinking, or a budget on models with
@@ -31,7 +33,7 @@ Decisions worth knowing:
   the same for a call and its result (`llmkit.providers._ids.fit_id`).
 - Caching: `Message.cache` / `Tool.cache` put `cache_control` on the last
   block that can carry one (never thinking); past `MAX_BREAKPOINTS` (4, the
-  API's limit over tools + system + messages) the last ones are kept.
+  API's limit over tools + system + messages) the last four are kept.
 - `options.extra` is merged last into the body; `extra["betas"]` is a list of
   `anthropic-beta` names instead.
 - A text block with citations comes back as `Raw` (the unified Text cannot
