@@ -15,6 +15,9 @@ vendor, but some parts only mean something to the vendor that made them:
   elsewhere the part is sent as plain text or a plain call.
 - `Raw` blocks (server tool results, citations, parts llmkit does not model)
   are replayed to their producer and dropped elsewhere.
+- Tool-call ids cross as they are, except where the receiving vendor refuses
+  them: its provider then sends a deterministic stand-in for the call and its
+  result alike (`llmkit.providers._ids.fit_id`), so pairing survives.
 
 Every provider runs each outgoing part through `carry` before mapping it to
 its wire format, so this module is the one place the policy lives.

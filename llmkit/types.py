@@ -108,7 +108,10 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     plain strings are accepted on input (see `llmkit.messages.to_messages`).
 
     `cache` marks a prompt-cache breakpoint after this message (Anthropic
-    `cache_control`; providers with automatic caching ignore it).
+    `cache_control`; providers with automatic caching ignore it). Anthropic
+    takes at most four per request, tools and system included: the last four
+    are sent and earlier ones dropped. The breakpoint goes on the message's
+    last block that can hold one (thinking cannot).
     """
 
     role: Role
@@ -254,8 +257,22 @@ class Response(msgspec.Struct, frozen=True, kw_only=True):
         return self.finish.reason
 
 
+SamplingParam = Literal["temperature", "top_p", "top_k"]
+
+
+class Sampling(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The sampling parameters a model takes: `accepts` names them, and
+    `temperature_with_top_p` is False when those two may not be sent in one
+    request. A request asking for more is `Unsupported` before any I/O."""
+
+    accepts: tuple[SamplingParam, ...] = ("temperature", "top_p", "top_k")
+    temperature_with_top_p: bool = True
+
+
 class ModelInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """A model a provider serves, from llmkit's catalog or a live listing."""
+    """A model a provider serves, from llmkit's catalog or a live listing.
+    `sampling` is None where llmkit has no per-model sampling facts (the
+    options are then sent as asked)."""
 
     id: str
     provider: str
@@ -264,6 +281,7 @@ class ModelInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     max_output: int | None = None
     capabilities: list[str] = []
     available: bool = False
+    sampling: Sampling | None = None
 
 
 # Stream events. Each part of the final message has an `index` (its position

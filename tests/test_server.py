@@ -168,7 +168,7 @@ def test_models_with_and_without_the_key(monkeypatch: pytest.MonkeyPatch) -> Non
         bad = httpx.get(url + "/api/chat/models?live=perhaps")
     expected = {
         "id": "toy-1", "provider": "toy", "name": "", "context_window": 1000,
-        "max_output": 100, "capabilities": [], "available": False,
+        "max_output": 100, "capabilities": [], "available": False, "sampling": None,
     }  # fmt: skip
     assert without == [expected]
     assert with_key == [{**expected, "available": True}]

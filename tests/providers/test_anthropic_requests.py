@@ -4,12 +4,14 @@ options, thinking, caching, refusals before I/O, and history both ways."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import given, target
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from llmkit import transport as tr
 from llmkit.errors import Unsupported
@@ -25,6 +27,7 @@ from llmkit.types import (
     Reasoning,
     ResponseFormat,
     Role,
+    Sampling,
     Text,
     Thinking,
     Tool,
@@ -137,7 +140,6 @@ def test_sampling_options_and_extra() -> None:
         msg("user", "Hi"),
         max_tokens=100,
         temperature=0.2,
-        top_p=0.9,
         stop=["\n\nHuman:", "END"],
         extra={"metadata": {"user_id": "u-1"}, "top_k": 5, "temperature": 0.3},
     )
@@ -146,11 +148,79 @@ def test_sampling_options_and_extra() -> None:
         "max_tokens": 100,
         "messages": [{"role": "user", "content": [text("Hi")]}],
         "stop_sequences": ["\n\nHuman:", "END"],
-        "temperature": 0.3,  # extra is merged last
-        "top_p": 0.9,
-        "metadata": {"user_id": "u-1"},
+        "temperature": 0.3,  # extra wins
         "top_k": 5,
+        "metadata": {"user_id": "u-1"},
     }
+
+
+@pytest.mark.parametrize(
+    ("model", "kw", "sent"),
+    [
+        ("claude-haiku-4-5", {"temperature": 0.2}, {"temperature": 0.2}),
+        ("claude-haiku-4-5-20251001", {"top_p": 0.9}, {"top_p": 0.9}),
+        ("claude-opus-4-6", {"extra": {"top_k": 5}}, {"top_k": 5}),
+        ("claude-sonnet-4-6", {"temperature": 0.0, "extra": {"top_k": 5}},  # not in the catalog
+         {"temperature": 0.0, "top_k": 5}),
+        # 1.0 is the default: left out where it would be refused, same sampling
+        ("claude-sonnet-4-5", {"temperature": 1.0, "top_p": 0.9}, {"top_p": 0.9}),
+        ("claude-opus-5-5", {"temperature": 1.0}, {}),
+        ("claude-opus-4-7", {"extra": {"temperature": 1.0}}, {}),
+        ("claude-sonnet-4-5", {"temperature": 1.0}, {"temperature": 1.0}),
+        ("claude-3-5-sonnet-20241022", {"temperature": 0.5, "top_p": 0.9},
+         {"temperature": 0.5, "top_p": 0.9}),
+        # thinking takes the default temperature only, and top_p from 0.95
+        ("claude-sonnet-4-5", {"temperature": 1.0, "reasoning": Reasoning(budget=2000)}, {}),
+        ("claude-opus-4-6", {"top_p": 0.95, "reasoning": Reasoning(effort="low")},
+         {"top_p": 0.95}),
+    ],
+)  # fmt: skip
+def test_sampling_is_sent_where_the_model_takes_it(
+    model: str, kw: dict[str, Any], sent: dict[str, Any]
+) -> None:
+    b = body(msg("user", "Hi"), model=model, **kw)
+    assert {k: b[k] for k in ("temperature", "top_p", "top_k") if k in b} == sent
+
+
+@pytest.mark.parametrize(
+    ("model", "kw", "match"),
+    [
+        # 400 "`temperature` is deprecated for this model." (PROTOCOLS 8.1)
+        ("claude-opus-5-5", {"temperature": 0.2},
+         r"^temperature on claude-opus-5-5 \(it takes no sampling parameters\)$"),
+        ("claude-opus-4-7", {"top_p": 0.9}, "top_p on claude-opus-4-7"),  # by prefix
+        ("claude-sonnet-5", {"extra": {"top_k": 3}}, "top_k on claude-sonnet-5"),
+        ("claude-opus-9", {"temperature": 0.0}, "temperature on claude-opus-9"),  # newer: none
+        # 400 "`temperature` and `top_p` cannot both be specified for this model."
+        ("claude-sonnet-4-5", {"temperature": 0.2, "top_p": 0.9},
+         r"^temperature together with top_p on claude-sonnet-4-5 \(it takes one or the other\)$"),
+        ("claude-haiku-4-5", {"top_p": 0.9, "extra": {"temperature": 0.3}}, "together"),
+        # 400 "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode"
+        ("claude-sonnet-4-5", {"temperature": 0.2, "reasoning": Reasoning(budget=2000)},
+         "^temperature other than 1 while thinking on claude-sonnet-4-5$"),
+        ("claude-haiku-4-5", {"extra": {"top_k": 5}, "reasoning": Reasoning(effort="high")},
+         "^top_k while thinking on claude-haiku-4-5$"),
+        ("claude-opus-4-6", {"top_p": 0.9, "reasoning": Reasoning(effort="low")},
+         r"^top_p 0.9 while thinking on claude-opus-4-6 \(it takes 0.95 to 1\)$"),
+    ],
+)  # fmt: skip
+def test_sampling_a_model_refuses_is_unsupported(
+    model: str, kw: dict[str, Any], match: str
+) -> None:
+    seen: list[httpx.Request] = []
+    req = ChatRequest(model=model, messages=[msg("user", "Hi")], options=Options(**kw))
+    with httpx.Client(transport=transport((DIR / "text.json").read_bytes(), seen=seen)) as c:
+        with pytest.raises(Unsupported) as e:
+            tr.chat(call_for(anthropic), c, req)
+    assert re.search(match, e.value.feature) and e.value.provider == "anthropic"
+    assert seen == []
+
+
+def test_every_catalog_model_says_what_sampling_it_takes() -> None:
+    takes = {m.id: m.sampling for m in anthropic.MODELS}
+    assert all(s is not None for s in takes.values())
+    assert takes["claude-opus-4-8"] == takes["claude-sonnet-5"] == Sampling(accepts=())
+    assert takes["claude-haiku-4-5"] == Sampling(temperature_with_top_p=False)
 
 
 @pytest.mark.parametrize(
@@ -300,6 +370,43 @@ def test_empty_text_and_empty_messages_are_not_sent() -> None:
     ]
 
 
+def test_whitespace_only_text_is_not_sent_and_leaves_no_empty_turn() -> None:
+    # 400 "text content blocks must contain non-whitespace text" (PROTOCOLS 8.1):
+    # an earlier assistant reply of "\n\n" vanishes and the user turns around it merge.
+    b = body(
+        msg("system", " \n", "Be brief."),
+        msg("user", "a", " \n"),
+        msg("assistant", "\n\n"),
+        msg("user", "\t", Raw(provider="anthropic", data=text("  ")), "b"),
+        msg("assistant", Thinking(text=" ", provider="openai"), " "),
+        foreign_thinking="text",
+    )
+    assert b["system"] == [text("Be brief.")]
+    assert b["messages"] == [{"role": "user", "content": [text("a"), text("b")]}]
+
+
+def test_tool_results_with_whitespace_only_text_send_no_content() -> None:
+    results = msg(
+        "tool",
+        ToolResult(tool_call_id="toolu_01", content=" \n"),
+        ToolResult(tool_call_id="toolu_02", content=[Text(text="\n"), Text(text="x")]),
+        ToolResult(tool_call_id="toolu_03", content=[Text(text=" ")], is_error=True),
+    )
+    calls = msg("assistant", CALL, *(replace(CALL, id=f"toolu_0{i}") for i in (2, 3)))
+    assert wire_messages(msg("user", "q"), calls, results)[2]["content"] == [
+        {"type": "tool_result", "tool_use_id": "toolu_01"},
+        {"type": "tool_result", "tool_use_id": "toolu_02", "content": [text("x")]},
+        {"type": "tool_result", "tool_use_id": "toolu_03", "is_error": True},
+    ]
+
+
+def test_a_cache_breakpoint_never_lands_on_blank_text() -> None:
+    sent = wire_messages(msg("user", "a", " ", cache=True), msg("assistant", "\n", cache=True))
+    assert sent == [
+        {"role": "user", "content": [{**text("a"), "cache_control": {"type": "ephemeral"}}]}
+    ]
+
+
 # ---- thinking across turns and vendors ------------------------------------------------------
 
 
@@ -370,6 +477,105 @@ def test_cache_breakpoints_on_system_tools_and_messages() -> None:
         },
     ]
     assert b["messages"][1]["content"] == [text("ok")]
+
+
+def test_cache_breakpoint_skips_thinking_blocks() -> None:
+    # 400 "thinking.cache_control: Extra inputs are not permitted" (PROTOCOLS 8.1)
+    cached = {"cache_control": EPHEMERAL}
+    call = {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Oslo"}}
+    signed = {"type": "thinking", "thinking": "hmm", "signature": "EqQBsig=="}
+    sent = wire_messages(
+        msg("user", "q"),
+        msg("assistant", SIGNED, CALL, SIGNED, cache=True),
+        msg("tool", ToolResult(tool_call_id="toolu_01", content="4"), cache=True),
+        msg("assistant", REDACTED, SIGNED, cache=True),  # nothing here can carry one
+    )
+    assert sent == [
+        {"role": "user", "content": [text("q")]},
+        {"role": "assistant", "content": [signed, {**call, **cached}, signed]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_01", "content": "4", **cached}
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": [{"type": "redacted_thinking", "data": "EmwKAhgB"}, signed],
+        },
+    ]
+
+
+def test_at_most_four_breakpoints_the_last_ones_kept() -> None:
+    cached = {"cache_control": EPHEMERAL}
+    hour = {"type": "ephemeral", "ttl": "1h"}
+    b = body(
+        msg("system", "S", cache=True),
+        msg("user", "a", cache=True),
+        msg("assistant", "b", cache=True),
+        msg("user", Raw(provider="anthropic", data={**text("c"), "cache_control": hour})),
+        msg("assistant", "d", cache=True),
+        tools=[replace(WEATHER, cache=True)],
+    )
+    assert "cache_control" not in b["tools"][0]
+    assert b["system"] == [text("S")]
+    assert b["messages"] == [
+        {"role": "user", "content": [{**text("a"), **cached}]},
+        {"role": "assistant", "content": [{**text("b"), **cached}]},
+        {"role": "user", "content": [{**text("c"), "cache_control": hour}]},
+        {"role": "assistant", "content": [{**text("d"), **cached}]},
+    ]
+    four = body(msg("system", "S", cache=True), msg("user", "a", cache=True), tools=[
+        replace(WEATHER, cache=True), replace(WEATHER, name="w2", cache=True)])  # fmt: skip
+    assert [t.get("cache_control") for t in four["tools"]] == [EPHEMERAL, EPHEMERAL]
+    assert four["system"][0]["cache_control"] == EPHEMERAL
+
+
+UNCACHEABLE = ("thinking", "redacted_thinking")
+_any_text = st.text(st.sampled_from("a \n\t"), max_size=3)
+_cache_part = st.one_of(
+    _any_text.map(lambda t: Text(text=t)),
+    st.sampled_from([SIGNED, REDACTED, CALL, Image(url="https://e.org/x.png")]),
+    st.builds(ToolResult, tool_call_id=st.just("toolu_01"), content=_any_text),
+    _any_text.map(lambda t: Raw(provider="anthropic", data=text(t))),
+)
+_cache_message = st.builds(
+    Message,
+    role=st.sampled_from(["user", "assistant"]),
+    content=st.lists(_cache_part, min_size=1, max_size=3),
+    cache=st.sampled_from([True, True, False]),  # often past the limit of four
+)
+
+
+@given(
+    st.lists(_any_text, max_size=2),
+    st.lists(_cache_message, min_size=1, max_size=8),
+    st.lists(st.booleans(), max_size=3),
+)
+def test_any_history_sends_valid_text_and_at_most_four_breakpoints(
+    system: list[str], history: list[Message], tool_cache: list[bool]
+) -> None:
+    tools = [Tool(name=f"t{i}", cache=c) for i, c in enumerate(tool_cache)]
+    messages = [msg("system", s, cache=True) for s in system] + history
+    try:
+        b = body(*messages, tools=tools)
+    except Unsupported as e:  # nothing left to send
+        assert "without any user or assistant message" in e.feature
+        return
+    blocks = b.get("tools", []) + b.get("system", [])
+    blocks += [blk for m in b["messages"] for blk in m["content"]]
+    assert all(m["content"] for m in b["messages"])
+    assert all(blk["text"].strip() for blk in blocks if blk.get("type") == "text")
+    marked = [blk for blk in blocks if "cache_control" in blk]
+    target(float(sum(m.cache for m in messages) + sum(tool_cache)))  # seek more than four
+    assert len(marked) <= 4  # the API's limit
+    assert not any(blk.get("type") in UNCACHEABLE for blk in marked)
+    # The latest breakpoint asked for is kept, in the last turn when that
+    # message sends anything that can carry one.
+    _, alone = anthropic.messages_to_wire([replace(history[-1], cache=False)])
+    own = [blk for m in alone for blk in m["content"] if blk["type"] not in UNCACHEABLE]
+    if history[-1].cache and own:
+        assert any("cache_control" in blk for blk in b["messages"][-1]["content"])
 
 
 # ---- tools ------------------------------------------------------------------------------------
@@ -734,6 +940,9 @@ def test_equivalent_wire_spellings_are_normalized() -> None:
 # Unified conversations with no two adjacent turns that Anthropic would merge:
 # unified -> wire -> unified is then exactly the identity.
 _word = st.text(st.characters(codec="utf-8"), min_size=1, max_size=8)
+_prose = _word.filter(str.strip)  # whitespace-only text is not sent: not canonical
+# Ids Anthropic accepts; others are mapped to stand-ins (test_tool_call_ids below)
+_id = st.text(st.sampled_from("abcXYZ019_-"), min_size=1, max_size=8)
 _b64 = st.sampled_from(["iVBORw0KGgo=", "R0lGODlh", "JVBERi0x"])
 _json = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | _word,
@@ -741,22 +950,22 @@ _json = st.recursive(
     max_leaves=6,
 )
 _user_part = st.one_of(
-    _word.map(lambda t: Text(text=t)),
+    _prose.map(lambda t: Text(text=t)),
     st.builds(Image, media_type=st.just("image/png"), data=_b64),
     st.builds(Image, url=_word),
     st.builds(Document, data=_b64, title=st.none() | _word),
     st.builds(Document, url=_word),
 )
 _assistant_part = st.one_of(
-    _word.map(lambda t: Text(text=t)),
-    st.builds(ToolCall, id=_word, name=_word, arguments=st.dictionaries(_word, _json, max_size=3)),
+    _prose.map(lambda t: Text(text=t)),
+    st.builds(ToolCall, id=_id, name=_word, arguments=st.dictionaries(_word, _json, max_size=3)),
     st.builds(Thinking, text=st.just("") | _word, signature=_b64, provider=st.just("anthropic")),
     st.builds(Thinking, redacted=_b64, provider=st.just("anthropic")),
 )
 _result = st.builds(
     ToolResult,
-    tool_call_id=_word,
-    content=_word | st.lists(_word.map(lambda t: Text(text=t)), min_size=1, max_size=2),
+    tool_call_id=_id,
+    content=_prose | st.lists(_prose.map(lambda t: Text(text=t)), min_size=1, max_size=2),
     is_error=st.booleans(),
 )
 
@@ -800,7 +1009,7 @@ def _cached(block: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[
     )
 
 
-_w_text = _word.map(text)
+_w_text = _prose.map(text)
 _w_image = st.one_of(
     st.builds(
         lambda d: {
@@ -823,10 +1032,10 @@ _w_document = st.builds(
 )
 _w_result = st.builds(
     lambda id_, content, err: {"type": "tool_result", "tool_use_id": id_, **content, **err},
-    _word,
+    _id,
     st.one_of(
         st.just({}),
-        _word.map(lambda t: {"content": t}),
+        _prose.map(lambda t: {"content": t}),
         st.lists(_w_text | _w_image, min_size=1, max_size=2).map(lambda c: {"content": c}),
     ),
     st.sampled_from([{}, {"is_error": True}]),
@@ -852,7 +1061,7 @@ _w_assistant = st.lists(
         _cached(
             st.builds(
                 lambda i, n, a: {"type": "tool_use", "id": i, "name": n, "input": a},
-                _word,
+                _id,
                 _word,
                 st.dictionaries(_word, _json, max_size=3),
             )

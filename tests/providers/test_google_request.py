@@ -242,6 +242,15 @@ def test_tool_choice(choice: ToolChoice, config: dict[str, Any]) -> None:
     ]
 
 
+@pytest.mark.parametrize("mode", ["auto", "none"])
+def test_no_tool_config_without_function_declarations(mode: Any) -> None:
+    # 400 "Function calling config is set without function_declarations" (PROTOCOLS 8.3),
+    # also when the only tools are built-in ones given through `extra`.
+    search = {"tools": [{"googleSearch": {}}]}
+    got = body(req(tool_choice=ToolChoice(mode=mode), options=Options(extra=search)))
+    assert got == {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], **search}
+
+
 def test_extra_is_merged_last_and_deep() -> None:
     options = Options(
         max_tokens=10,
@@ -263,7 +272,9 @@ def test_extra_is_merged_last_and_deep() -> None:
             {"tools": [Tool(name="f")], "tool_choice": ToolChoice(mode="auto", parallel=False)},
             "parallel",
         ),
-        ({"tool_choice": ToolChoice(mode="tool")}, "without a name"),
+        ({"tools": [Tool(name="f")], "tool_choice": ToolChoice(mode="tool")}, "without a name"),
+        ({"tool_choice": ToolChoice(mode="required")}, "'required' without tools"),
+        ({"tool_choice": ToolChoice(mode="tool", name="f")}, "'tool' without tools"),
         ({"messages": [Message(role="user", content=[Image(data="AAAA")])]}, "media_type"),
         (
             {"messages": [Message(role="user", content=[Image(media_type="image/png")])]},

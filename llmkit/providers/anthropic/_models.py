@@ -9,15 +9,51 @@ on models that reject `thinking: disabled`. Limits: PROTOCOLS.md sections 1 and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import msgspec
 
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import decode
-from llmkit.types import ModelInfo
+from llmkit.types import ModelInfo, Sampling
 
 from ._wire import NAME, VERSION
+
+# Sampling parameters per model under `anthropic-version: 2023-06-01` (the one
+# llmkit speaks, see `_wire.VERSION`); PROTOCOLS 8.1. Longest prefix wins, so
+# an id newer than this table gets the "claude-" entry: Anthropic deprecated
+# `temperature`, `top_p` and `top_k` for every model released after Opus 4.6
+# (400 "`temperature` is deprecated for this model."; only temperature 1.0, the
+# default, is still accepted), as probed on Opus 4.7, 4.8, 5, Sonnet 5 and Fable
+# 5 [BerriAI/litellm#26444; platform.claude.com model-deprecations]; the 5.x
+# models after those are assumed the same [UNCONFIRMED]. Claude 4.x up to 4.6
+# takes all three, but 400s on "`temperature` and `top_p` cannot both be
+# specified for this model" (seen on 4.1, Sonnet 4.5 and 4.6: open-webui/
+# pipelines#546, langfuse/langfuse#9882, Vali-98/ChatterUI#564; assumed for all
+# of 4.x). Claude 3.x took both together [UNCONFIRMED].
+_ALL = Sampling()
+_ONE_OF = Sampling(temperature_with_top_p=False)
+_NONE = Sampling(accepts=())
+SAMPLING: Mapping[str, Sampling] = MappingProxyType(
+    {
+        "claude-": _NONE,
+        "claude-3": _ALL,
+        "claude-opus-4": _ONE_OF,
+        "claude-sonnet-4": _ONE_OF,
+        "claude-haiku-4": _ONE_OF,
+        "claude-opus-4-7": _NONE,
+        "claude-opus-4-8": _NONE,
+    }
+)
+
+
+def sampling_for(model: str) -> Sampling:
+    """What `model` takes, by the longest matching prefix of `SAMPLING`."""
+    hits = [p for p in SAMPLING if model.startswith(p)]
+    return SAMPLING[max(hits, key=len)] if hits else _NONE
+
 
 _MEDIA = ("image_input", "pdf_input")
 _EFFORT_ALL = ("effort", "effort.low", "effort.medium", "effort.high", "effort.xhigh", "effort.max")
@@ -37,6 +73,7 @@ def _m(id: str, name: str, context: int, out: int, *caps: tuple[str, ...]) -> Mo
         context_window=context,
         max_output=out,
         capabilities=list(dict.fromkeys(["tools", *flat])),
+        sampling=sampling_for(id),
     )
 
 

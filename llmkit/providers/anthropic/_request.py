@@ -13,9 +13,11 @@ History goes both ways here. `messages_to_wire` is what requests use;
 - unified -> wire -> unified is the identity up to merged turns: consecutive
   same-role messages become one message, `tool` + `user` messages (both are
   Anthropic user turns) split back at the tool_result run, messages are split
-  after each cache breakpoint, empty text parts and messages left empty are
-  dropped, ToolResult.name, Message.name and other vendors' signatures are not
-  sent (Anthropic has no place for them).
+  after each cache breakpoint, empty and whitespace-only text parts (the API
+  refuses both) and messages left empty are dropped, tool-call ids the API
+  refuses are replaced by stand-ins (`llmkit.providers._ids`), ToolResult.name,
+  Message.name and other vendors' signatures are not sent (Anthropic has no
+  place for them).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from llmkit.errors import Unsupported
 from llmkit.handoff import carry
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import never
+from llmkit.providers._ids import ANTHROPIC, fit_id
 from llmkit.types import (
     ChatRequest,
     Document,
@@ -51,9 +54,9 @@ from llmkit.types import (
 )
 
 from ._models import model_info
+from ._rules import EPHEMERAL, SAMPLING_KEYS, blank, cache_last, keep_last_breakpoints, sampling
 from ._wire import NAME, VERSION, encoder, from_wire_block, text_document_data
 
-_EPHEMERAL = {"type": "ephemeral"}
 _DEFAULT_OPTIONS = Options()
 # When neither the caller nor the catalog knows the model's output limit: every
 # Claude model since Claude 3 accepts this many.
@@ -106,9 +109,12 @@ def _document(p: Document) -> dict[str, Any]:
 
 
 def _tool_result(p: ToolResult, foreign: ForeignThinking) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": p.tool_call_id}
+    block: dict[str, Any] = {
+        "type": "tool_result",
+        "tool_use_id": fit_id(p.tool_call_id, ANTHROPIC),
+    }
     if isinstance(p.content, str):
-        content: str | list[dict[str, Any]] = p.content
+        content: str | list[dict[str, Any]] = "" if blank(p.content) else p.content
     else:
         content = [b for c in p.content if (b := _block(c, foreign)) is not None]
     if content:
@@ -126,7 +132,7 @@ def _thinking(p: Thinking, foreign: ForeignThinking) -> dict[str, Any] | None:
         return {"type": "redacted_thinking", "data": p.redacted}
     if p.signature is not None:
         return {"type": "thinking", "thinking": p.text, "signature": p.signature}
-    if foreign == "text" and p.text:
+    if foreign == "text" and not blank(p.text):
         return {"type": "text", "text": p.text}
     return None
 
@@ -137,8 +143,8 @@ def _block(part: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
         case None:
             return None
         case Text(text=text, citations=cites):
-            if not text:
-                return None  # the API rejects empty text blocks
+            if blank(text):
+                return None  # the API rejects empty and whitespace-only text blocks
             return {"type": "text", "text": text, "citations": cites} if cites else {
                 "type": "text", "text": text,
             }  # fmt: skip
@@ -147,15 +153,33 @@ def _block(part: Part, foreign: ForeignThinking) -> dict[str, Any] | None:
         case Document():
             return _document(p)
         case ToolCall(id=id_, name=name, arguments=args):
-            return {"type": "tool_use", "id": id_, "name": name, "input": args}
+            return {"type": "tool_use", "id": fit_id(id_, ANTHROPIC), "name": name, "input": args}
         case ToolResult():
             return _tool_result(p, foreign)
         case Thinking():
             return _thinking(p, foreign)
         case Raw(data=data):
-            return data if isinstance(data, dict) else None
+            return _raw(data) if isinstance(data, dict) else None
         case _:
             never(p)
+
+
+# The id field of each block type that names a client tool call.
+_ID_KEYS = {"tool_use": "id", "tool_result": "tool_use_id"}
+
+
+def _raw(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A block kept whole goes back as it came, except that blank text is not
+    sent and a tool call's id is fitted like a modelled one's, so a Raw
+    tool_result (extra keys, unusual content) still pairs with its call."""
+    kind = data.get("type")
+    if kind == "text" and blank(str(data.get("text", ""))):
+        return None
+    key = _ID_KEYS.get(str(kind))
+    if key is not None and isinstance(data.get(key), str):
+        fitted = fit_id(data[key], ANTHROPIC)
+        return data if fitted == data[key] else {**data, key: fitted}
+    return data
 
 
 # ---- history ---------------------------------------------------------------------
@@ -180,16 +204,19 @@ def messages_to_wire(
 ) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
     """llmkit messages as Anthropic's `(system, messages)`: system messages are
     lifted into `system`, tool messages become user turns, same-role turns are
-    merged and `Message.cache` puts `cache_control` on the message's last block.
+    merged and `Message.cache` puts `cache_control` on the message's last block
+    that can carry one (not thinking); when none of its blocks can (or none is
+    sent), on the last such block before it: the longest prefix the API allows.
     `options.foreign_thinking` decides other vendors' thinking."""
     system: list[dict[str, Any]] = []
     turns: list[tuple[str, list[dict[str, Any]]]] = []
     for m in messages:
         blocks = [b for p in m.content if (b := _block(p, options.foreign_thinking)) is not None]
+        if m.cache:
+            earlier = [system] if m.role == "system" else [system, *(b for _, b in turns)]
+            cache_last([*earlier, blocks])
         if not blocks:
             continue
-        if m.cache:
-            blocks[-1] = {**blocks[-1], "cache_control": dict(_EPHEMERAL)}
         if m.role == "system":
             system += [_system_block(b) for b in blocks]
             continue
@@ -219,7 +246,7 @@ def _split(role: Role, blocks: list[Any]) -> list[Message]:
             cur = []
 
     for b in blocks:
-        cached = isinstance(b, dict) and b.get("cache_control") == _EPHEMERAL
+        cached = isinstance(b, dict) and b.get("cache_control") == EPHEMERAL
         if cached:
             b = {k: v for k, v in b.items() if k != "cache_control"}
         part = from_wire_block(b) if isinstance(b, dict) else Raw(provider=NAME, data=b)
@@ -261,7 +288,7 @@ def _tool(t: Tool) -> dict[str, Any]:
     if t.strict is not None:
         out["strict"] = t.strict
     if t.cache:
-        out["cache_control"] = dict(_EPHEMERAL)
+        out["cache_control"] = dict(EPHEMERAL)
     return out
 
 
@@ -385,16 +412,15 @@ def _body(req: ChatRequest, info: ModelInfo | None) -> dict[str, Any]:
     body["messages"] = messages
     if req.tools:
         body["tools"] = [_tool(t) for t in req.tools]
+    keep_last_breakpoints([body.get("tools", []), system or [], *(m["content"] for m in messages)])
     choice = _tool_choice(req.tool_choice, bool(req.tools))
     if choice is not None:
         body["tool_choice"] = choice
     if o.stop:
         body["stop_sequences"] = list(o.stop)
-    if o.temperature is not None:
-        body["temperature"] = o.temperature
-    if o.top_p is not None:
-        body["top_p"] = o.top_p
-    body.update(_thinking_fields(req, info, max_tokens, choice))
+    thinking = _thinking_fields(req, info, max_tokens, choice)
+    body.update(sampling(o, req.model, info, "thinking" in thinking))
+    body.update(thinking)
     if req.stream:
         body["stream"] = True
     return body
@@ -407,6 +433,8 @@ def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
     body = _body(req, model_info(req.model))
     extra = dict(req.options.extra)
     given = extra.pop("betas", ())
+    for key in SAMPLING_KEYS:  # already checked and placed by `sampling`
+        extra.pop(key, None)
     betas = [given] if isinstance(given, str) else [str(b) for b in given]
     body.update(extra)
     thinking = body.get("thinking")

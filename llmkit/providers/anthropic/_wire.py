@@ -29,7 +29,23 @@ from llmkit.types import (
 )
 
 NAME = "anthropic"
-VERSION = "2023-06-01"  # still the only `anthropic-version` the official SDK sends
+# The `anthropic-version` llmkit speaks. Anthropic's newer 2026-10-21 (sent by
+# the official SDKs since Python 2.0.0 / TS 1.0.0) removes `temperature`,
+# `top_p` and `top_k` for every model, 400 even at their defaults, and adds only
+# prohibitions (a document block in an assistant turn, cited text in a user
+# turn) [platform.claude.com api/versioning and api/migration-2026-10-21, via
+# PROTOCOLS 8.1; codersera.com and qiita.com/khronov migration write-ups]. Under
+# 2023-06-01 Haiku 4.5 and Opus/Sonnet 4.5-4.6 still take sampling parameters,
+# which llmkit's options offer for every vendor; the migration write-ups advise
+# keeping 2023-06-01 for workloads that need them, and a 2.x SDK pinned to it
+# still gets temperature through (qiita.com/khronov, 2026-11-07). Nothing llmkit
+# sends needs 2026-10-21, and per-model sampling is checked from the catalog
+# (`_models.SAMPLING`), so the newest models get `Unsupported`, not a 400.
+# The versioning page says previous versions "are considered deprecated and may
+# be unavailable for new users": when 2023-06-01 goes, switch here, send the key
+# as `Authorization: Bearer` (as the new SDKs do), make every `SAMPLING` entry
+# accept nothing and add the two block rules to `_request`.
+VERSION = "2023-06-01"
 
 
 # ---- envelopes -----------------------------------------------------------------

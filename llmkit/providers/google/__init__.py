@@ -16,6 +16,8 @@ Decisions worth knowing:
   Vendor ids, and other vendors' ids, are echoed (Gemini accepts client ids).
 - Other vendors' history: thinking per `Options.foreign_thinking`; their Raw
   parts and signatures are dropped.
+- `toolConfig` only goes with function declarations (Gemini 400s otherwise):
+  `tool_choice` auto/none without tools is left out, required/tool refused.
 - History both ways: `messages_to_wire(messages, options=Options()) ->
   (systemInstruction | None, contents)` and `messages_from_wire(
   systemInstruction, contents) -> list[Message]`, on JSON-ready dicts (`_history`).
@@ -80,6 +82,18 @@ def _map_tool_choice(tc: ToolChoice) -> Json:
             raise Unsupported("tool_choice mode 'tool' without a name", provider=NAME)
         config["allowedFunctionNames"] = [tc.name]
     return {"functionCallingConfig": config}
+
+
+def _tool_config(tc: ToolChoice | None, has_tools: bool) -> Json | None:
+    """`toolConfig`, only beside function declarations: Gemini answers 400
+    "Function calling config is set without function_declarations" otherwise
+    (PROTOCOLS 8.3). Without tools, auto/none mean nothing and are left out
+    and required/tool cannot be met, as for the other providers."""
+    if tc is None or (not has_tools and tc.mode in ("auto", "none")):
+        return None
+    if not has_tools:
+        raise Unsupported(f"tool_choice {tc.mode!r} without tools", provider=NAME)
+    return _map_tool_choice(tc)
 
 
 def _map_tool(t: Tool) -> Json:
@@ -226,8 +240,9 @@ def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
         body["systemInstruction"] = system
     if req.tools:
         body["tools"] = [{"functionDeclarations": [_map_tool(t) for t in req.tools]}]
-    if req.tool_choice is not None:
-        body["toolConfig"] = _map_tool_choice(req.tool_choice)
+    tool_config = _tool_config(req.tool_choice, bool(req.tools))
+    if tool_config is not None:
+        body["toolConfig"] = tool_config
     generation = _generation_config(model, req.options)
     if generation:
         body["generationConfig"] = generation

@@ -9,6 +9,9 @@ name). For a base URL other than OpenAI's, the request uses `max_tokens`
 `max_completion_tokens` wherever they are served; OpenAI's own per-model checks
 are skipped there. xAI reuses these functions with its dialect (`llmkit.providers.xai`).
 
+Tool-call ids over 40 bytes (OpenAI's limit) go out as deterministic
+stand-ins, the same for a call and its result (`llmkit.providers._ids`).
+
 Responses: content -> Text; a `refusal` -> Text with finish `content_filter`;
 `reasoning_content` (xAI, DeepSeek, vLLM) -> Thinking, first; tool calls ->
 ToolCall with the exact argument text in `raw_arguments` (invalid JSON is

@@ -12,12 +12,14 @@ Completions carries, except these normalizations:
 - an assistant `refusal` becomes text; `reasoning_content` sent back in history
   (some clients do) becomes Thinking, which is not sent again (below).
 
-Unified -> wire -> unified is the identity except: Thinking is never sent as
-reasoning (Chat Completions has no input field for it, for any vendor, xAI's own
-`reasoning_content` included): `options.foreign_thinking` drops it (default) or
-sends its text as text; signatures are never sent; Raw parts of other providers
-are skipped; ToolResult `is_error`/`name` and Message `cache` have no field;
-tool results in a user message are sent first, as `role: tool` messages.
+Unified -> wire -> unified is the identity except: tool-call ids the dialect's
+rule refuses are replaced by stand-ins (`llmkit.providers._ids`); Thinking is
+never sent as reasoning (Chat Completions has no input field for it, for any
+vendor, xAI's own `reasoning_content` included): `options.foreign_thinking`
+drops it (default) or sends its text as text; signatures are never sent; Raw
+parts of other providers are skipped; ToolResult `is_error`/`name` and Message
+`cache` have no field; tool results in a user message are sent first, as
+`role: tool` messages.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from llmkit.errors import DecodeError, Unsupported
 from llmkit.handoff import carry
 from llmkit.providers._common import tool_call
+from llmkit.providers._ids import fit_id
 from llmkit.providers.openai._wire import WireDialect, encoder
 from llmkit.types import (
     Document,
@@ -123,7 +126,7 @@ def _file(p: Document, d: WireDialect) -> Wire:
 
 
 def _assistant_to_wire(m: Message, options: Options, d: WireDialect) -> Wire:
-    calls = [_call_to_wire(p) for p in m.content if isinstance(p, ToolCall)]
+    calls = [_call_to_wire(p, d) for p in m.content if isinstance(p, ToolCall)]
     others = [p for p in m.content if not isinstance(p, ToolCall)]
     content = _content(others, "assistant", options, d)
     wire: Wire = {"role": "assistant"}
@@ -136,11 +139,15 @@ def _assistant_to_wire(m: Message, options: Options, d: WireDialect) -> Wire:
     return _named(wire, m)
 
 
-def _call_to_wire(c: ToolCall) -> Wire:
+def _call_to_wire(c: ToolCall, d: WireDialect) -> Wire:
     # The exact text the model sent is replayed when we have it (byte for byte,
     # even if it was not valid JSON); otherwise the decoded arguments.
     args = c.raw_arguments if c.raw_arguments is not None else encoder.encode(c.arguments).decode()
-    return {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": args}}
+    return {
+        "id": fit_id(c.id, d.ids),
+        "type": "function",
+        "function": {"name": c.name, "arguments": args},
+    }
 
 
 def _tool_result_to_wire(r: ToolResult, d: WireDialect) -> Wire:
@@ -150,7 +157,7 @@ def _tool_result_to_wire(r: ToolResult, d: WireDialect) -> Wire:
         if not all(isinstance(p, Text) for p in r.content):
             raise Unsupported("images or documents in tool results", provider=d.provider)
         content = [{"type": "text", "text": p.text} for p in r.content if isinstance(p, Text)]
-    return {"role": "tool", "tool_call_id": r.tool_call_id, "content": content}
+    return {"role": "tool", "tool_call_id": fit_id(r.tool_call_id, d.ids), "content": content}
 
 
 # ---- wire -> unified -----------------------------------------------------------

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import msgspec
 
+from llmkit.providers._ids import CHAT_COMPLETIONS, IdRule
+
 
 class WireDialect(msgspec.Struct, frozen=True, kw_only=True):
     """What differs between servers speaking Chat Completions.
@@ -25,12 +27,15 @@ class WireDialect(msgspec.Struct, frozen=True, kw_only=True):
       includes them.
     - `openai_models`: apply OpenAI's per-model rules (reasoning models reject
       temperature/top_p unless effort is `none`).
+    - `ids`: the tool-call ids the server accepts; others are mapped
+      (`llmkit.providers._ids`).
     """
 
     provider: str
     max_tokens_key: str = "max_completion_tokens"
     reasoning_outside_completion: bool = False
     openai_models: bool = True
+    ids: IdRule = CHAT_COMPLETIONS
 
 
 class Function(msgspec.Struct, frozen=True, gc=False):
