@@ -39,7 +39,9 @@ def carry(part: Part, to: str, foreign_thinking: ForeignThinking = "drop") -> Pa
             return Text(text=text) if foreign_thinking == "text" and text else None
         case Raw(provider=producer):
             return part if producer == to else None
-        case Text(provider=producer) if producer != to and (part.signature or part.citations):
+        case Text(signature=sig, citations=cites, provider=producer) if producer != to and (
+            sig is not None or cites is not None
+        ):
             return Text(text=part.text)
         case ToolCall(signature=sig, provider=producer) if sig is not None and producer != to:
             return replace(part, signature=None, provider=None)
