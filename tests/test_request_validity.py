@@ -26,12 +26,14 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
+import httpx
 import msgspec
 import pydantic
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+import llmkit
 from llmkit import registry
 from llmkit.errors import LlmkitError
 from llmkit.protocols import Provider
@@ -142,10 +144,39 @@ def annotated(req: ChatRequest, s: R.Sent) -> Iterator[str]:
                 yield f"[annotated] search: the Meta description {text!r} is not sent"
 
 
+class _Sent(Exception):
+    """Raised by the mock transport once it holds the request: nothing is answered."""
+
+
+_seen: list[httpx.Request] = []
+
+
+def _hold(request: httpx.Request) -> httpx.Response:
+    _seen.append(request)
+    raise _Sent
+
+
+_client = httpx.Client(transport=httpx.MockTransport(_hold))
+
+
 def sent(endpoint: registry.Endpoint, req: ChatRequest) -> R.Sent:
-    http = registry.wire(endpoint).build_request(req, endpoint.base_url)
-    return R.Sent(endpoint=endpoint.name, url=http.url, headers=dict(http.headers),
-                  body=json.loads(http.body or b"{}"))  # fmt: skip
+    """What llmkit's public API sends for `req` to `endpoint` (as `name:model`),
+    captured at the HTTP layer: whatever wire and dialect the registry picks."""
+    _seen.clear()
+    kw: dict[str, Any] = {"tools": req.tools, "tool_choice": req.tool_choice,
+                          "http_client": _client, "api_key": "test-key", "max_retries": 0,
+                          **msgspec.structs.asdict(req.options)}  # fmt: skip
+    model = f"{endpoint.name}:{req.model}"
+    try:
+        if req.stream:
+            next(iter(llmkit.stream_sync(model, req.messages, **kw)))
+        else:
+            llmkit.chat_sync(model, req.messages, **kw)
+    except _Sent:
+        pass
+    (http,) = _seen
+    return R.Sent(endpoint=endpoint.name, url=str(http.url), headers=dict(http.headers),
+                  body=json.loads(http.content or b"{}"))  # fmt: skip
 
 
 # ---- cross-vendor histories from fixtures/ ---------------------------------------------
@@ -299,7 +330,8 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     (ANTHROPIC, _claude({"role": "assistant", "content": [{"type": "text", "text": "x",
                                                            "bogus": 1}]}), "[types]",
      "stray key in a block"),
-    (CHAT, _chat(messages=[{"role": "user", "content": "Hi", "bogus": 1}]), "[types]", "stray key in a message"),
+    (CHAT, _chat(messages=[{"role": "user", "content": "Hi", "bogus": 1}]), "[types]",
+     "stray key in a message"),
     (RESPONSES, {"model": "gpt-5", "input": "Hi", "stop": ["x"]}, "[types]", "no stop here"),
     (GEMINI, _gem(generationConfig={"thinkingConfig": {"thinkingLevel": "HIGHEST"}}), "[types]",
      "unknown enum value"),
