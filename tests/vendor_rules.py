@@ -366,7 +366,10 @@ _OPENAI_REASONING = ("o1", "o3", "o4", "gpt-5", "gpt-6")
 # the conservative bound].
 CHAT_ID_MAX = 40
 # Accepted reasoning_effort per model on Chat Completions (2.5 table; `max` is
-# Responses-only per issue 15); None = any.
+# Responses-only per issue 15); None = any. Non-reasoning models take none at all:
+# "Unsupported parameter: 'reasoning.effort' is not supported with this model"
+# (unsupported_parameter) [BoundaryML/baml#2708 (gpt-4.1), RageAgainstThePixel/
+# OpenAI-DotNet#500 (gpt-4o), avante-corp/avante.nvim#1359 (gpt-4o, Chat)].
 _CHAT_EFFORTS: Mapping[str, frozenset[str] | None] = {
     "gpt-4": frozenset(),
     "gpt-5.6": frozenset({"none", "low", "medium", "high", "xhigh"}),
@@ -523,6 +526,14 @@ def responses(s: Sent) -> Iterator[str]:
     effort = (b.get("reasoning") or {}).get("effort")
     if _openai_reasoning(s.model) and effort != "none" and ({"temperature", "top_p"} & set(b)):
         yield f"[other] {s.model} rejects temperature/top_p unless reasoning effort is none"
+
+
+def openai_responses(s: Sent) -> Iterator[str]:
+    """OpenAI's own host on Responses: no reasoning effort for non-reasoning models
+    (a summary-only `reasoning` is accepted there [BerriAI/litellm#38842])."""
+    effort = (s.body.get("reasoning") or {}).get("effort")
+    if effort is not None and not _openai_reasoning(s.model):
+        yield f"[other] {s.model} rejects reasoning.effort"
 
 
 def responses_tools(s: Sent) -> Iterator[str]:
