@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from typing import Annotated, Any, Literal
 
+import msgspec
 from hypothesis import strategies as st
 
+import llmkit
+from llmkit.structured import split_options
 from llmkit.types import (
+    ChatRequest,
     Document,
     Image,
     Message,
+    Options,
     Part,
     Raw,
+    Reasoning,
+    ResponseFormat,
     Text,
     Thinking,
     Tool,
     ToolCall,
+    ToolChoice,
     ToolResult,
     Usage,
 )
@@ -106,21 +115,6 @@ usages = st.builds(
 # by @llmkit.tool from Python functions, structured output from generated Struct
 # types, options across their range. What varies is what real histories carry:
 # whitespace-only texts, other vendors' ids and thinking, media, cache marks.
-
-import enum  # noqa: E402
-from typing import Annotated, Literal  # noqa: E402
-
-import msgspec  # noqa: E402
-
-import llmkit  # noqa: E402
-from llmkit.structured import split_options  # noqa: E402
-from llmkit.types import (  # noqa: E402
-    ChatRequest,
-    Options,
-    Reasoning,
-    ResponseFormat,
-    ToolChoice,
-)
 
 
 class Unit(enum.Enum):

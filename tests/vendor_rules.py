@@ -130,7 +130,7 @@ def _ref_cycle(schema: Any) -> bool:
     def refs(node: Any) -> set[str]:
         return {n["$ref"].rsplit("/", 1)[-1] for _, n in _nodes(node) if "$ref" in n}
 
-    graph = {name: refs({k: v for k, v in d.items()}) for name, d in defs.items()}
+    graph = {name: refs(d) for name, d in defs.items()}
     seen: set[str] = set()
 
     def visit(name: str, stack: frozenset[str]) -> bool:
