@@ -165,15 +165,12 @@ def _hold(request: httpx.Request) -> httpx.Response:
     raise _Sent
 
 
-_client = httpx.Client(transport=httpx.MockTransport(_hold))
-
-
-def sent(endpoint: registry.Endpoint, req: ChatRequest) -> R.Sent:
+def sent(endpoint: registry.Endpoint, req: ChatRequest, client: httpx.Client) -> R.Sent:
     """What llmkit's public API sends for `req` to `endpoint` (as `name:model`),
     captured at the HTTP layer: whatever wire and dialect the registry picks."""
     _seen.clear()
     kw: dict[str, Any] = {"tools": req.tools, "tool_choice": req.tool_choice,
-                          "http_client": _client, "api_key": "test-key", "max_retries": 0,
+                          "http_client": client, "api_key": "test-key", "max_retries": 0,
                           **msgspec.structs.asdict(req.options)}  # fmt: skip
     model = f"{endpoint.name}:{req.model}"
     try:
@@ -270,7 +267,7 @@ def run(endpoint: registry.Endpoint, examples: int = EXAMPLES) -> Tally:
     @given(requests)
     def check(req: ChatRequest) -> None:
         try:
-            s = sent(endpoint, req)
+            s = sent(endpoint, req, client)
         except LlmkitError as e:
             event(f"refused: {type(e).__name__}")
             tally.refused[str(e)[:70]] += 1
@@ -281,7 +278,8 @@ def run(endpoint: registry.Endpoint, examples: int = EXAMPLES) -> Tally:
             cls = p.split("]", 1)[0] + "]"
             tally.bad[cls].append((p, s))
 
-    check()
+    with httpx.Client(transport=httpx.MockTransport(_hold)) as client:
+        check()
     return tally
 
 
