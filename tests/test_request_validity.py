@@ -180,6 +180,10 @@ def sent(endpoint: registry.Endpoint, req: ChatRequest, client: httpx.Client) ->
             llmkit.chat_sync(model, req.messages, **kw)
     except _Sent:
         pass
+    except LlmkitError:
+        if not _seen:  # refused before any I/O
+            raise
+        # else: the request went out and the transport wrapped our stop signal
     (http,) = _seen
     return R.Sent(endpoint=endpoint.name, url=str(http.url), headers=dict(http.headers),
                   body=json.loads(http.content or b"{}"))  # fmt: skip
