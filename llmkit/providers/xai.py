@@ -52,8 +52,13 @@ _EFFORTS: Mapping[str, frozenset[Effort]] = {
     "grok-4": frozenset(),  # grok-4 itself
     "grok-4-": frozenset(),  # grok-4-fast-*, grok-4-0709, grok-4-1-fast-*
     "grok-4.": frozenset({"none", "low", "medium", "high", "xhigh"}),  # newer, not listed below
+    # grok-4.20-*: every value is refused, `none` included (PROTOCOLS 3.2, 8.4);
+    # the multi-agent model reads the effort as its agent count.
+    "grok-4.20": frozenset(),
+    "grok-4.20-multi-agent": frozenset({"low", "medium", "high", "xhigh"}),
     "grok-4.3": frozenset({"none", "low", "medium", "high"}),
     "grok-4.5": frozenset({"low", "medium", "high"}),
+    "grok-4.6": frozenset({"low", "medium", "high", "xhigh"}),
     "grok-4.7": frozenset({"low", "medium", "high", "xhigh"}),
     "grok-code-fast": frozenset(),
 }

@@ -101,8 +101,6 @@ def test_the_multi_turn_fixture_is_reproduced_exactly() -> None:
         ({"temperature": 0.0, "top_p": 0.5}, {"temperature": 0.0, "top_p": 0.5}),
         ({"stop": ["END", "##"]}, {"stop": ["END", "##"]}),
         ({"seed": 42}, {"seed": 42}),
-        ({"reasoning": Reasoning(effort="low")}, {"reasoning_effort": "low"}),
-        ({"reasoning": Reasoning(effort="high", budget=9000)}, {"reasoning_effort": "high"}),
         ({"response_format": ResponseFormat()}, {"response_format": {"type": "json_object"}}),
         (
             {"response_format": ResponseFormat(schema={"type": "object"}, name="P", strict=False)},
@@ -181,6 +179,22 @@ def test_reasoning_models_refuse_sampling_unless_effort_is_none(model: str) -> N
     assert (b["top_p"], b["reasoning_effort"], b["max_completion_tokens"]) == (0.9, "none", 10)
 
 
+@pytest.mark.parametrize(
+    ("reasoning", "effort"),
+    [(Reasoning(effort="low"), "low"), (Reasoning(effort="high", budget=9000), "high")],
+)
+def test_reasoning_maps_to_reasoning_effort(reasoning: Reasoning, effort: str) -> None:
+    b = body(ChatRequest(model="o3", messages=HI, options=Options(reasoning=reasoning)))
+    assert b["reasoning_effort"] == effort
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-4.1", "gpt-5-chat-latest"])
+def test_non_reasoning_models_refuse_reasoning(model: str) -> None:
+    req = ChatRequest(model=model, messages=HI, options=Options(reasoning=Reasoning(effort="low")))
+    with pytest.raises(Unsupported, match=f"reasoning on {model}"):
+        openai.build_request(req, openai.DEFAULT_BASE_URL)
+
+
 def test_tool_choice_without_tools_is_left_out() -> None:
     for mode in ("auto", "none"):
         got = body(ChatRequest(model="gpt-4o", messages=HI, tool_choice=ToolChoice(mode=mode)))
@@ -200,7 +214,10 @@ def test_non_reasoning_models_take_sampling(model: str) -> None:
 @pytest.mark.parametrize(
     ("req", "match"),
     [
-        (opts(reasoning=Reasoning(budget=2048)), "budget"),
+        (
+            ChatRequest(model="o3", messages=HI, options=Options(reasoning=Reasoning(budget=2048))),
+            "budget",
+        ),
         (
             ChatRequest(
                 model="gpt-4o",

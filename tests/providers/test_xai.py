@@ -132,7 +132,11 @@ def test_the_multi_turn_fixture_is_reproduced_exactly() -> None:
         ("grok-4.5", "none", False),
         ("grok-4.5", "medium", True),
         ("grok-4.7", "xhigh", True),
-        ("grok-4.20-reasoning", "high", True),
+        ("grok-4.20-reasoning", "high", False),
+        ("grok-4.20-non-reasoning", "none", False),
+        ("grok-4.20-0309-reasoning", "low", False),
+        ("grok-4.20-multi-agent", "xhigh", True),
+        ("grok-4.6", "max", False),
         ("grok-5", "max", True),  # newer than our table: the caller knows best
     ],
 )

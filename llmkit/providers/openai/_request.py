@@ -100,9 +100,13 @@ def _sampling(o: Options, d: WireDialect) -> dict[str, Any]:
 
 
 def _check_openai_model(model: str, o: Options, d: WireDialect) -> None:
-    if not is_openai_reasoning(model):
-        return
     effort = o.reasoning.effort if o.reasoning is not None else None
+    if not is_openai_reasoning(model):
+        # "Unsupported parameter: 'reasoning_effort' is not supported with this model"
+        # (unsupported_parameter), e.g. gpt-4o, gpt-4.1, gpt-5-chat-latest.
+        if o.reasoning is not None:
+            raise Unsupported(f"reasoning on {model} (not a reasoning model)", provider=d.provider)
+        return
     if effort != "none" and (o.temperature is not None or o.top_p is not None):
         raise Unsupported(
             f"temperature/top_p on reasoning model {model} unless reasoning effort is 'none'",
