@@ -55,6 +55,32 @@ def sampling_for(model: str) -> Sampling:
     return SAMPLING[max(hits, key=len)] if hits else _NONE
 
 
+# Whether a conversation may end on an assistant turn (prefill). From Claude
+# 4.6 on it is a 400 ("This model does not support assistant message prefill.
+# The conversation must end with a user message.") [Claude docs, migrating to
+# Claude 4.6; aws/agent-toolkit-for-aws model-migration.md]; ids newer than the
+# table get the "claude-" entry.
+PREFILL: Mapping[str, bool] = MappingProxyType(
+    {
+        "claude-": False,
+        "claude-3": True,
+        "claude-opus-4": True,
+        "claude-sonnet-4": True,
+        "claude-haiku-4": True,
+        "claude-opus-4-6": False,
+        "claude-sonnet-4-6": False,
+        "claude-opus-4-7": False,
+        "claude-opus-4-8": False,
+    }
+)
+
+
+def prefill_for(model: str) -> bool:
+    """Whether `model` takes a final assistant message, by longest prefix."""
+    hits = [p for p in PREFILL if model.startswith(p)]
+    return PREFILL[max(hits, key=len)] if hits else False
+
+
 _MEDIA = ("image_input", "pdf_input")
 _EFFORT_ALL = ("effort", "effort.low", "effort.medium", "effort.high", "effort.xhigh", "effort.max")
 _EFFORT_NO_XHIGH = ("effort", "effort.low", "effort.medium", "effort.high", "effort.max")

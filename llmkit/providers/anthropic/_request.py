@@ -54,7 +54,15 @@ from llmkit.types import (
 )
 
 from ._models import model_info
-from ._rules import EPHEMERAL, SAMPLING_KEYS, blank, cache_last, keep_last_breakpoints, sampling
+from ._rules import (
+    EPHEMERAL,
+    SAMPLING_KEYS,
+    blank,
+    cache_last,
+    check_prefill,
+    keep_last_breakpoints,
+    sampling,
+)
 from ._wire import NAME, VERSION, encoder, from_wire_block, text_document_data
 
 _DEFAULT_OPTIONS = Options()
@@ -405,6 +413,7 @@ def _body(req: ChatRequest, info: ModelInfo | None) -> dict[str, Any]:
     system, messages = messages_to_wire(req.messages, o)
     if not messages:
         raise _unsupported("a request without any user or assistant message")
+    check_prefill(messages, req.model)
     max_tokens = o.max_tokens or (info and info.max_output) or FALLBACK_MAX_TOKENS
     body: dict[str, Any] = {"model": req.model, "max_tokens": max_tokens}
     if system:

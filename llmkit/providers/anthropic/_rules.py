@@ -10,7 +10,7 @@ from typing import Any
 from llmkit.errors import Unsupported
 from llmkit.types import ModelInfo, Options
 
-from ._models import sampling_for
+from ._models import prefill_for, sampling_for
 from ._wire import NAME
 
 EPHEMERAL = {"type": "ephemeral"}
@@ -87,9 +87,38 @@ def sampling(o: Options, model: str, info: ModelInfo | None, thinking: bool) -> 
         raise _unsupported(
             f"temperature together with top_p on {model} (it takes one or the other)"
         )
+    _check_ranges(asked, model)
     if thinking:
         _check_thinking_sampling(asked, model)
     return asked
+
+
+# Claude's ranges, narrower than other vendors' 0..2 temperature: "temperature:
+# Amount of randomness injected into the response. Ranges from 0.0 to 1.0";
+# top_p 0..1; top_k a positive count (Messages API reference, create message).
+_RANGES = {"temperature": (0.0, 1.0), "top_p": (0.0, 1.0), "top_k": (1, 2**31 - 1)}
+
+
+def _check_ranges(asked: dict[str, Any], model: str) -> None:
+    for key, value in asked.items():
+        low, high = _RANGES[key]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise _unsupported(f"{key} {value!r} on {model} (it takes {low} to {high})")
+
+
+def check_prefill(messages: Sequence[dict[str, Any]], model: str) -> None:
+    """A conversation may end on an assistant turn (a prefill the model goes
+    on from) only where the model allows it: from Claude 4.6 on it is a 400
+    (PROTOCOLS 8.1; `_models.PREFILL`)."""
+    if messages and messages[-1].get("role") == "assistant" and not prefill_for(model):
+        raise _unsupported(
+            f"a conversation ending with an assistant message (prefill) on {model}; "
+            "end it with a user message"
+        )
 
 
 def _check_thinking_sampling(asked: dict[str, Any], model: str) -> None:
