@@ -25,12 +25,15 @@ class WireDialect(msgspec.Struct, frozen=True, kw_only=True):
       includes them.
     - `openai_models`: apply OpenAI's per-model rules (reasoning models reject
       temperature/top_p unless effort is `none`).
+    - `xai_tools`: tool schemas in xAI's dialect (`_schema.xai_tool`: always
+      constrained, `additionalProperties: false` refused).
     """
 
     provider: str
     max_tokens_key: str = "max_completion_tokens"
     reasoning_outside_completion: bool = False
     openai_models: bool = True
+    xai_tools: bool = False
 
 
 class Function(msgspec.Struct, frozen=True, gc=False):
