@@ -5,6 +5,7 @@ and decodes the answer into `Response.parsed`."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -76,12 +77,24 @@ def decode_as(source: Any, target: Any) -> Any:
         return msgspec.convert(source, target, strict=False)
     except msgspec.ValidationError:
         obj = msgspec.json.decode(source) if isinstance(source, str) else source
-        fixed = defaults_for_nulls(obj, mi.type_info(target))
+        fixed = defaults_for_nulls(obj, _type_info(target))
         if fixed == obj:
             raise
         if isinstance(source, str):  # same rules as the typed JSON decode above
             return msgspec.json.decode(msgspec.json.encode(fixed), type=target)
         return msgspec.convert(fixed, target, strict=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_type_info(target: Any) -> mi.Type:
+    return mi.type_info(target)
+
+
+def _type_info(target: Any) -> mi.Type:
+    try:
+        return _cached_type_info(target)
+    except TypeError:  # an unhashable type
+        return mi.type_info(target)
 
 
 _FIELDED = (mi.StructType, mi.DataclassType)

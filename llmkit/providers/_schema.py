@@ -30,6 +30,7 @@ the schema unchanged without strict mode, or refuse (see each provider).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -192,10 +193,10 @@ def _nullable(s: Any) -> Any:
     if _accepts_null(s) or not isinstance(s, dict):
         return s
     if isinstance(s.get("anyOf"), list):
-        return {**s, "anyOf": [*s["anyOf"], _NULL]}
+        return {**s, "anyOf": [*s["anyOf"], dict(_NULL)]}
     desc = s.get("description")
     inner = {k: v for k, v in s.items() if k != "description"}
-    out: Json = {"anyOf": [inner, _NULL]}
+    out: Json = {"anyOf": [inner, dict(_NULL)]}
     if desc is not None:
         out["description"] = desc
     return out
@@ -203,6 +204,26 @@ def _nullable(s: Any) -> Any:
 
 def _is_object(node: Json) -> bool:
     return node.get("type") == "object" or "properties" in node
+
+
+# The same schemas go out with every request: each dialect's result is kept
+# per schema (by its JSON), and every caller gets a fresh copy.
+_encode = msgspec.json.Encoder().encode
+_Dialect = Callable[[Json, bool], Json]
+
+
+def _memo(f: _Dialect, schema: Json, tool: bool) -> Json:
+    try:
+        key = _encode(schema)
+    except (TypeError, ValueError):  # not JSON: let the request encoder say so later
+        return f(schema, tool)
+    out: Json = msgspec.json.decode(_converted(f, key, tool))
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _converted(f: _Dialect, key: bytes, tool: bool) -> bytes:
+    return _encode(f(msgspec.json.decode(key), tool))
 
 
 # ---- OpenAI strict ---------------------------------------------------------------
@@ -232,6 +253,10 @@ def openai_strict(schema: Json, *, tool: bool = False) -> Json:
     """`schema` as OpenAI's strict mode takes it (also xAI response formats);
     `NotStrict` if it cannot be (see the module docstring). `tool=True`: the
     schema is a tool's parameters (see `_no_arguments`)."""
+    return _memo(_openai_strict, schema, tool)
+
+
+def _openai_strict(schema: Json, tool: bool) -> Json:
     schema = _no_arguments(schema) if tool else schema
 
     def node(s: Any, path: str) -> Any:
@@ -281,6 +306,10 @@ def xai_tool(schema: Json) -> Json:
     """`schema` without `additionalProperties: false` anywhere: xAI rejects it
     in tool schemas that declare properties, and closes objects itself
     (vercel/ai `remove-additional-properties`, PROTOCOLS.md §7.2)."""
+    return _memo(_xai_tool, schema, False)
+
+
+def _xai_tool(schema: Json, tool: bool) -> Json:
 
     def node(s: Any, path: str) -> Any:
         if not isinstance(s, dict):
@@ -319,6 +348,10 @@ def anthropic_strict(schema: Json, *, tool: bool = False) -> Json:
     """`schema` as Claude's structured outputs and strict tools take it;
     `NotStrict` if it cannot be (recursion included: Claude refuses it).
     `tool=True`: the schema is a tool's parameters (see `_no_arguments`)."""
+    return _memo(_anthropic_strict, schema, tool)
+
+
+def _anthropic_strict(schema: Json, tool: bool) -> Json:
     schema = _no_arguments(schema) if tool else schema
     if _is_recursive(schema):
         raise NotStrict("Anthropic", "a recursive type", "#")
@@ -387,7 +420,7 @@ def _gemini_enum(s: Json) -> Json:
     rest = {k: v for k, v in s.items() if k not in ("enum", "type")}
     branches: list[Json] = [{"enum": plain}] if plain else []
     if None in values:
-        branches.append(_NULL)
+        branches.append(dict(_NULL))
     if any(isinstance(v, bool) for v in values):
         branches.append({"type": "boolean"})
     return {**rest, "anyOf": branches} if len(branches) > 1 else {**rest, **branches[0]}
@@ -396,6 +429,10 @@ def _gemini_enum(s: Json) -> Json:
 def gemini(schema: Json) -> Json:
     """`schema` in the subset Gemini's `responseJsonSchema` and
     `parametersJsonSchema` honour (PROTOCOLS.md §7.4)."""
+    return _memo(_gemini, schema, False)
+
+
+def _gemini(schema: Json, tool: bool) -> Json:
 
     def node(s: Any, path: str) -> Any:
         if not isinstance(s, dict):
