@@ -392,6 +392,9 @@ _DICT = {"type": "object", "additionalProperties": {"type": "integer"}}
     [
         ({"type": "object", "properties": {"d": _DICT}}, "dict"),
         ({"type": "object"}, "dict"),
+        ({"type": "object", "properties": {"a": {"type": "string"}},
+          "additionalProperties": {"type": "string"}}, "dict"),
+        ({"type": "object", "properties": {"a": {"type": "array"}}}, "no items"),
         ({"anyOf": [{"type": "object", "properties": {}}, {"type": "null"}]}, "root"),
         ({"type": "object", "properties": {"x": {}}}, "anything"),
         ({"type": "object", "properties": {"t": {"type": "array", "prefixItems": []}}}, "tuple"),
@@ -548,3 +551,15 @@ def test_not_strict_is_a_typed_llmkit_error() -> None:
 
     with pytest.raises(Unsupported, match=re.escape("#/properties/d")):
         openai_strict({"type": "object", "properties": {"d": _DICT}})
+
+
+@pytest.mark.parametrize("dialect", [openai_strict, anthropic_strict, gemini, xai_tool])
+def test_each_call_gets_its_own_copy(dialect: Any) -> None:
+    given_ = json_schema(Color | None) if dialect is gemini else {
+        "type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"],
+    }  # fmt: skip
+    first = dialect(given_)
+    expected = copy.deepcopy(first)
+    first["properties" if "properties" in first else "anyOf"].clear()
+    given_["mutated"] = False
+    assert dialect({k: v for k, v in given_.items() if k != "mutated"}) == expected

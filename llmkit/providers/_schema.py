@@ -156,10 +156,11 @@ def _close(node: Json, dialect: str, path: str, all_required: bool) -> Json:
     """An object with `additionalProperties: false`; with `all_required`,
     every property required and the optional ones nullable."""
     props = node.get("properties")
-    if not isinstance(props, dict):
-        if node.get("additionalProperties") is False:
-            return node
+    extra = node.get("additionalProperties", True)
+    if (not isinstance(props, dict) and extra is not False) or isinstance(extra, dict):
         raise NotStrict(dialect, "an object with free-form keys (a dict)", path)
+    if not isinstance(props, dict):
+        return node
     out = {**node, "additionalProperties": False}
     if all_required:
         given = [k for k in node.get("required", ()) if k in props]
@@ -264,6 +265,8 @@ def _openai_strict(schema: Json, tool: bool) -> Json:
             raise NotStrict("OpenAI", "a boolean schema", path)
         s = _structural(_inline_ref(s, schema, "OpenAI", path, _OPENAI_DROP), "OpenAI", path)
         s = _describe(s, _openai_keep, _OPENAI_DROP)
+        if s.get("type") == "array" and "items" not in s:
+            raise NotStrict("OpenAI", "an array of anything (no items)", path)
         if _is_object(s):
             s = _close(s, "OpenAI", path, all_required=True)
         return _children(s, node, path)
