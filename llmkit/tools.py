@@ -2,7 +2,8 @@
 
 `tool(fn)` reads the function's signature and docstring once: name, the
 description (the docstring's first paragraph), and a JSON Schema made by
-msgspec from the type hints (Structs, enums, Literal, Optional, lists, dicts).
+msgspec from the type hints (Structs, enums, Literal, Optional, lists, dicts;
+`Annotated[..., msgspec.Meta(...)]` constraints and descriptions are kept).
 The arguments a model sends are validated and converted by msgspec before the
 function runs; bad arguments, unknown tools and exceptions become error tool
 results the model can act on, never an exception in the caller.
