@@ -14,6 +14,7 @@ a recursive type) and any value of it:
 from __future__ import annotations
 
 import copy
+import datetime
 import enum
 import itertools
 import re
@@ -43,6 +44,11 @@ class Tree(msgspec.Struct, frozen=True):
     children: list[Tree] = []
 
 
+class Chain(msgspec.Struct, frozen=True):
+    value: int
+    next: Chain | None  # required: a cycle Gemini takes only through optional properties
+
+
 class Case(msgspec.Struct, frozen=True):
     """A generated type, a strategy for its values, and what it contains."""
 
@@ -59,6 +65,11 @@ trees = st.recursive(
     lambda inner: st.builds(Tree, label=st.text(max_size=3), children=st.lists(inner, max_size=2)),
     max_leaves=4,
 )
+chains = st.recursive(
+    st.builds(Chain, value=st.integers(0, 9), next=st.none()),
+    lambda inner: st.builds(Chain, value=st.integers(0, 9), next=inner),
+    max_leaves=3,
+)
 _LEAVES = [
     Case(tp=int, values=st.integers(-(2**40), 2**40), default=7),
     Case(tp=str, values=st.text(max_size=5), default="x"),
@@ -73,7 +84,11 @@ _LEAVES = [
     ),
     Case(tp=Annotated[int, msgspec.Meta(ge=0, le=10)], values=st.integers(0, 10), default=3),
     Case(tp=Annotated[str, msgspec.Meta(max_length=3)], values=st.text(max_size=3), default=""),
+    Case(tp=Annotated[float, msgspec.Meta(gt=0)], values=st.floats(1e-6, 1e6), default=1.0),
+    Case(tp=datetime.date, values=st.dates(), default=datetime.date(2026, 1, 1)),
+    Case(tp=bytes, values=st.binary(max_size=4), default=b""),
     Case(tp=Tree, values=trees, recursive=True),
+    Case(tp=Chain, values=chains, recursive=True),
 ]
 
 
@@ -305,9 +320,25 @@ GEMINI_KEYS = {
 }  # fmt: skip
 
 
+def refs_from(s: Any, defs: Json, seen: set[str] | None = None) -> set[str]:
+    """Every definition `s` leads to, through any number of `$ref`s."""
+    seen = set() if seen is None else seen
+    for n in nodes(s):
+        name = n.get("$ref", "").removeprefix("#/$defs/")
+        if name and name not in seen:
+            seen.add(name)
+            refs_from(defs[name], defs, seen)
+    return seen
+
+
 def gemini_rules(s: Json) -> None:
     """7.4: only the keywords responseJsonSchema honours; enums of strings and
-    numbers; a `$ref` with only `$...` siblings."""
+    numbers; a `$ref` with only `$...` siblings; cycles only through
+    properties that are not required."""
+    defs = s.get("$defs", {})
+    for name, d in defs.items():
+        for p in d.get("required", ()):
+            assert name not in refs_from(d["properties"][p], defs), (name, p)
     for n in nodes(s):
         assert n.keys() <= GEMINI_KEYS, n.keys() - GEMINI_KEYS
         for e in n.get("enum", ()):
@@ -563,3 +594,17 @@ def test_each_call_gets_its_own_copy(dialect: Any) -> None:
     first["properties" if "properties" in first else "anyOf"].clear()
     given_["mutated"] = False
     assert dialect({k: v for k, v in given_.items() if k != "mutated"}) == expected
+
+
+class Root(msgspec.Struct):
+    first: Chain
+    tree: Tree
+
+
+def test_gemini_cycles_only_through_properties_that_are_not_required() -> None:
+    out = gemini(json_schema(Root))
+    assert out["required"] == ["first", "tree"]  # no cycle back to the root
+    assert out["$defs"]["Chain"]["required"] == ["value"]
+    assert out["$defs"]["Tree"]["required"] == ["label"]  # children has a default
+    root = {"type": "object", "properties": {"me": {"$ref": "#"}}, "required": ["me"]}
+    assert gemini(root)["required"] == []

@@ -378,25 +378,31 @@ def _refs(s: Any) -> set[str]:
     return {n["$ref"] for n in _nodes(s) if isinstance(n.get("$ref"), str)}
 
 
-def _is_recursive(schema: Json) -> bool:
-    """Whether a `$ref` reachable from the root leads back to itself."""
+def _ref_graph(schema: Json) -> dict[str, set[str]]:
+    """Which `$ref`s the root (`#`) and each definition contain."""
     defs = {
         f"#/{k}/{n}": v for k in ("$defs", "definitions") for n, v in (schema.get(k) or {}).items()
     }
-    top = {k: v for k, v in schema.items() if k not in ("$defs", "definitions")}
-    edges = {ref: _refs(d) for ref, d in defs.items()}
-    edges["#"] = _refs(top)
+    graph = {ref: _refs(d) for ref, d in defs.items()}
+    graph["#"] = _refs({k: v for k, v in schema.items() if k not in ("$defs", "definitions")})
+    return graph
+
+
+def _reachable(graph: dict[str, set[str]], start: set[str]) -> set[str]:
     seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        ref = todo.pop()
+        if ref not in seen:
+            seen.add(ref)
+            todo.extend(graph.get(ref, ()))
+    return seen
 
-    def cyclic(ref: str, stack: frozenset[str]) -> bool:
-        if ref in stack:
-            return True
-        if ref in seen:
-            return False
-        seen.add(ref)
-        return any(cyclic(r, stack | {ref}) for r in edges.get(ref, ()))
 
-    return cyclic("#", frozenset())
+def _is_recursive(schema: Json) -> bool:
+    """Whether a `$ref` reachable from the root leads back to itself."""
+    g = _ref_graph(schema)
+    return any(r in _reachable(g, g.get(r, set())) for r in {"#", *_reachable(g, g["#"])})
 
 
 # ---- Gemini ----------------------------------------------------------------------------
@@ -449,5 +455,25 @@ def _gemini(schema: Json, tool: bool) -> Json:
             s = {"anyOf": [bare], **siblings}
         return _children(s, node, path)
 
-    out: Json = node(schema, "#")
+    return _cycles_not_required(node(schema, "#"))
+
+
+def _cycles_not_required(schema: Json) -> Json:
+    """Gemini takes a cycle only through properties that are not required
+    (PROTOCOLS.md §7.4): a required property leading back to its own object
+    is made optional. A model may then leave it out; it rarely does, and a
+    field without a default that is left out fails to decode, typed."""
+    g = _ref_graph(schema)
+
+    def fix(ref: str, d: Any) -> Any:
+        req, props = d.get("required"), d.get("properties")
+        if not isinstance(req, list) or not isinstance(props, dict):
+            return d
+        keep = [p for p in req if ref not in _reachable(g, _refs(props.get(p)))]
+        return d if len(keep) == len(req) else {**d, "required": keep}
+
+    out: Json = fix("#", schema)
+    for k in ("$defs", "definitions"):
+        if isinstance(out.get(k), dict):
+            out = {**out, k: {n: fix(f"#/{k}/{n}", d) for n, d in out[k].items()}}
     return out
