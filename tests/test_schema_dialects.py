@@ -463,7 +463,7 @@ def test_openai_strict_hand_written_schema() -> None:
             "when": {"type": "string", "format": "date-time"},
             "money": {"type": "string", "format": "decimal"},
             "ref": {"allOf": [{"$ref": "#/$defs/P"}], "description": "a P"},
-            "p": {"$ref": "#/$defs/P", "description": "one P"},
+            "p": {"allOf": [{"$ref": "#/$defs/P"}], "description": "one P"},
         },
         "required": ["name", "kind", "p"],
         "$defs": {"P": {"type": "object", "properties": {"x": {"type": "number"}}}},

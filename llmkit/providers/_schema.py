@@ -144,6 +144,12 @@ def _structural(node: Json, dialect: str, path: str) -> Json:
     return node
 
 
+def _strict_node(s: Json, root: Json, dialect: str, path: str, drop: frozenset[str]) -> Json:
+    s = _structural(s, dialect, path)
+    inlined = _inline_ref(s, root, dialect, path, drop)
+    return s if inlined is s else _structural(inlined, dialect, path)
+
+
 _REFUSED = {
     "prefixItems": "a tuple (prefixItems)",
     "patternProperties": "an object with pattern-named keys",
@@ -263,7 +269,7 @@ def _openai_strict(schema: Json, tool: bool) -> Json:
     def node(s: Any, path: str) -> Any:
         if not isinstance(s, dict):
             raise NotStrict("OpenAI", "a boolean schema", path)
-        s = _structural(_inline_ref(s, schema, "OpenAI", path, _OPENAI_DROP), "OpenAI", path)
+        s = _strict_node(s, schema, "OpenAI", path, _OPENAI_DROP)
         s = _describe(s, _openai_keep, _OPENAI_DROP)
         if s.get("type") == "array" and "items" not in s:
             raise NotStrict("OpenAI", "an array of anything (no items)", path)
@@ -362,7 +368,7 @@ def _anthropic_strict(schema: Json, tool: bool) -> Json:
     def node(s: Any, path: str) -> Any:
         if not isinstance(s, dict):
             raise NotStrict("Anthropic", "a boolean schema", path)
-        s = _structural(_inline_ref(s, schema, "Anthropic", path, _CLAUDE_DROP), "Anthropic", path)
+        s = _strict_node(s, schema, "Anthropic", path, _CLAUDE_DROP)
         s = _describe(s, _claude_keep, _CLAUDE_DROP)
         if not s.keys() & _TYPED:  # e.g. a non-primitive enum moved away
             raise NotStrict("Anthropic", "a schema without a type Claude takes", path)
