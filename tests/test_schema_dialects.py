@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmkit.providers._schema import NotStrict, anthropic_strict, gemini, openai_strict, xai_tool
@@ -291,8 +291,10 @@ def openai_rules(s: Json) -> None:
             assert n["required"] == [*n["required"]] and set(n["required"]) == set(n["properties"])
         if "$ref" in n:
             assert n.keys() == {"$ref"}, n
+        assert n.get("format", "date") in FORMATS, n
 
 
+FORMATS = {"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}
 CLAUDE_KEYS = {
     "type", "enum", "const", "anyOf", "allOf", "$ref", "$defs", "definitions", "description",
     "title", "properties", "required", "additionalProperties", "items", "format", "minItems",
@@ -309,6 +311,7 @@ def anthropic_rules(s: Json) -> None:
             assert set(n.get("required", ())) <= n["properties"].keys()
         assert n.get("minItems", 0) in (0, 1)
         assert all(isinstance(e, (str, int, float, bool, type(None))) for e in n.get("enum", ()))
+        assert n.get("format", "date") in FORMATS | {"uri"}, n
         if "$ref" in n:
             assert n.keys() == {"$ref"}, n
 
@@ -327,7 +330,7 @@ def refs_from(s: Any, defs: Json, seen: set[str] | None = None) -> set[str]:
         name = n.get("$ref", "").removeprefix("#/$defs/")
         if name and name not in seen:
             seen.add(name)
-            refs_from(defs[name], defs, seen)
+            refs_from(defs.get(name, {}), defs, seen)
     return seen
 
 
@@ -608,3 +611,76 @@ def test_gemini_cycles_only_through_properties_that_are_not_required() -> None:
     assert out["$defs"]["Tree"]["required"] == ["label"]  # children has a default
     root = {"type": "object", "properties": {"me": {"$ref": "#"}}, "required": ["me"]}
     assert gemini(root)["required"] == []
+
+
+# ---- hand-written schemas: anything JSON Schema allows ------------------------------------------
+
+_typed_leaves = st.one_of(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["string", "integer", "number", "boolean"])},
+        optional={
+            "format": st.sampled_from(["date", "uri", "decimal"]),
+            "minLength": st.integers(0, 3),
+            "minimum": st.integers(),
+            "default": st.integers(),
+            "examples": st.lists(st.integers()),
+            "description": st.text(max_size=5),
+        },
+    ),
+    st.fixed_dictionaries(
+        {"enum": st.lists(st.none() | st.booleans() | st.text(max_size=2), min_size=1, max_size=3)}
+    ),
+    st.fixed_dictionaries({"const": st.none() | st.integers() | st.text(max_size=2)}),
+    st.sampled_from(
+        [{"$ref": "#/$defs/D"}, {"$ref": "#"}, {"type": "null"}, {"type": ["string", "null"]}]
+    ),
+)
+# refused by strict dialects: drawn rarely so that most schemas get through
+_leaf_schemas = st.one_of(*[_typed_leaves] * 9, st.sampled_from([{}, {"$ref": "#/$defs/X"}]))
+
+
+def _compound(inner: Any) -> Any:
+    props = st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3)
+    objects = st.builds(
+        lambda p, r, x: {"type": "object", "properties": p, "required": [k for k in p if r], **x},
+        props,
+        st.booleans(),
+        st.sampled_from(
+            [{}, {"additionalProperties": True}, {"additionalProperties": False}, {"title": "T"}]
+        ),
+    )
+    return st.one_of(
+        objects,
+        objects,
+        st.builds(lambda bs: {"allOf": bs}, st.lists(inner, min_size=1, max_size=2)),
+        st.builds(lambda a: {"type": "object", "additionalProperties": a}, inner),
+        st.builds(lambda i, n: {"type": "array", "items": i, "minItems": n}, inner,
+                  st.integers(0, 3)),
+        st.builds(lambda bs, k: {k: bs}, st.lists(inner, min_size=1, max_size=3),
+                  st.sampled_from(["anyOf", "oneOf", "allOf"])),
+        st.builds(lambda i: {"not": i}, inner),
+        st.builds(lambda i: {"type": "array", "prefixItems": [i], "items": False}, inner),
+    )  # fmt: skip
+
+
+hand_written = st.builds(
+    lambda props, d: {"type": "object", "properties": props, "$defs": {"D": d}},
+    st.dictionaries(st.sampled_from(["a", "b", "c"]),
+                    st.recursive(_leaf_schemas, _compound, max_leaves=6), max_size=3),
+    st.recursive(_leaf_schemas, _compound, max_leaves=4),
+)  # fmt: skip
+
+
+@settings(max_examples=400)  # cheap, and most drawn schemas are refused early
+@given(hand_written)
+def test_any_schema_is_made_strict_or_refused_typed(schema: Json) -> None:
+    before = copy.deepcopy(schema)
+    for dialect, rules in ((openai_strict, openai_rules), (anthropic_strict, anthropic_rules)):
+        try:
+            out = dialect(schema)
+        except NotStrict:
+            continue
+        rules(out)
+    gemini_rules(gemini(schema))
+    xai_tool_rules(xai_tool(schema))
+    assert schema == before
