@@ -25,7 +25,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmkit.providers._schema import NotStrict, anthropic_strict, gemini, openai_strict, xai_tool
+from llmkit.providers._schema import (
+    NotStrict,
+    anthropic_strict,
+    gemini,
+    openai_response_schema,
+    openai_strict,
+    xai_tool,
+)
 from llmkit.structured import decode_as
 from llmkit.tools import json_schema
 
@@ -684,3 +691,13 @@ def test_any_schema_is_made_strict_or_refused_typed(schema: Json) -> None:
     gemini_rules(gemini(schema))
     xai_tool_rules(xai_tool(schema))
     assert schema == before
+
+
+def test_openai_response_schema_falls_back_to_not_strict() -> None:
+    closed = {"type": "object", "properties": {}, "additionalProperties": False, "required": []}
+    assert openai_response_schema({"type": "object", "properties": {}}, True) == (closed, True)
+    assert openai_response_schema({"type": "object"}, True) == ({"type": "object"}, False)
+    assert openai_response_schema({"type": "object", "properties": {}}, False) == (
+        {"type": "object", "properties": {}},
+        False,
+    )

@@ -263,6 +263,20 @@ def openai_strict(schema: Json, *, tool: bool = False) -> Json:
     return _memo(_openai_strict, schema, tool)
 
 
+def openai_response_schema(schema: Json, strict: bool) -> tuple[Json, bool]:
+    """The schema and `strict` flag to send as an OpenAI/xAI response format
+    (Chat `json_schema`, Responses `text.format`): strict in OpenAI's dialect,
+    or, for a schema that dialect cannot express, the schema as given with
+    `strict: false` (its meaning kept, not its guarantee; llmkit still
+    validates the answer when it decodes it into a type)."""
+    if not strict:
+        return schema, False
+    try:
+        return openai_strict(schema), True
+    except NotStrict:
+        return schema, False
+
+
 def _openai_strict(schema: Json, tool: bool) -> Json:
     schema = _no_arguments(schema) if tool else schema
 

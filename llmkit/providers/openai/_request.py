@@ -25,7 +25,7 @@ from typing import Any
 
 from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
-from llmkit.providers._schema import NotStrict, openai_strict, xai_tool
+from llmkit.providers._schema import NotStrict, openai_response_schema, openai_strict, xai_tool
 from llmkit.providers.openai._messages import to_wire
 from llmkit.providers.openai._wire import WireDialect, encoder
 from llmkit.types import ChatRequest, Options, ResponseFormat, Tool, ToolChoice
@@ -152,12 +152,7 @@ def _tool_choice(c: ToolChoice, d: WireDialect) -> dict[str, Any]:
 def _response_format(f: ResponseFormat) -> dict[str, Any]:
     if f.schema is None:
         return {"type": "json_object"}
-    schema, strict = f.schema, f.strict
-    if strict:
-        try:
-            schema = openai_strict(schema)
-        except NotStrict:
-            strict = False  # sent as given: its meaning is kept, not its guarantee
+    schema, strict = openai_response_schema(f.schema, f.strict)
     return {
         "type": "json_schema",
         "json_schema": {"name": f.name, "schema": schema, "strict": strict},
