@@ -68,20 +68,30 @@ def parse_structured(resp: Response, target: Any) -> Response:
 
 
 def decode_as(source: Any, target: Any) -> Any:
-    """`source` (JSON text, or decoded JSON such as tool-call arguments) as
-    `target`; a `null` standing for a field's default (see
+    """`source` (JSON text, or decoded JSON such as forced tool-call
+    arguments) as `target`; a `null` standing for a field's default (see
     `defaults_for_nulls`) is read as that default."""
+    if not isinstance(source, str):
+        return convert_as(source, target)
     try:
-        if isinstance(source, str):
-            return msgspec.json.decode(source, type=target)
-        return msgspec.convert(source, target, strict=False)
+        return msgspec.json.decode(source, type=target)
     except msgspec.ValidationError:
-        obj = msgspec.json.decode(source) if isinstance(source, str) else source
+        obj = msgspec.json.decode(source)
         fixed = defaults_for_nulls(obj, _type_info(target))
         if fixed == obj:
             raise
-        if isinstance(source, str):  # same rules as the typed JSON decode above
-            return msgspec.json.decode(msgspec.json.encode(fixed), type=target)
+        # the same rules as the typed JSON decode above
+        return msgspec.json.decode(msgspec.json.encode(fixed), type=target)
+
+
+def convert_as(value: Any, target: Any) -> Any:
+    """Decoded JSON (tool-call arguments) as `target`, as `decode_as` reads it."""
+    try:
+        return msgspec.convert(value, target, strict=False)
+    except msgspec.ValidationError:
+        fixed = defaults_for_nulls(value, _type_info(target))
+        if fixed == value:
+            raise
         return msgspec.convert(fixed, target, strict=False)
 
 

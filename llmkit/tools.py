@@ -19,7 +19,7 @@ from typing import Any, get_type_hints, overload
 import msgspec
 
 from llmkit.errors import LlmkitError
-from llmkit.structured import decode_as
+from llmkit.structured import convert_as
 from llmkit.types import Tool, ToolCall, ToolResult
 
 
@@ -172,7 +172,7 @@ def prepare(
     if not call.ok:
         return _error(call, f"Arguments for {call.name} were not valid JSON ({call.error}).")
     try:
-        obj = decode_as(call.arguments, t.params)
+        obj = convert_as(call.arguments, t.params)
     except msgspec.ValidationError as e:
         return _error(call, f"Invalid arguments for {call.name}: {e}. Fix them and call again.")
     kwargs = {f: getattr(obj, f) for f in obj.__struct_fields__}

@@ -377,8 +377,8 @@ def _as_forced_tool(req: ChatRequest, info: ModelInfo | None) -> ChatRequest:
             if r is not None and r.effort != "none":
                 raise _unsupported(f"structured output while thinking: {e.feature}") from e
         else:
-            format = replace(f, schema=schema)
-            return replace(req, options=replace(req.options, response_format=format))
+            native = replace(f, schema=schema)
+            return replace(req, options=replace(req.options, response_format=native))
     if req.tool_choice is not None and req.tool_choice.mode != "auto":
         mode = req.tool_choice.mode
         raise _unsupported(f"structured output with tool_choice {mode!r} on {req.model}")
