@@ -8,6 +8,8 @@ and never mutates its input:
   xAI response formats. Every object closed (`additionalProperties: false`)
   with every property required; an optional property becomes a union with
   null (decoding maps that null back to the field's default), `default` goes.
+  `openai_response_schema` adds the fallback for response formats: a schema
+  it cannot express goes as given with `strict: false`.
 - `xai_tool`: xAI tool parameters, always constrained by xAI; it rejects
   `additionalProperties: false` on objects with properties, and its objects
   are closed anyway, so that key goes.
