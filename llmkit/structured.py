@@ -5,11 +5,13 @@ and decodes the answer into `Response.parsed`."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import msgspec
+import msgspec.inspect as mi
 
 from llmkit.errors import LlmkitError
 from llmkit.types import Done, Response, ResponseFormat, StreamEvent
@@ -57,15 +59,114 @@ def parse_structured(resp: Response, target: Any) -> Response:
         source = resp.tool_calls[0].arguments
         raw = msgspec.json.encode(source).decode()
     try:
-        if isinstance(source, str):
-            value = msgspec.json.decode(source, type=target)
-        else:
-            value = msgspec.convert(source, target, strict=False)
+        value = decode_as(source, target)
     except msgspec.DecodeError as e:
         raise StructuredOutputError(
             f"the answer is not a valid {schema_name(target)}: {e}", raw=raw, partial=resp
         ) from e
     return msgspec.structs.replace(resp, parsed=value)
+
+
+def decode_as(source: Any, target: Any) -> Any:
+    """`source` (JSON text, or decoded JSON such as forced tool-call
+    arguments) as `target`; a `null` standing for a field's default (see
+    `defaults_for_nulls`) is read as that default."""
+    if not isinstance(source, str):
+        return convert_as(source, target)
+    try:
+        return msgspec.json.decode(source, type=target)
+    except msgspec.ValidationError:
+        obj = msgspec.json.decode(source)
+        fixed = defaults_for_nulls(obj, _type_info(target))
+        if fixed == obj:
+            raise
+        # the same rules as the typed JSON decode above
+        return msgspec.json.decode(msgspec.json.encode(fixed), type=target)
+
+
+def convert_as(value: Any, target: Any) -> Any:
+    """Decoded JSON (tool-call arguments) as `target`, as `decode_as` reads it."""
+    try:
+        return msgspec.convert(value, target, strict=False)
+    except msgspec.ValidationError:
+        fixed = defaults_for_nulls(value, _type_info(target))
+        if fixed == value:
+            raise
+        return msgspec.convert(fixed, target, strict=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_type_info(target: Any) -> mi.Type:
+    return mi.type_info(target)
+
+
+def _type_info(target: Any) -> mi.Type:
+    try:
+        return _cached_type_info(target)
+    except TypeError:  # an unhashable type
+        return mi.type_info(target)
+
+
+_FIELDED = (mi.StructType, mi.DataclassType)
+_SEQUENCES = (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)
+
+
+def _accepts_none(t: mi.Type) -> bool:
+    if isinstance(t, mi.Metadata):
+        return _accepts_none(t.type)
+    if isinstance(t, mi.UnionType):
+        return any(_accepts_none(u) for u in t.types)
+    if isinstance(t, mi.LiteralType):
+        return None in t.values
+    return isinstance(t, (mi.NoneType, mi.AnyType))
+
+
+def defaults_for_nulls(value: Any, t: mi.Type) -> Any:
+    """Decoded JSON with each `null` the type does not take, on a field that
+    has a default, removed so the default applies, through nested objects,
+    lists and dicts. OpenAI's strict mode makes every optional field required
+    and nullable, so a model obeying it sends `null` for "use the default"."""
+    if isinstance(t, mi.Metadata):
+        return defaults_for_nulls(value, t.type)
+    if isinstance(value, dict):
+        if isinstance(t, mi.UnionType):
+            t = _variant(value, t)
+        if isinstance(t, _FIELDED):
+            return _fields(value, t)
+        if isinstance(t, mi.DictType):
+            return {k: defaults_for_nulls(v, t.value_type) for k, v in value.items()}
+    elif isinstance(value, list):
+        if isinstance(t, mi.UnionType):
+            t = next((u for u in t.types if isinstance(u, (*_SEQUENCES, mi.TupleType))), t)
+        if isinstance(t, _SEQUENCES):
+            return [defaults_for_nulls(v, t.item_type) for v in value]
+        if isinstance(t, mi.TupleType):
+            new = [defaults_for_nulls(v, u) for v, u in zip(value, t.item_types, strict=False)]
+            return new + value[len(new) :]
+    return value
+
+
+def _fields(value: dict[str, Any], t: mi.StructType | mi.DataclassType) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in t.fields:
+        if f.encode_name not in value:
+            continue
+        v = value[f.encode_name]
+        if v is None and not f.required and not _accepts_none(f.type):
+            continue
+        out[f.encode_name] = defaults_for_nulls(v, f.type)
+    known = {f.encode_name for f in t.fields}
+    out.update((k, v) for k, v in value.items() if k not in known)  # tag, unknown keys
+    return out
+
+
+def _variant(value: dict[str, Any], t: mi.UnionType) -> mi.Type:
+    """The union member a JSON object decodes as: by tag, or the only one."""
+    members = [u for u in t.types if isinstance(u, (*_FIELDED, mi.DictType, mi.TypedDictType))]
+    for u in members:
+        if isinstance(u, mi.StructType) and u.tag_field and value.get(u.tag_field) == u.tag:
+            return u
+    return members[0] if len(members) == 1 else t
 
 
 def parsed_done(ev: StreamEvent, target: Any) -> StreamEvent:

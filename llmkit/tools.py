@@ -2,7 +2,8 @@
 
 `tool(fn)` reads the function's signature and docstring once: name, the
 description (the docstring's first paragraph), and a JSON Schema made by
-msgspec from the type hints (Structs, enums, Literal, Optional, lists, dicts).
+msgspec from the type hints (Structs, enums, Literal, Optional, lists, dicts;
+`Annotated[..., msgspec.Meta(...)]` constraints and descriptions are kept).
 The arguments a model sends are validated and converted by msgspec before the
 function runs; bad arguments, unknown tools and exceptions become error tool
 results the model can act on, never an exception in the caller.
@@ -18,6 +19,7 @@ from typing import Any, get_type_hints, overload
 import msgspec
 
 from llmkit.errors import LlmkitError
+from llmkit.structured import convert_as
 from llmkit.types import Tool, ToolCall, ToolResult
 
 
@@ -85,7 +87,7 @@ def json_schema(tp: Any) -> dict[str, Any]:
 
 def _params_struct(fn: Callable[..., Any], name: str) -> type[msgspec.Struct]:
     try:
-        hints = get_type_hints(fn)
+        hints = get_type_hints(fn, include_extras=True)  # keep Annotated[..., Meta(...)]
     except Exception as e:
         raise ToolDefinitionError(f"tool {name}: cannot read type hints: {e}") from e
     fields: list[Any] = []
@@ -170,7 +172,7 @@ def prepare(
     if not call.ok:
         return _error(call, f"Arguments for {call.name} were not valid JSON ({call.error}).")
     try:
-        obj = msgspec.convert(call.arguments, t.params, strict=False)
+        obj = convert_as(call.arguments, t.params)
     except msgspec.ValidationError as e:
         return _error(call, f"Invalid arguments for {call.name}: {e}. Fix them and call again.")
     kwargs = {f: getattr(obj, f) for f in obj.__struct_fields__}

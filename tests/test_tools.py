@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Literal
+from typing import Annotated, Literal
 
 import anyio
 import msgspec
@@ -190,3 +190,29 @@ async def test_parallel_calls_run_concurrently_and_keep_order() -> None:
     ]
     results = await run_calls(table, calls)
     assert [(r.tool_call_id, r.content) for r in results] == [("1", "a"), ("2", "b")]
+
+
+def pick(n: Annotated[int, msgspec.Meta(ge=1, le=10, description="How many")] = 1) -> int:
+    """Pick a few."""
+    return n
+
+
+def test_annotated_constraints_are_kept_in_the_schema_and_enforced() -> None:
+    t = llmkit.tool(pick)
+    assert t.spec.parameters["properties"]["n"] == {
+        "description": "How many", "type": "integer", "minimum": 1, "maximum": 10, "default": 1,
+    }  # fmt: skip
+    tools = by_name([t])
+    result = llmkit.call_tool_sync(tools, call({"n": 500}, name="pick"))
+    assert result.is_error and "Expected `int` <= 10" in str(result.content)
+    assert llmkit.call_tool_sync(tools, call({"n": 7}, name="pick")).content == "7"
+
+
+def test_null_for_an_argument_with_a_default_is_that_default() -> None:
+    # what a strict tool's caller sends for "not given" (OpenAI strict mode)
+    got = prepare(TOOLS, call({"place": {"city": "Oslo", "country": None}, "unit": None,
+                               "days": None}))  # fmt: skip
+    assert not isinstance(got, ToolResult)
+    assert got[1] == {"place": Place(city="Oslo"), "unit": Unit.CELSIUS, "days": 1}
+    bad = llmkit.call_tool_sync(TOOLS, call({"place": None}))
+    assert bad.is_error and "Expected `object`, got `null`" in str(bad.content)

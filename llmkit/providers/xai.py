@@ -8,6 +8,8 @@ The functions are `llmkit.providers.openai`'s, run with xAI's dialect:
   not sent back (xAI says it is lost on this API; use Responses to keep it);
 - `max_tokens` is sent (what xAI's recorded clients send), not
   `max_completion_tokens`;
+- tool schemas lose `additionalProperties: false` (xAI rejects it; its tool
+  arguments are always constrained); response formats are OpenAI-strict;
 - before any I/O, `Unsupported` for what xAI's reasoning models reject: `stop`,
   `presence_penalty`/`frequency_penalty` (in `extra`), and a `reasoning_effort`
   the model does not take (grok-4 and grok-4-fast take none at all).
@@ -42,6 +44,7 @@ DIALECT = WireDialect(
     max_tokens_key="max_tokens",
     reasoning_outside_completion=True,
     openai_models=False,
+    xai_tools=True,
 )
 
 # `reasoning_effort` values each model accepts (PROTOCOLS.md §3.2); longest

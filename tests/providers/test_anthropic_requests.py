@@ -603,8 +603,10 @@ def test_tool_choice(choice: ToolChoice, sent: dict[str, Any]) -> None:
 
 def test_strict_tools() -> None:
     strict = Tool(name="f", description="", parameters={"type": "object"}, strict=True)
+    # a bare object is a tool without arguments, closed for strict mode
+    closed = {"type": "object", "properties": {}, "additionalProperties": False}
     assert body(msg("user", "q"), tools=[strict])["tools"] == [
-        {"name": "f", "input_schema": {"type": "object"}, "strict": True}
+        {"name": "f", "input_schema": closed, "strict": True}
     ]
 
 
@@ -663,14 +665,15 @@ def test_manual_thinking_with_tools_asks_for_interleaved_thinking() -> None:
 
 
 def test_structured_output() -> None:
-    schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
-    b = body(msg("user", "q"), response_format=ResponseFormat(schema=schema))
+    given = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    schema = {**given, "additionalProperties": False}  # Claude's dialect closes objects
+    b = body(msg("user", "q"), response_format=ResponseFormat(schema=given))
     assert b["output_config"] == {"format": {"type": "json_schema", "schema": schema}}
     b = body(
         msg("user", "q"),
         model="claude-opus-5-5",
         reasoning=Reasoning(effort="low"),
-        response_format=ResponseFormat(schema=schema),
+        response_format=ResponseFormat(schema=given),
     )
     assert b["output_config"] == {
         "effort": "low",

@@ -24,10 +24,13 @@ Decisions worth knowing:
   `output_config.effort` plus adaptive thinking, or a budget on models with
   manual thinking only; `effort="none"` sends nothing (thinking is opt-in) and
   is refused on always-on models; `include=False` -> `display: "omitted"`.
-- `ResponseFormat` with a schema -> `output_config.format` (json_schema) on
-  models with structured outputs; without a schema it is `Unsupported` (there
-  is no JSON mode), as is forcing a tool while thinking or on models that
-  reject forced tool choice. Catalog facts decide; unknown models are trusted.
+- `ResponseFormat` with a schema -> `output_config.format` (json_schema, in
+  Claude's dialect: `_schema.anthropic_strict`) on models with structured
+  outputs; a forced tool with the schema as given on other models and for a
+  schema that dialect cannot express (a dict, recursion). Without a schema it
+  is `Unsupported` (there is no JSON mode), as is forcing a tool while
+  thinking or on models that reject forced tool choice. Catalog facts decide;
+  unknown models are trusted. `strict` tools are sent in the same dialect.
 - Tool-call ids Claude refuses (not `^[a-zA-Z0-9_-]+$`, e.g. another
   server's `functions.get_forecast:0`) go out as deterministic stand-ins,
   the same for a call and its result (`llmkit.providers._ids.fit_id`).

@@ -32,6 +32,7 @@ from llmkit.handoff import carry
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import never
 from llmkit.providers._ids import ANTHROPIC, fit_id
+from llmkit.providers._schema import NotStrict, anthropic_strict
 from llmkit.types import (
     ChatRequest,
     Document,
@@ -292,12 +293,19 @@ def _tool(t: Tool) -> dict[str, Any]:
     out: dict[str, Any] = {"name": t.name}
     if t.description:
         out["description"] = t.description
-    out["input_schema"] = t.parameters
+    out["input_schema"] = _strict_schema(t) if t.strict else t.parameters
     if t.strict is not None:
         out["strict"] = t.strict
     if t.cache:
         out["cache_control"] = dict(EPHEMERAL)
     return out
+
+
+def _strict_schema(t: Tool) -> dict[str, Any]:
+    try:
+        return anthropic_strict(t.parameters, tool=True)
+    except NotStrict as e:
+        raise _unsupported(f"strict tool {t.name!r}: {e.feature}") from e
 
 
 _CHOICE = {"auto": "auto", "required": "any", "tool": "tool", "none": "none"}
@@ -387,12 +395,25 @@ def _thinking_fields(
 
 
 def _as_forced_tool(req: ChatRequest, info: ModelInfo | None) -> ChatRequest:
-    """Structured output on a model without `output_config.format`: the schema
-    becomes a tool the model is made to call, and the answer is that call's
-    input (what Anthropic documented before native structured outputs)."""
+    """Structured output as Claude can take it. Where `output_config.format`
+    exists, the schema in Claude's dialect (`anthropic_strict`). On a model
+    without it, or for a schema Claude's structured outputs cannot express
+    (a dict, recursion), the schema as given becomes a tool the model is made
+    to call, and the answer is that call's input (what Anthropic documented
+    before native structured outputs; tool schemas are not restricted)."""
     f = req.options.response_format
-    if f is None or f.schema is None or info is None or "structured_outputs" in info.capabilities:
+    if f is None or f.schema is None:
         return req
+    if info is None or "structured_outputs" in info.capabilities:
+        try:
+            schema = anthropic_strict(f.schema)
+        except NotStrict as e:
+            r = req.options.reasoning
+            if r is not None and r.effort != "none":
+                raise _unsupported(f"structured output while thinking: {e.feature}") from e
+        else:
+            native = replace(f, schema=schema)
+            return replace(req, options=replace(req.options, response_format=native))
     if req.tool_choice is not None and req.tool_choice.mode != "auto":
         mode = req.tool_choice.mode
         raise _unsupported(f"structured output with tool_choice {mode!r} on {req.model}")

@@ -33,6 +33,7 @@ from msgspec.structs import replace
 
 from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
+from llmkit.providers._schema import gemini
 from llmkit.providers.google import _wire as w
 from llmkit.providers.google._errors import parse_error
 from llmkit.providers.google._fold import State, finish, parse_response, snapshot, start, step
@@ -97,9 +98,9 @@ def _tool_config(tc: ToolChoice | None, has_tools: bool) -> Json | None:
 
 
 def _map_tool(t: Tool) -> Json:
-    # `parametersJsonSchema` takes JSON Schema as is, so no conversion to
-    # Gemini's OpenAPI-subset `parameters`; `strict` has no Gemini equivalent.
-    decl: Json = {"name": t.name, "parametersJsonSchema": t.parameters}
+    # `parametersJsonSchema` takes JSON Schema (in Gemini's subset, `_schema.gemini`),
+    # so no conversion to the OpenAPI-style `parameters`; `strict` has no Gemini equivalent.
+    decl: Json = {"name": t.name, "parametersJsonSchema": gemini(t.parameters)}
     if t.description:
         decl["description"] = t.description
     return decl
@@ -164,7 +165,7 @@ def _generation_config(model: str, o: Options) -> Json:
         # `name` and `strict` have no Gemini equivalent: the schema is enforced.
         g["responseMimeType"] = "application/json"
         if o.response_format.schema is not None:
-            g["responseJsonSchema"] = o.response_format.schema
+            g["responseJsonSchema"] = gemini(o.response_format.schema)
     if o.reasoning is not None:
         g["thinkingConfig"] = _map_reasoning(model, o.reasoning)
     return g

@@ -7,7 +7,11 @@ Options map one to one (`temperature`, `top_p`, `stop`, `seed`) except:
   budget, so a budget-only Reasoning is Unsupported; with an effort the budget
   is ignored. OpenAI returns no reasoning text here, so `include` has no effect;
 - `response_format`: a schema -> `json_schema` (name, schema, strict), no
-  schema -> `json_object`;
+  schema -> `json_object`. A strict schema is sent in OpenAI's strict dialect
+  (`_schema.openai_strict`); one that dialect cannot express (a dict, a
+  tuple, `{}`) is sent as given with `strict: false`, and the answer is still
+  validated when it is decoded into a type. A `strict` tool's schema is
+  likewise converted, and one that cannot be is Unsupported;
 - `extra` is merged last and wins.
 OpenAI reasoning models (o-series, gpt-5*, gpt-6*, not `*-chat-latest`) reject
 temperature/top_p unless effort is `none`; asking for them is Unsupported here,
@@ -21,6 +25,7 @@ from typing import Any
 
 from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
+from llmkit.providers._schema import NotStrict, openai_response_schema, openai_strict, xai_tool
 from llmkit.providers.openai._messages import to_wire
 from llmkit.providers.openai._wire import WireDialect, encoder
 from llmkit.types import ChatRequest, Options, ResponseFormat, Tool, ToolChoice
@@ -60,7 +65,7 @@ def body(req: ChatRequest, d: WireDialect) -> dict[str, Any]:
         _check_openai_model(req.model, o, d)
     out: dict[str, Any] = {"model": req.model, "messages": to_wire(req.messages, o, d)}
     if req.tools:
-        out["tools"] = [_tool(t) for t in req.tools]
+        out["tools"] = [_tool(t, d) for t in req.tools]
     if req.tool_choice is not None and req.tools:
         out.update(_tool_choice(req.tool_choice, d))
     elif req.tool_choice is not None and req.tool_choice.mode in ("required", "tool"):
@@ -114,14 +119,25 @@ def _check_openai_model(model: str, o: Options, d: WireDialect) -> None:
         )
 
 
-def _tool(t: Tool) -> dict[str, Any]:
+def _tool(t: Tool, d: WireDialect) -> dict[str, Any]:
     f: dict[str, Any] = {"name": t.name}
     if t.description:
         f["description"] = t.description
-    f["parameters"] = t.parameters
+    f["parameters"] = _tool_schema(t, d)
     if t.strict is not None:
         f["strict"] = t.strict
     return {"type": "function", "function": f}
+
+
+def _tool_schema(t: Tool, d: WireDialect) -> dict[str, Any]:
+    if d.xai_tools:
+        return xai_tool(t.parameters)
+    if not t.strict:
+        return t.parameters
+    try:
+        return openai_strict(t.parameters, tool=True)
+    except NotStrict as e:
+        raise Unsupported(f"strict tool {t.name!r}: {e.feature}", provider=d.provider) from e
 
 
 def _tool_choice(c: ToolChoice, d: WireDialect) -> dict[str, Any]:
@@ -140,7 +156,8 @@ def _tool_choice(c: ToolChoice, d: WireDialect) -> dict[str, Any]:
 def _response_format(f: ResponseFormat) -> dict[str, Any]:
     if f.schema is None:
         return {"type": "json_object"}
+    schema, strict = openai_response_schema(f.schema, f.strict)
     return {
         "type": "json_schema",
-        "json_schema": {"name": f.name, "schema": f.schema, "strict": f.strict},
+        "json_schema": {"name": f.name, "schema": schema, "strict": strict},
     }

@@ -29,6 +29,8 @@ class WireDialect(msgspec.Struct, frozen=True, kw_only=True):
       temperature/top_p unless effort is `none`).
     - `ids`: the tool-call ids the server accepts; others are mapped
       (`llmkit.providers._ids`).
+    - `xai_tools`: tool schemas in xAI's dialect (`_schema.xai_tool`: always
+      constrained, `additionalProperties: false` refused).
     """
 
     provider: str
@@ -36,6 +38,7 @@ class WireDialect(msgspec.Struct, frozen=True, kw_only=True):
     reasoning_outside_completion: bool = False
     openai_models: bool = True
     ids: IdRule = CHAT_COMPLETIONS
+    xai_tools: bool = False
 
 
 class Function(msgspec.Struct, frozen=True, gc=False):
