@@ -125,7 +125,7 @@ def _call(
     call = Call(
         provider=_registry.wire(ep),
         name=ep.name,
-        base_url=(base_url or ep.base_url).rstrip("/"),
+        base_url=(base_url or _registry.base_url(ep)).rstrip("/"),
         key=_registry.api_key(ep, api_key),
         timeout=timeout,
         retry=RetryPolicy(max_retries=max_retries),
@@ -302,7 +302,7 @@ def _live_calls(reg: _registry.Registry) -> list[Call]:
             Call(
                 provider=_registry.wire(ep),
                 name=name,
-                base_url=ep.base_url,
+                base_url=_registry.base_url(ep),
                 key=_registry.find_key(ep),
             )
         )

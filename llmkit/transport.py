@@ -106,9 +106,14 @@ def _should_retry(err: LlmkitError, attempt: int, policy: RetryPolicy) -> bool:
     return isinstance(err, (ConnectionFailed, Timeout))
 
 
-def _api_error(call: Call, status: int, headers: httpx.Headers, body: bytes) -> ApiError:
+def _api_error(
+    call: Call, status: int, headers: httpx.Headers, body: bytes, where: str = ""
+) -> ApiError:
     p: Provider = call.provider
     err = p.parse_error(status, headers, body)
+    if status == 404 and where:  # a wrong base URL (a proxy, a gateway) shows where it went
+        err.message = f"{err.message} ({where})"
+        err.args = (err.message,)
     if err.retry_after is None:
         err.retry_after = retry_after(headers)
     if err.request_id is None:
@@ -248,7 +253,7 @@ def send(
             if r.is_success:
                 return r
             try:
-                err = _api_error(call, r.status_code, r.headers, r.read())
+                err = _api_error(call, r.status_code, r.headers, r.read(), f"{hr.method} {hr.url}")
             finally:
                 r.close()
             if not _should_retry(err, attempt, call.retry):
@@ -272,7 +277,9 @@ async def asend(
             if r.is_success:
                 return r
             try:
-                err = _api_error(call, r.status_code, r.headers, await r.aread())
+                err = _api_error(
+                    call, r.status_code, r.headers, await r.aread(), f"{hr.method} {hr.url}"
+                )
             finally:
                 await r.aclose()
             if not _should_retry(err, attempt, call.retry):

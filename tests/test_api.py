@@ -217,3 +217,64 @@ async def test_closing_a_structured_stream_closes_upstream(monkeypatch: pytest.M
         await events.aclose()  # type: ignore[attr-defined]
         with anyio.fail_after(5):
             await closed.wait()
+
+
+# ---- a built-in vendor behind a proxy ------------------------------------------------
+
+
+def _proxy(seen: list[httpx.Request], status: int = 200) -> httpx.Client:
+    from tests.replay import FIXTURES
+
+    body = (FIXTURES / "anthropic" / "text.json").read_bytes()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if status != 200:
+            return httpx.Response(status, json={"type": "error", "error": {
+                "type": "not_found_error", "message": "Not Found"}})  # fmt: skip
+        return httpx.Response(200, headers={"content-type": "application/json"}, content=body)
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+def test_anthropic_behind_a_proxy_keeps_its_wire_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmkit import registry
+
+    monkeypatch.setattr(registry, "_current", registry.DEFAULT)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-proxy-test")
+    llmkit.register("anthropic", base_url="https://llm-proxy.corp.example")
+    seen: list[httpx.Request] = []
+    r = llmkit.chat_sync("claude-sonnet-4-20250514", "Hi", http_client=_proxy(seen))
+    assert r.provider == "anthropic" and r.text
+    assert str(seen[0].url) == "https://llm-proxy.corp.example/v1/messages"
+    assert seen[0].headers["x-api-key"] == "sk-ant-proxy-test"
+
+
+@pytest.mark.parametrize(
+    ("model", "var", "url"),
+    [
+        ("claude-sonnet-4-20250514", "ANTHROPIC_BASE_URL", "https://gw.example/v1/messages"),
+        ("gpt-4o", "OPENAI_BASE_URL", "https://gw.example/chat/completions"),
+        ("gemini-2.5-flash", "GOOGLE_GEMINI_BASE_URL",
+         "https://gw.example/v1beta/models/gemini-2.5-flash:generateContent"),
+    ],
+)  # fmt: skip
+def test_sdk_base_url_env_vars_are_honoured(
+    model: str, var: str, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(var, "https://gw.example/")
+    seen: list[httpx.Request] = []
+    with pytest.raises(llmkit.LlmkitError):  # the canned Anthropic body fits one vendor only
+        llmkit.chat_sync(model, "Hi", api_key="k", http_client=_proxy(seen, status=404))
+    assert str(seen[0].url) == url
+
+
+def test_a_404_names_the_url_it_went_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[httpx.Request] = []
+    client = _proxy(seen, 404)
+    with pytest.raises(llmkit.NotFound) as e:
+        llmkit.chat_sync(
+            "claude-sonnet-4-20250514", "Hi", api_key="k", base_url="https://wrong.example/api",
+            http_client=client,
+        )  # fmt: skip
+    assert "POST https://wrong.example/api/v1/messages" in str(e.value)
