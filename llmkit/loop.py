@@ -15,7 +15,7 @@ from typing import Any
 from llmkit import api
 from llmkit.errors import LlmkitError
 from llmkit.messages import MessagesLike, to_messages
-from llmkit.tools import FunctionTool, by_name, call_tool
+from llmkit.tools import FunctionTool, by_name, call_tool, run_async
 from llmkit.types import (
     Done,
     Message,
@@ -123,13 +123,11 @@ def run_sync(
 ) -> RunResult:
     """The sync twin of `run`; a step's calls still run concurrently (in an
     event loop of their own, sync functions in worker threads)."""
-    import anyio
-
     history, table, specs = _setup(messages, tools, max_steps)
     for step in range(max_steps):
         resp = api.chat_sync(_model_at(model, step), history, tools=specs, **kwargs)
         auto, pending = _split(table, resp.tool_calls)
-        results = anyio.run(run_calls, table, auto) if auto else []
+        results = run_async(run_calls, table, auto) if auto else []
         end = _step_end(history, resp, results, pending, step, max_steps)
         if end is not None:
             return end
@@ -174,8 +172,6 @@ def run_stream_sync(
     **kwargs: Any,
 ) -> Iterator[RunEvent]:
     """The sync twin of `run_stream`."""
-    import anyio
-
     history, table, specs = _setup(messages, tools, max_steps)
     for step in range(max_steps):
         resp = None
@@ -186,7 +182,7 @@ def run_stream_sync(
         if resp is None:
             raise LlmkitError("the stream ended without a response")
         auto, pending = _split(table, resp.tool_calls)
-        results = anyio.run(run_calls, table, auto) if auto else []
+        results = run_async(run_calls, table, auto) if auto else []
         for r in results:
             yield ToolExecuted(result=r)
         end = _step_end(history, resp, results, pending, step, max_steps)

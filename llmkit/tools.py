@@ -10,15 +10,20 @@ results the model can act on, never an exception in the caller.
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, get_type_hints, overload
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar, get_type_hints, overload
 
 import msgspec
 
 from llmkit.errors import LlmkitError
 from llmkit.types import Tool, ToolCall, ToolResult
+
+T = TypeVar("T")
 
 
 class FunctionTool(msgspec.Struct, frozen=True, kw_only=True):
@@ -200,6 +205,55 @@ async def call_tool(tools: Mapping[str, FunctionTool], call: ToolCall) -> ToolRe
     return ToolResult(tool_call_id=call.id, name=call.name, content=_content(value))
 
 
+def _loop_running() -> bool:
+    """Whether this thread is inside an event loop (Jupyter, an async web
+    handler), where `anyio.run` refuses to start another."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+        return True
+    except RuntimeError:
+        pass
+    trio = sys.modules.get("trio")
+    try:
+        return trio is not None and trio.lowlevel.current_trio_token() is not None
+    except RuntimeError:
+        return False
+
+
+def run_async(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """`anyio.run(fn, *args)` for the sync twins; from a thread that already
+    runs a loop it runs in a thread of its own (with this context's variables),
+    so they work from Jupyter and async handlers as `chat_sync` does."""
+    import anyio
+
+    if not _loop_running():
+        return anyio.run(fn, *args)
+    ctx = contextvars.copy_context()
+    out: list[T] = []
+    err: list[BaseException] = []
+
+    def fresh_loop() -> T:
+        sniffio = sys.modules.get("sniffio")  # anyio asks it which loop runs; not the caller's
+        if sniffio is not None:
+            sniffio.current_async_library_cvar.set(None)
+        return anyio.run(fn, *args)
+
+    def target() -> None:
+        try:
+            out.append(ctx.run(fresh_loop))
+        except BaseException as e:
+            err.append(e)
+
+    t = threading.Thread(target=target, name="llmkit-run-async", daemon=True)
+    t.start()
+    t.join()
+    if err:
+        raise err[0]
+    return out[0]
+
+
 def call_tool_sync(tools: Mapping[str, FunctionTool], call: ToolCall) -> ToolResult:
     """The sync twin of `call_tool` (an async tool runs in its own event loop)."""
     prepared = prepare(tools, call)
@@ -208,12 +262,11 @@ def call_tool_sync(tools: Mapping[str, FunctionTool], call: ToolCall) -> ToolRes
     t, kwargs = prepared
     try:
         if t.is_async:
-            import anyio
 
             async def once() -> Any:
                 return await t.fn(**kwargs)
 
-            value = anyio.run(once)
+            value = run_async(once)
         else:
             value = t.fn(**kwargs)
     except Exception as e:

@@ -257,3 +257,48 @@ def test_structured_output_through_a_forced_tool() -> None:
     assert r.parsed == Weather(city="Rome", celsius=21)
     sent = script.sent[0][1]
     assert sent["tool_choice"] == {"type": "tool", "name": "Weather"}
+
+
+# ---- the sync twins from a thread that runs an event loop (Jupyter, async handlers) ----
+
+
+@llmkit.tool
+async def get_time(city: str) -> str:
+    """The local time in a city (an async tool)."""
+    return f"{city}: 12:00"
+
+
+def _two_step(vendor: str, stream: bool = False) -> Script:
+    a, b = ids(vendor, "a", "b")
+    return Script([
+        (vendor, vb.reply(vendor, None, [(a, "get_weather", {"city": "Paris"}),
+                                         (b, "get_time", {"city": "Paris"})], stream=stream)),
+        (vendor, vb.reply(vendor, "Sunny, noon.", n=2, stream=stream)),
+    ])  # fmt: skip
+
+
+@pytest.mark.anyio
+async def test_sync_twins_work_inside_a_running_loop() -> None:
+    vendor = "anthropic"
+    result = llmkit.run_sync(vb.MODELS[vendor], "Paris?", tools=[get_weather, get_time],
+                             http_client=_two_step(vendor).client())  # fmt: skip
+    assert result.response.text == "Sunny, noon."
+    assert [r.content for r in result.messages[2].content if isinstance(r, ToolResult)] == [
+        "Paris: 14°C", "Paris: 12:00",
+    ]  # fmt: skip
+    events = list(llmkit.run_stream_sync(vb.MODELS[vendor], "Paris?", tools=[get_weather, get_time],
+                                         http_client=_two_step(vendor, True).client()))  # fmt: skip
+    assert isinstance(events[-1], RunDone) and events[-1].result.messages == result.messages
+    call = llmkit.ToolCall(id="c1", name="get_time", arguments={"city": "Oslo"})
+    assert llmkit.call_tool_sync({"get_time": get_time}, call).content == "Oslo: 12:00"
+
+
+@pytest.mark.anyio
+async def test_an_error_inside_the_helper_thread_reaches_the_caller() -> None:
+    from llmkit.tools import run_async
+
+    async def boom() -> None:
+        raise KeyError("from the helper loop")
+
+    with pytest.raises(KeyError, match="from the helper loop"):
+        run_async(boom)
