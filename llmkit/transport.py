@@ -291,13 +291,34 @@ async def asend(
 def chat(call: Call, client: httpx.Client, req: ChatRequest) -> Response:
     p: Provider = call.provider
     r = send(call, client, p.build_request(req, call.base_url))
+    if _is_sse(r):
+        return _folded(call, req, r)
     return _renamed(call, p.parse_response(r.content))
 
 
 async def achat(call: Call, client: httpx.AsyncClient, req: ChatRequest) -> Response:
     p: Provider = call.provider
     r = await asend(call, client, p.build_request(req, call.base_url))
+    if _is_sse(r):
+        return _folded(call, req, r)
     return _renamed(call, p.parse_response(r.content))
+
+
+def _folded(call: Call, req: ChatRequest, r: httpx.Response) -> Response:
+    """A whole (already read) event stream answering a non-streamed call, as a
+    replayed streamed recording does: the fold gives the same Response."""
+    p: Provider = call.provider
+    state = p.start(req)
+    try:
+        for sse in httpx_sse.EventSource(r).iter_sse():
+            state, _ = p.step(state, sse)
+        out = p.finish(state)
+    except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
+        raise _broken(call, p, state, e) from e
+    done = [ev.response for ev in out if isinstance(ev, Done)]
+    if not done:
+        raise StreamError("the stream ended without a response", provider=call.name)
+    return _renamed(call, done[-1])
 
 
 # ---- streaming ---------------------------------------------------------------

@@ -197,3 +197,41 @@ def test_pytest_record_switch(pytester: pytest.Pytester, tmp_path: Path, vendor:
     pytester.runpytest_inprocess("--llmkit-record").assert_outcomes(passed=1)
     assert sorted(p.name for p in folder.iterdir()) == ["0001.body.json", "0001.json"]
     pytester.runpytest_inprocess().assert_outcomes(passed=1)  # and now offline
+
+
+# ---- streamed or not: path matching (llmkit serve/chat --replay) ------------------
+
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+DEMO_MODELS = ["claude-sonnet-4-20250514", "gemini-2.5-flash", "grok-4-fast-non-reasoning"]
+
+
+@pytest.mark.parametrize("model", DEMO_MODELS)
+def test_a_plain_request_is_answered_from_a_streamed_recording(model: str) -> None:
+    """The demo holds streamed recordings only (Anthropic, Gemini's
+    :streamGenerateContent path, xAI); a non-streamed call gets the Response
+    the stream folds to."""
+    with httpx.Client(transport=testing.replay_transport(DEMO, match="path")) as client:
+        plain = llmkit.chat_sync(model, "hi", api_key="k", http_client=client)
+        *_, done = llmkit.stream_sync(model, "hi", api_key="k", http_client=client)
+    assert isinstance(done, Done) and plain == done.response and plain.text
+
+
+def test_each_kind_of_request_gets_its_own_kind_of_recording(tmp_path: Path, vendor: str) -> None:
+    live_resp, live_events = record(tmp_path, vendor)  # 0001 plain, 0002 streamed
+    with httpx.Client(transport=testing.replay_transport(tmp_path, match="path")) as client:
+        kw = {"registry": reg(vendor), "api_key": "k", "http_client": client}
+        assert list(llmkit.stream_sync("toy-1", "hi", **kw)) == live_events  # type: ignore[arg-type]
+        assert llmkit.chat_sync("toy-1", "hi", **kw) == live_resp  # type: ignore[arg-type]
+
+
+def test_a_streamed_request_with_only_a_plain_recording_says_so(
+    tmp_path: Path, vendor: str
+) -> None:
+    record(tmp_path, vendor)
+    for f in tmp_path.glob("0002.*"):
+        f.unlink()
+    with httpx.Client(transport=testing.replay_transport(tmp_path, match="path")) as client:
+        with pytest.raises(testing.ReplayMismatch) as e:
+            list(llmkit.stream_sync("toy-1", "hi", registry=reg(vendor), api_key="k",
+                                    http_client=client))  # fmt: skip
+    assert "streams, but only a non-streamed recording (0001.body.json)" in str(e.value)

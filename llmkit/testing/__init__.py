@@ -13,8 +13,10 @@ and the response alike.
 `replay_transport(folder)` serves those exchanges to an httpx client (sync or
 async), streaming bodies in small chunks. A request is matched on method,
 host, path and, by default, its JSON body (`match="body"`); `match="path"`
-matches on method, host, path and the body's `model` only, for recordings that
-should survive changes in how llmkit builds bodies. Several matches are served
+matches on method, host, path, the body's `model` and whether it streams, for
+recordings that should survive changes in how llmkit builds bodies (a
+non-streamed request may be answered from a streamed recording: llmkit folds
+it into the same Response). Several matches are served
 in recorded order. An unmatched request raises `ReplayMismatch` naming the
 closest recording; nothing is ever substituted silently.
 """
@@ -246,12 +248,46 @@ def _model(body: Any) -> Any:
     return body.get("model") if isinstance(body, dict) else None
 
 
+# Gemini says "stream" in the path, the others in the body.
+_GEMINI_STREAM = ":streamGenerateContent"
+
+
+def _streams(r: _ReqRecord) -> bool:
+    body_says = isinstance(r.body, dict) and r.body.get("stream") is True
+    return body_says or r.path.endswith(_GEMINI_STREAM)
+
+
+def _streamed(ex: Exchange) -> bool:
+    return "event-stream" in ex.headers.get("content-type", "")
+
+
 def _matches(ex: Exchange, req: _ReqRecord, match: Match) -> bool:
-    if (ex.method, ex.host, ex.path) != (req.method, req.host, req.path):
-        return False
+    """Same call, streamed or not (`_pick` settles that)."""
     if match == "path":
-        return bool(_model(ex.body) == _model(req.body))
-    return bool(ex.body == req.body)
+        a, b = (r.path.replace(_GEMINI_STREAM, ":generateContent") for r in (ex, req))
+        same = (ex.method, ex.host, a) == (req.method, req.host, b)
+        return same and bool(_model(ex.body) == _model(req.body))
+    return (ex.method, ex.host, ex.path) == (req.method, req.host, req.path) and ex.body == req.body
+
+
+def _failed(ex: Exchange) -> bool:
+    """An error answer reads the same to a streamed request and a plain one."""
+    return not 200 <= ex.status < 300
+
+
+def _pick(exchanges: list[Exchange], hits: list[int], req: _ReqRecord) -> list[int]:
+    """Recordings streamed as the request is, or errors. A non-streamed request with only
+    streamed recordings gets those (llmkit folds an event stream into the
+    same Response); a streamed one with only non-streamed ones is refused."""
+    same = [i for i in hits if _streamed(exchanges[i]) == _streams(req) or _failed(exchanges[i])]
+    if same or not hits or not _streams(req):
+        return same or hits
+    names = ", ".join(Path(exchanges[i].body_file).name for i in hits)
+    raise ReplayMismatch(
+        f"{req.method} {req.host}{req.path} streams, but only a non-streamed recording "
+        f"({names}) answers it: re-record it streamed (pytest --llmkit-record), or call "
+        "chat instead of stream"
+    )
 
 
 def _summary(r: Exchange | _ReqRecord) -> str:
@@ -303,6 +339,7 @@ def replay_transport(
         req = _request_key(request)
         with lock:
             hits = [i for i, e in enumerate(exchanges) if _matches(e, req, match)]
+            hits = _pick(exchanges, hits, req)
             fresh = [i for i in hits if i not in served]
             if not hits:
                 raise ReplayMismatch(
