@@ -28,7 +28,7 @@ import difflib
 import json
 import re
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -300,15 +300,22 @@ def _closest(exchanges: list[Exchange], req: _ReqRecord) -> str:
     if not scored:
         return "the recording folder is empty"
     _, best = max(scored, key=lambda t: t[0])
+    where = "" if best.host == req.host else f" on host {best.host} (sent to {req.host})"
+    if best.path != req.path:
+        where += f", path {best.path} (sent to {req.path})"
+    model = _model(req.body)
+    if model != _model(best.body):
+        where += f", model {_model(best.body)!r} (sent {model!r})"
     diff = _body_diff(best.body, req.body)
-    return f"closest recording: {Path(best.body_file).stem} ({best.method} {best.path}){diff}"
+    return f"closest recording: {Path(best.body_file).stem}{where}{diff}"
 
 
 def _body_diff(recorded: Any, sent: Any) -> str:
-    a = json.dumps(recorded, indent=1, sort_keys=True).splitlines()
-    b = json.dumps(sent, indent=1, sort_keys=True).splitlines()
-    lines = [ln for ln in difflib.unified_diff(a, b, "recorded", "sent", n=0, lineterm="")]
-    return "; body differs:\n" + "\n".join(lines[:20]) if lines else ""
+    """The first difference between the bodies, with a little context."""
+    a = json.dumps(recorded, indent=1, sort_keys=True, ensure_ascii=False).splitlines()
+    b = json.dumps(sent, indent=1, sort_keys=True, ensure_ascii=False).splitlines()
+    lines = [ln for ln in difflib.unified_diff(a, b, "recorded", "sent", n=2, lineterm="")]
+    return "; body differs:\n" + "\n".join(lines[:24]) if lines else ""
 
 
 class _Chunked(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -327,10 +334,16 @@ class _Chunked(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 
 def replay_transport(
-    folder: str | Path | list[Exchange], *, match: Match = "body", chunk_size: int = 97
+    folder: str | Path | list[Exchange],
+    *,
+    match: Match = "body",
+    chunk_size: int = 97,
+    on_mismatch: Callable[[ReplayMismatch], None] | None = None,
 ) -> httpx.MockTransport:
     """Serve recorded exchanges to sync and async clients. The default chunk
-    size is a prime so chunk edges fall at varied places in lines and UTF-8."""
+    size is a prime so chunk edges fall at varied places in lines and UTF-8.
+    `on_mismatch` sees every `ReplayMismatch` before it is raised, so a test
+    fails even when the code under test catches it as an `LlmkitError`."""
     exchanges = folder if isinstance(folder, list) else load(folder)
     served: set[int] = set()
     lock = threading.Lock()
@@ -338,14 +351,20 @@ def replay_transport(
     def handler(request: httpx.Request) -> httpx.Response:
         req = _request_key(request)
         with lock:
-            hits = [i for i, e in enumerate(exchanges) if _matches(e, req, match)]
-            hits = _pick(exchanges, hits, req)
-            fresh = [i for i in hits if i not in served]
-            if not hits:
-                raise ReplayMismatch(
-                    f"no recorded exchange for {req.method} {req.host}{req.path}; "
-                    + _closest(exchanges, req)
+            try:
+                hits = _pick(
+                    exchanges, [i for i, e in enumerate(exchanges) if _matches(e, req, match)], req
                 )
+                if not hits:
+                    raise ReplayMismatch(
+                        f"no recorded exchange for {req.method} {req.host}{req.path} "
+                        f"(model {_model(req.body)!r}); " + _closest(exchanges, req)
+                    )
+            except ReplayMismatch as err:
+                if on_mismatch is not None:
+                    on_mismatch(err)
+                raise
+            fresh = [i for i in hits if i not in served]
             i = fresh[0] if fresh else hits[-1]  # repeat the last answer once all are used
             served.add(i)
         ex = exchanges[i]
@@ -357,13 +376,17 @@ def replay_transport(
 
 @contextlib.contextmanager
 def replaying(
-    folder: str | Path, *, match: Match = "body", chunk_size: int = 97
+    folder: str | Path,
+    *,
+    match: Match = "body",
+    chunk_size: int = 97,
+    on_mismatch: Callable[[ReplayMismatch], None] | None = None,
 ) -> Iterator[httpx.MockTransport]:
     """Make llmkit's default clients (the ones used when a call passes no
     `http_client`) replay `folder` inside this block."""
     from llmkit import transport
 
-    t = replay_transport(folder, match=match, chunk_size=chunk_size)
+    t = replay_transport(folder, match=match, chunk_size=chunk_size, on_mismatch=on_mismatch)
     with transport.using_transport(t):
         yield t
 
