@@ -9,6 +9,7 @@ the provider modules load on first use.
 """
 
 from llmkit.api import (
+    InvalidArgument,
     chat,
     chat_sync,
     list_models,
@@ -36,8 +37,8 @@ from llmkit.errors import (
     UnknownModel,
     Unsupported,
 )
-from llmkit.loop import run, run_stream, run_stream_sync, run_sync
-from llmkit.messages import assistant, system, to_messages, user
+from llmkit.loop import approve, approve_sync, reject, run, run_stream, run_stream_sync, run_sync
+from llmkit.messages import InvalidMessages, assistant, system, to_messages, user
 from llmkit.registry import Registry, Secret, register, resolve, with_endpoint
 from llmkit.structured import StructuredOutputError
 from llmkit.tools import FunctionTool, call_tool, call_tool_sync, tool
@@ -90,6 +91,8 @@ __all__ = [
     "FunctionTool",
     "Image",
     "InvalidApiKey",
+    "InvalidArgument",
+    "InvalidMessages",
     "InvalidRequest",
     "LlmkitError",
     "Message",
@@ -131,6 +134,8 @@ __all__ = [
     "Unsupported",
     "Usage",
     "UsageUpdate",
+    "approve",
+    "approve_sync",
     "assistant",
     "call_tool",
     "call_tool_sync",
@@ -139,6 +144,7 @@ __all__ = [
     "list_models",
     "list_models_sync",
     "register",
+    "reject",
     "resolve",
     "run",
     "run_stream",

@@ -9,7 +9,7 @@ anywhere with `RunResult.messages`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from llmkit import api
@@ -41,13 +41,33 @@ def _model_at(model: Models, step: int) -> str:
     return model[min(step, len(model) - 1)]
 
 
+def _function_tools(tools: Sequence[FunctionTool]) -> list[FunctionTool]:
+    """The loop runs its tools, so each must be a `tool(fn)`: a schema dict or
+    a bare function is refused here, saying what to write instead."""
+    if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Iterable):
+        raise api.InvalidArgument("tools: expected a list of llmkit.tool(fn)")
+    out = list(tools)
+    for i, t in enumerate(out):
+        if isinstance(t, FunctionTool):
+            continue
+        if isinstance(t, (Mapping, Tool)):
+            hint = "the loop runs its tools, so it needs llmkit.tool(fn), not a schema"
+        elif callable(t):
+            hint = "wrap the function: llmkit.tool(fn)"
+        else:
+            hint = "expected llmkit.tool(fn)"
+        raise api.InvalidArgument(f"tools[{i}]: {hint} (got {type(t).__name__})")
+    return out
+
+
 def _setup(
     messages: MessagesLike, tools: Sequence[FunctionTool], max_steps: int
 ) -> tuple[list[Message], dict[str, FunctionTool], list[Tool]]:
     """The history to extend, tools by name, and what the model is shown."""
     if max_steps < 1:
         raise api.InvalidArgument("max_steps must be 1 or more")
-    return to_messages(messages), by_name(list(tools)), [t.spec for t in tools]
+    fns = _function_tools(tools)
+    return to_messages(messages), by_name(fns), [t.spec for t in fns]
 
 
 def _split(
@@ -189,3 +209,67 @@ def run_stream_sync(
         if end is not None:
             yield RunDone(result=end)
             return
+
+
+# ---- after an approval stop ------------------------------------------------------
+
+REJECTED = "The user declined this call; do not retry it."
+
+
+def _answered(result: RunResult, results: list[ToolResult]) -> list[Message]:
+    """`result.messages` with `results` joined to the step's tool message (the
+    calls the loop did run), in the order the model made the calls."""
+    history = list(result.messages)
+    done: list[ToolResult] = []
+    if history and history[-1].role == "tool":
+        done = [p for p in history.pop().content if isinstance(p, ToolResult)]
+    order = {c.id: k for k, c in enumerate(result.response.tool_calls)}
+    merged = sorted(done + results, key=lambda r: order.get(r.tool_call_id, len(order)))
+    return [*history, Message(role="tool", content=list(merged))]
+
+
+def _decided(result: RunResult, reject: Iterable[str] | bool, reason: str
+             ) -> tuple[list[ToolCall], list[ToolResult]]:  # fmt: skip
+    """Pending calls to run, and error results for those refused."""
+    if result.stop != "approval":
+        raise api.InvalidArgument("this run did not stop for approval; nothing is pending")
+    ids = {c.id for c in result.pending} if reject is True else set(reject or ())
+    unknown = ids - {c.id for c in result.pending}
+    if unknown:
+        raise api.InvalidArgument(f"reject: no pending call with id {sorted(unknown)[0]!r}")
+    refused = [
+        ToolResult(tool_call_id=c.id, name=c.name, content=reason, is_error=True)
+        for c in result.pending
+        if c.id in ids
+    ]
+    return [c for c in result.pending if c.id not in ids], refused
+
+
+def reject(result: RunResult, reason: str = REJECTED) -> list[Message]:
+    """The history with every pending call refused (an error result carrying
+    `reason`), ready to pass back to `run` so the model can carry on."""
+    _, refused = _decided(result, True, reason)
+    return _answered(result, refused)
+
+
+async def approve(
+    result: RunResult, tools: Sequence[FunctionTool], *, reject: Iterable[str] = (),
+    reason: str = REJECTED,
+) -> list[Message]:  # fmt: skip
+    """Run the pending calls (all but the ids in `reject`, which are refused
+    with `reason`) and return the history with every call answered, ready to
+    pass back to `run`."""
+    run_now, refused = _decided(result, reject, reason)
+    results = await run_calls(by_name(_function_tools(tools)), run_now)
+    return _answered(result, results + refused)
+
+
+def approve_sync(
+    result: RunResult, tools: Sequence[FunctionTool], *, reject: Iterable[str] = (),
+    reason: str = REJECTED,
+) -> list[Message]:  # fmt: skip
+    """The sync twin of `approve`."""
+    run_now, refused = _decided(result, reject, reason)
+    table = by_name(_function_tools(tools))
+    results = run_async(run_calls, table, run_now) if run_now else []
+    return _answered(result, results + refused)

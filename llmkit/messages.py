@@ -13,7 +13,7 @@ from typing import Any, TypeAlias
 import msgspec
 
 from llmkit.errors import LlmkitError
-from llmkit.types import Message, Part, Role, Text
+from llmkit.types import Message, Part, Role, Text, ToolCall, ToolResult
 
 MessageLike: TypeAlias = "str | Message | Mapping[str, Any]"
 MessagesLike: TypeAlias = (
@@ -70,6 +70,50 @@ def to_messages(x: MessagesLike) -> list[Message]:
     if not isinstance(x, Iterable):
         raise InvalidMessages(f"messages: expected a string, a message or a list, got {x!r}")
     return [_one(m, f"messages[{i}]") for i, m in enumerate(x)]
+
+
+_ANSWER_HINT = (
+    "answer pending calls with llmkit.approve(result, tools) or llmkit.reject(result), "
+    "or add a ToolResult with that tool_call_id"
+)
+
+
+def check_history(messages: list[Message]) -> None:
+    """Every vendor refuses a history where a tool call has no result before
+    the next assistant turn, or a result answers no call (or one already
+    answered); say so here, naming the message, rather than in a vendor 400."""
+    open_calls: dict[str, tuple[int, str]] = {}  # id -> (message index, tool name)
+    answered: set[str] = set()
+    for i, m in enumerate(messages):
+        if m.role == "assistant":
+            _unanswered(open_calls)
+        for p in m.content:
+            if isinstance(p, ToolCall):
+                if p.id in open_calls or p.id in answered:
+                    raise InvalidMessages(f"messages[{i}]: tool call id {p.id!r} is used twice")
+                open_calls[p.id] = (i, p.name)
+            elif isinstance(p, ToolResult):
+                if p.tool_call_id in answered:
+                    raise InvalidMessages(
+                        f"messages[{i}]: tool call {p.tool_call_id!r} is answered twice"
+                    )
+                if p.tool_call_id not in open_calls:
+                    raise InvalidMessages(
+                        f"messages[{i}]: tool result for {p.tool_call_id!r} answers no call "
+                        "in the assistant turn before it"
+                    )
+                del open_calls[p.tool_call_id]
+                answered.add(p.tool_call_id)
+    _unanswered(open_calls)
+
+
+def _unanswered(open_calls: dict[str, tuple[int, str]]) -> None:
+    if open_calls:
+        call_id, (i, name) = next(iter(open_calls.items()))
+        more = f" (and {len(open_calls) - 1} more)" if len(open_calls) > 1 else ""
+        raise InvalidMessages(
+            f"messages[{i}]: tool call {call_id!r} ({name}) has no result{more}; {_ANSWER_HINT}"
+        )
 
 
 def user(text: str) -> Message:
