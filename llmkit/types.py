@@ -254,8 +254,14 @@ class Response(msgspec.Struct, frozen=True, kw_only=True):
         return self.finish.reason
 
 
+# The capability words every provider's catalog uses; a provider may add its
+# own, more precise names after them (Anthropic's `effort.high`, ...).
+CAPABILITIES = ("text", "images", "documents", "tools", "json_schema", "streaming", "reasoning")
+
+
 class ModelInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """A model a provider serves, from llmkit's catalog or a live listing."""
+    """A model a provider serves, from llmkit's catalog or a live listing.
+    `capabilities` uses the words in `CAPABILITIES`, then the vendor's own."""
 
     id: str
     provider: str

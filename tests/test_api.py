@@ -278,3 +278,36 @@ def test_a_404_names_the_url_it_went_to(monkeypatch: pytest.MonkeyPatch) -> None
             http_client=client,
         )  # fmt: skip
     assert "POST https://wrong.example/api/v1/messages" in str(e.value)
+
+
+# ---- one capability vocabulary -------------------------------------------------------
+
+
+def test_every_catalog_speaks_the_shared_capability_words() -> None:
+    from llmkit.types import CAPABILITIES
+
+    models = llmkit.list_models_sync()
+    by_vendor: dict[str, set[str]] = {}
+    for m in models:
+        shared = [c for c in m.capabilities if c in CAPABILITIES]
+        assert {"text", "tools", "streaming"} <= set(shared), m.id
+        assert m.capabilities[: len(shared)] == shared, m.id  # the shared words come first
+        by_vendor.setdefault(m.provider, set()).update(shared)
+    for vendor in ("anthropic", "openai", "xai", "google"):
+        assert {"images", "json_schema", "reasoning"} <= by_vendor[vendor], vendor
+    with_images = {m.provider for m in models if "images" in m.capabilities}
+    assert {"anthropic", "openai", "xai", "google"} <= with_images
+
+
+def test_claude_keeps_its_own_capability_names_beside_the_shared_ones() -> None:
+    from llmkit.providers.anthropic import _models
+
+    claude = {m.id: m for m in _models.MODELS}["claude-opus-4-6"]
+    assert {"images", "documents", "json_schema", "reasoning"} <= set(claude.capabilities)
+    assert {"image_input", "structured_outputs", "tool_choice.forced"} <= set(claude.capabilities)
+    body = json.dumps({"data": [{"id": "claude-x", "display_name": "X", "type": "model",
+                                 "created_at": "2026-01-01T00:00:00Z",
+                                 "capabilities": {"image_input": {"supported": True}}}],
+                       "has_more": False, "first_id": None, "last_id": None}).encode()  # fmt: skip
+    (live,), _ = _models.parse_list_models(body)
+    assert live.capabilities == ["text", "images", "streaming", "image_input"]
