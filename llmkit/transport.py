@@ -368,7 +368,8 @@ def _is_sse(r: httpx.Response) -> bool:
 def _broken(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
     """The error that ends a stream, with the partial response attached."""
     err = _broken_error(call, p, state, e)
-    _log.debug("stream from %s broke: %s: %s", call.name, type(err).__name__, err)
+    text = _without_key(str(err), call.key)  # a vendor error event may echo the key
+    _log.debug("stream from %s broke: %s: %s", call.name, type(err).__name__, text)
     return err
 
 
