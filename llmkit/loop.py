@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import msgspec
+
 from llmkit import api
 from llmkit.errors import LlmkitError
 from llmkit.messages import MessagesLike, to_messages
@@ -23,10 +25,12 @@ from llmkit.types import (
     RunDone,
     RunEvent,
     RunResult,
+    StepStart,
     Tool,
     ToolCall,
     ToolExecuted,
     ToolResult,
+    Usage,
 )
 
 Models = str | Sequence[str]
@@ -93,22 +97,32 @@ async def run_calls(table: dict[str, FunctionTool], calls: list[ToolCall]) -> li
     return [r for r in results if r is not None]
 
 
+def _plus(a: Usage, b: Usage) -> Usage:
+    return Usage(
+        input_tokens=a.input_tokens + b.input_tokens,
+        output_tokens=a.output_tokens + b.output_tokens,
+        cache_read_tokens=a.cache_read_tokens + b.cache_read_tokens,
+        cache_write_tokens=a.cache_write_tokens + b.cache_write_tokens,
+        reasoning_tokens=a.reasoning_tokens + b.reasoning_tokens,
+    )
+
+
 def _step_end(
     history: list[Message], resp: Response, results: list[ToolResult], pending: list[ToolCall],
-    step: int, max_steps: int,
+    step: int, max_steps: int, usage: Usage,
 ) -> RunResult | None:  # fmt: skip
-    """Append the step to `history`; the RunResult when the loop ends here."""
+    """Append the step to `history`; the RunResult when the loop ends here
+    (`usage` is the run's total so far, this step included)."""
     history.append(resp.message)
     if results:
         history.append(Message(role="tool", content=list(results)))
+    done = RunResult(response=resp, messages=history, steps=step + 1, usage=usage)
     if not resp.tool_calls:
-        return RunResult(response=resp, messages=history, steps=step + 1)
+        return done
     if pending:
-        return RunResult(
-            response=resp, messages=history, steps=step + 1, stop="approval", pending=pending
-        )
+        return msgspec.structs.replace(done, stop="approval", pending=pending)
     if step + 1 == max_steps:
-        return RunResult(response=resp, messages=history, steps=max_steps, stop="max_steps")
+        return msgspec.structs.replace(done, stop="max_steps")
     return None
 
 
@@ -123,11 +137,13 @@ async def run(
     """The tool loop. `kwargs` are `llmkit.chat`'s (options, tool_choice,
     http_client, ...)."""
     history, table, specs = _setup(messages, tools, max_steps)
+    total = Usage()
     for step in range(max_steps):
         resp = await api.chat(_model_at(model, step), history, tools=specs, **kwargs)
         auto, pending = _split(table, resp.tool_calls)
         results = await run_calls(table, auto)
-        end = _step_end(history, resp, results, pending, step, max_steps)
+        total = _plus(total, resp.usage)
+        end = _step_end(history, resp, results, pending, step, max_steps, total)
         if end is not None:
             return end
     raise AssertionError("unreachable: the last step always ends the loop")
@@ -144,11 +160,13 @@ def run_sync(
     """The sync twin of `run`; a step's calls still run concurrently (in an
     event loop of their own, sync functions in worker threads)."""
     history, table, specs = _setup(messages, tools, max_steps)
+    total = Usage()
     for step in range(max_steps):
         resp = api.chat_sync(_model_at(model, step), history, tools=specs, **kwargs)
         auto, pending = _split(table, resp.tool_calls)
         results = run_async(run_calls, table, auto) if auto else []
-        end = _step_end(history, resp, results, pending, step, max_steps)
+        total = _plus(total, resp.usage)
+        end = _step_end(history, resp, results, pending, step, max_steps, total)
         if end is not None:
             return end
     raise AssertionError("unreachable: the last step always ends the loop")
@@ -163,9 +181,13 @@ async def run_stream(
     **kwargs: Any,
 ) -> AsyncIterator[RunEvent]:
     """`run`, streamed: every step's stream events, a `ToolExecuted` per tool
-    result, and last `RunDone(result)`."""
+    result, a `StepStart` before each step after the first, and last
+    `RunDone(result)`."""
     history, table, specs = _setup(messages, tools, max_steps)
+    total = Usage()
     for step in range(max_steps):
+        if step:
+            yield StepStart(step=step, model=_model_at(model, step))
         resp = None
         async for ev in api.stream(_model_at(model, step), history, tools=specs, **kwargs):
             yield ev
@@ -177,7 +199,8 @@ async def run_stream(
         results = await run_calls(table, auto)
         for r in results:
             yield ToolExecuted(result=r)
-        end = _step_end(history, resp, results, pending, step, max_steps)
+        total = _plus(total, resp.usage)
+        end = _step_end(history, resp, results, pending, step, max_steps, total)
         if end is not None:
             yield RunDone(result=end)
             return
@@ -193,7 +216,10 @@ def run_stream_sync(
 ) -> Iterator[RunEvent]:
     """The sync twin of `run_stream`."""
     history, table, specs = _setup(messages, tools, max_steps)
+    total = Usage()
     for step in range(max_steps):
+        if step:
+            yield StepStart(step=step, model=_model_at(model, step))
         resp = None
         for ev in api.stream_sync(_model_at(model, step), history, tools=specs, **kwargs):
             yield ev
@@ -205,7 +231,8 @@ def run_stream_sync(
         results = run_async(run_calls, table, auto) if auto else []
         for r in results:
             yield ToolExecuted(result=r)
-        end = _step_end(history, resp, results, pending, step, max_steps)
+        total = _plus(total, resp.usage)
+        end = _step_end(history, resp, results, pending, step, max_steps, total)
         if end is not None:
             yield RunDone(result=end)
             return

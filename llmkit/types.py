@@ -342,6 +342,15 @@ class RunResult(msgspec.Struct, frozen=True, kw_only=True):
     steps: int
     stop: StopReason = "done"
     pending: list[ToolCall] = []
+    usage: Usage = Usage()  # every step's usage, summed (`response.usage` is the last step's)
+
+
+class StepStart(_Event, frozen=True, tag="step_start"):
+    """Between two steps of a streamed tool loop: step `step` (from 0; the
+    first step has none) starts on `model`, so its text starts afresh."""
+
+    step: int
+    model: str
 
 
 class RunDone(_Event, frozen=True, tag="run_done"):
@@ -359,4 +368,4 @@ StreamEvent = (
     | Done
 )
 
-RunEvent = StreamEvent | ToolExecuted | RunDone
+RunEvent = StreamEvent | ToolExecuted | StepStart | RunDone

@@ -439,3 +439,58 @@ def test_tool_choice_naming_no_given_tool_is_refused_before_sending() -> None:
     with pytest.raises(llmkit.InvalidArgument, match=r"tools: none"):
         llmkit.chat_sync("gpt-4o", "Hi", tool_choice="get_weather", http_client=script.client())
     assert script.sent == []
+
+
+# ---- run totals and step boundaries ------------------------------------------------
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_run_usage_is_the_sum_of_every_step(vendor: str) -> None:
+    def answers(stream: bool) -> list[tuple[str, bytes]]:
+        (a,) = ids(vendor, "a")
+        return [
+            (vendor, vb.reply(vendor, "Looking.", [(a, "get_weather", {"city": "Lima"})],
+                              stream=stream)),
+            (vendor, vb.reply(vendor, "Lima: 14°C.", n=2, stream=stream)),
+        ]  # fmt: skip
+
+    plain = llmkit.run_sync(vb.MODELS[vendor], "Lima?", tools=[get_weather],
+                            http_client=Script(answers(False)).client())  # fmt: skip
+    events = list(llmkit.run_stream_sync(vb.MODELS[vendor], "Lima?", tools=[get_weather],
+                                         http_client=Script(answers(True)).client()))  # fmt: skip
+    steps = [ev.response.usage for ev in events if isinstance(ev, Done)]
+    assert len(steps) == 2 and steps[1].input_tokens > 0
+    total = llmkit.Usage(
+        input_tokens=sum(u.input_tokens for u in steps),
+        output_tokens=sum(u.output_tokens for u in steps),
+        cache_read_tokens=sum(u.cache_read_tokens for u in steps),
+        cache_write_tokens=sum(u.cache_write_tokens for u in steps),
+        reasoning_tokens=sum(u.reasoning_tokens for u in steps),
+    )
+    last = events[-1]
+    assert isinstance(last, RunDone) and last.result.usage == total
+    assert plain.usage.input_tokens == total.input_tokens > plain.response.usage.input_tokens
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_a_step_start_separates_the_steps_of_a_streamed_run(vendor: str) -> None:
+    (a,) = ids(vendor, "a")
+    script = Script([
+        (vendor, vb.reply(vendor, "Looking.", [(a, "get_weather", {"city": "Lima"})],
+                          stream=True)),
+        (vendor, vb.reply(vendor, "Lima: 14°C.", n=2, stream=True)),
+    ])  # fmt: skip
+    models = [vb.MODELS[vendor], vb.MODELS["google" if vendor != "google" else "anthropic"]]
+    script.answers[1] = (HOSTS_BY_VENDOR[models[1]], vb.reply(
+        HOSTS_BY_VENDOR[models[1]], "Lima: 14°C.", n=2, stream=True))  # fmt: skip
+    events = list(llmkit.run_stream_sync(models, "Lima?", tools=[get_weather],
+                                         http_client=script.client()))  # fmt: skip
+    (i,) = [k for k, ev in enumerate(events) if isinstance(ev, llmkit.StepStart)]
+    assert events[i] == llmkit.StepStart(step=1, model=models[1])
+    assert isinstance(events[i - 1], ToolExecuted)
+    before = "".join(ev.text for ev in events[:i] if isinstance(ev, llmkit.TextDelta))
+    after = "".join(ev.text for ev in events[i:] if isinstance(ev, llmkit.TextDelta))
+    assert (before, after) == ("Looking.", "Lima: 14°C.")
+
+
+HOSTS_BY_VENDOR = {model: vendor for vendor, model in vb.MODELS.items()}
