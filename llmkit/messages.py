@@ -3,6 +3,14 @@
 Accepted anywhere messages are taken: a plain string (one user turn), a
 Message, a dict in llmkit's JSON shape (`{"role": "user", "content": "Hi"}`,
 content a string or a list of parts), or a list mixing those.
+
+Dicts in OpenAI's Chat Completions shape, as OpenAI SDK and LiteLLM users hold
+them, are accepted too: assistant `tool_calls` with JSON-string arguments (the
+exact text is kept), `role: "tool"` with `tool_call_id`, `image_url` parts (a
+URL or a data URL), `name` fields, `developer` as `system`. They are read by
+the OpenAI provider's own history decoder, so sending them back to OpenAI gives
+the same JSON (`image_url.detail` aside); parts llmkit does not model stay as
+OpenAI-only `Raw` parts.
 """
 
 from __future__ import annotations
@@ -61,7 +69,39 @@ def _one(x: str | Message | Mapping[str, Any], where: str) -> Message:
     try:
         return _from_in(msgspec.convert(x, _MessageIn, strict=True))
     except msgspec.ValidationError as e:
+        if _openai_shaped(x):
+            return _from_openai(x, where)
         raise InvalidMessages(f"{where}: {e}") from e
+
+
+# What only OpenAI's message shape has (llmkit's has none of these).
+_OPENAI_KEYS = frozenset({"tool_calls", "tool_call_id", "refusal"})
+_OPENAI_PARTS = frozenset({"image_url", "input_audio", "file"})
+
+
+def _openai_shaped(x: Mapping[str, Any]) -> bool:
+    content = x.get("content")
+    parts = content if isinstance(content, list) else []
+    return (
+        not _OPENAI_KEYS.isdisjoint(x)
+        or x.get("role") == "developer"
+        or ("content" in x and content is None)
+        or any(isinstance(p, Mapping) and p.get("type") in _OPENAI_PARTS for p in parts)
+    )
+
+
+def _from_openai(x: Mapping[str, Any], where: str) -> Message:
+    from llmkit.providers import openai  # imported only when such a dict arrives
+
+    try:
+        (m,) = openai.messages_from_wire([x])
+    except (LlmkitError, AttributeError, TypeError, ValueError) as e:
+        raise InvalidMessages(f"{where}: not a message in llmkit's or OpenAI's shape: {e}") from e
+    if m.role == "tool" and isinstance(x.get("name"), str):  # the tool's name, kept on the result
+        m = msgspec.structs.replace(
+            m, content=[msgspec.structs.replace(p, name=x["name"]) for p in m.content]
+        )
+    return m
 
 
 def to_messages(x: MessagesLike) -> list[Message]:
