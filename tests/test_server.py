@@ -564,3 +564,10 @@ def test_replay_mode_answers_plain_chat_from_the_demo_recordings() -> None:
         r = post(url, {"model": "claude-sonnet-4-20250514", "messages": "Weather?"}, "/api/chat")
     assert r.status_code == 200, r.text
     assert r.json()["provider"] == "anthropic" and r.json()["message"]["content"]
+
+
+def test_a_refused_host_names_the_setting_that_allows_it() -> None:
+    with running(config(sse_vendor(STREAM))) as url:
+        evil = httpx.get(url + "/healthz", headers={"host": "app.internal:8100"})
+    message = evil.json()["error"]["message"]
+    assert "'app.internal'" in message and "ServerConfig(allowed_hosts=" in message
