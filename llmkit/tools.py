@@ -11,6 +11,7 @@ results the model can act on, never an exception in the caller.
 from __future__ import annotations
 
 import contextvars
+import functools
 import inspect
 import re
 import sys
@@ -88,13 +89,22 @@ def json_schema(tp: Any) -> dict[str, Any]:
     return schema
 
 
+def _unwrapped(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A `functools.partial`'s function (its hints and name); its signature
+    stays the partial's, so bound arguments are not asked of the model."""
+    return fn.func if isinstance(fn, functools.partial) else fn
+
+
 def _params_struct(fn: Callable[..., Any], name: str) -> type[msgspec.Struct]:
     try:
-        hints = get_type_hints(fn)
+        hints = get_type_hints(_unwrapped(fn))
     except Exception as e:
         raise ToolDefinitionError(f"tool {name}: cannot read type hints: {e}") from e
     fields: list[Any] = []
+    bound = fn.keywords if isinstance(fn, functools.partial) else {}
     for p in inspect.signature(fn).parameters.values():
+        if p.name in bound:
+            continue
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
             raise ToolDefinitionError(f"tool {name}: parameter {p.name!r} must be named")
         if p.name not in hints:
@@ -108,7 +118,9 @@ def _params_struct(fn: Callable[..., Any], name: str) -> type[msgspec.Struct]:
 
 def _make(fn: Callable[..., Any], name: str | None, description: str | None, approval: bool,
           ) -> FunctionTool:  # fmt: skip
-    tool_name = name or fn.__name__
+    tool_name = name or str(getattr(_unwrapped(fn), "__name__", ""))
+    if not tool_name.isidentifier():
+        raise ToolDefinitionError(f"{fn!r} has no usable name: give one, tool(fn, name=...)")
     params = _params_struct(fn, tool_name)
     summary, arg_docs = _doc_parts(fn)
     try:

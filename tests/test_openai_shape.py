@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import llmkit
+from llmkit import registry
 from llmkit.messages import InvalidMessages, to_messages
 from llmkit.providers import openai
 from llmkit.types import Image, Message, Text, ToolCall, ToolResult
@@ -45,6 +46,12 @@ def test_an_openai_sdk_history_becomes_llmkit_messages() -> None:
     assert tool.content == [ToolResult(tool_call_id="call_1", name="get_weather", content="14°C")]
 
 
+# OpenAI through Chat Completions whatever the default routes it to.
+CHAT_COMPLETIONS = llmkit.with_endpoint(
+    registry.DEFAULT, "openai", base_url="https://api.openai.com/v1", wire="openai"
+)
+
+
 def _sent(vendor: str, history: list[dict[str, Any]]) -> dict[str, Any]:
     seen: list[httpx.Request] = []
 
@@ -54,7 +61,8 @@ def _sent(vendor: str, history: list[dict[str, Any]]) -> dict[str, Any]:
                               content=vb.reply(vendor, "Sunny."))  # fmt: skip
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        llmkit.chat_sync(vb.MODELS[vendor], history, api_key="k", http_client=client)
+        llmkit.chat_sync(vb.MODELS[vendor], history, api_key="k", http_client=client,
+                         registry=CHAT_COMPLETIONS)  # fmt: skip
     body: dict[str, Any] = json.loads(seen[0].content)
     return body
 

@@ -190,3 +190,27 @@ async def test_parallel_calls_run_concurrently_and_keep_order() -> None:
     ]
     results = await run_calls(table, calls)
     assert [(r.tool_call_id, r.content) for r in results] == [("1", "a"), ("2", "b")]
+
+
+def test_a_partial_is_a_tool_without_its_bound_arguments() -> None:
+    import functools
+
+    def forecast(city: str, days: int, api_base: str) -> str:
+        """Forecast for a city."""
+        return f"{city} {days} {api_base}"
+
+    t = llmkit.tool(functools.partial(forecast, api_base="https://wx.test"))
+    assert t.name == "forecast" and set(t.spec.parameters["properties"]) == {"city", "days"}
+    call = llmkit.ToolCall(id="c", name="forecast", arguments={"city": "Oslo", "days": 2})
+    assert llmkit.call_tool_sync({"forecast": t}, call).content == "Oslo 2 https://wx.test"
+
+
+def test_a_callable_without_a_name_needs_one() -> None:
+    from llmkit.tools import ToolDefinitionError
+
+    class Lookup:
+        def __call__(self, city: str) -> str:
+            return city
+
+    with pytest.raises(ToolDefinitionError, match="give one, tool"):
+        llmkit.tool(Lookup())
