@@ -494,3 +494,10 @@ def test_a_step_start_separates_the_steps_of_a_streamed_run(vendor: str) -> None
 
 
 HOSTS_BY_VENDOR = {model: vendor for vendor, model in vb.MODELS.items()}
+
+
+@pytest.mark.anyio
+async def test_approve_sync_works_inside_a_running_loop() -> None:
+    result = _stopped_for_approval("anthropic")
+    history = llmkit.approve_sync(result, [get_weather, get_time], reject=[result.pending[0].id])
+    assert isinstance(history[-1].content[-1], ToolResult)
