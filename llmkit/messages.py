@@ -95,13 +95,14 @@ def _from_openai(x: Mapping[str, Any], where: str) -> Message:
 
     try:
         (m,) = openai.messages_from_wire([x])
+        if m.role == "tool" and "name" in x:  # the tool's name, kept on the result
+            m = msgspec.structs.replace(
+                m, content=[msgspec.structs.replace(p, name=x["name"]) for p in m.content]
+            )
+        # The decoder trusts its vendor's types; a caller's dict gets checked.
+        return msgspec.convert(msgspec.to_builtins(m), Message, strict=True)
     except (LlmkitError, AttributeError, TypeError, ValueError) as e:
         raise InvalidMessages(f"{where}: not a message in llmkit's or OpenAI's shape: {e}") from e
-    if m.role == "tool" and isinstance(x.get("name"), str):  # the tool's name, kept on the result
-        m = msgspec.structs.replace(
-            m, content=[msgspec.structs.replace(p, name=x["name"]) for p in m.content]
-        )
-    return m
 
 
 def to_messages(x: MessagesLike) -> list[Message]:

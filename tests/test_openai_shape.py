@@ -3,10 +3,12 @@ users hold) are accepted anywhere messages are, and converted losslessly."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -175,3 +177,21 @@ def test_no_hint_for_a_slash_that_names_no_provider() -> None:
     with pytest.raises(llmkit.UnknownModel) as e:
         llmkit.chat_sync("meta-llama/Llama-3", "hi", api_key="k")
     assert "write '" not in str(e.value)
+
+
+_roles = st.sampled_from(["system", "developer", "user", "assistant", "tool", "function", ""])
+_keys = st.sampled_from(["content", "tool_calls", "tool_call_id", "name", "refusal", "type",
+                         "function", "image_url", "url", "id", "arguments", "text"])  # fmt: skip
+_anything = st.recursive(
+    st.none() | st.booleans() | st.integers() | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_roles, st.dictionaries(_keys, _anything, max_size=4))
+def test_any_dict_is_a_message_or_invalid_messages(role: str, rest: dict[str, Any]) -> None:
+    """Whatever a caller hands over: a Message, or InvalidMessages, never a raw exception."""
+    with contextlib.suppress(InvalidMessages):
+        (m,) = to_messages({"role": role, **rest})
+        assert msgspec.convert(msgspec.to_builtins(m), Message, strict=True) == m  # well-typed
