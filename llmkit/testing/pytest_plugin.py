@@ -55,9 +55,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _forget(folder: Path, config: pytest.Config) -> None:
     """Empty `folder` the first time this run records into it."""
     done = config.stash.setdefault(_emptied, set())
-    if folder in done:
+    if folder.resolve() in done:
         return
-    done.add(folder)
+    done.add(folder.resolve())
     for old in folder.glob("[0-9][0-9][0-9][0-9].*"):
         old.unlink()
 
