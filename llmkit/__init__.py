@@ -9,6 +9,7 @@ the provider modules load on first use.
 """
 
 from llmkit.api import (
+    InvalidArgument,
     chat,
     chat_sync,
     list_models,
@@ -36,8 +37,8 @@ from llmkit.errors import (
     UnknownModel,
     Unsupported,
 )
-from llmkit.loop import run, run_stream, run_stream_sync, run_sync
-from llmkit.messages import assistant, system, to_messages, user
+from llmkit.loop import approve, approve_sync, reject, run, run_stream, run_stream_sync, run_sync
+from llmkit.messages import InvalidMessages, assistant, system, to_messages, user
 from llmkit.registry import Registry, Secret, register, resolve, with_endpoint
 from llmkit.structured import StructuredOutputError
 from llmkit.tools import FunctionTool, call_tool, call_tool_sync, tool
@@ -60,6 +61,7 @@ from llmkit.types import (
     RunEvent,
     RunResult,
     Sampling,
+    StepStart,
     StreamEvent,
     Text,
     TextDelta,
@@ -91,6 +93,8 @@ __all__ = [
     "FunctionTool",
     "Image",
     "InvalidApiKey",
+    "InvalidArgument",
+    "InvalidMessages",
     "InvalidRequest",
     "LlmkitError",
     "Message",
@@ -113,6 +117,7 @@ __all__ = [
     "Sampling",
     "Secret",
     "ServerError",
+    "StepStart",
     "StreamError",
     "StreamEvent",
     "StructuredOutputError",
@@ -133,6 +138,8 @@ __all__ = [
     "Unsupported",
     "Usage",
     "UsageUpdate",
+    "approve",
+    "approve_sync",
     "assistant",
     "call_tool",
     "call_tool_sync",
@@ -141,6 +148,7 @@ __all__ = [
     "list_models",
     "list_models_sync",
     "register",
+    "reject",
     "resolve",
     "run",
     "run_stream",

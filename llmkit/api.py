@@ -16,7 +16,7 @@ import msgspec
 from llmkit import registry as _registry
 from llmkit import structured
 from llmkit.errors import LlmkitError
-from llmkit.messages import MessagesLike, to_messages
+from llmkit.messages import MessagesLike, check_history, to_messages
 from llmkit.tools import FunctionTool
 from llmkit.types import (
     ChatRequest,
@@ -97,11 +97,16 @@ def build_chat_request(
     msgs = to_messages(messages)
     if not msgs:
         raise InvalidArgument("messages: at least one message is needed")
+    check_history(msgs)
+    specs, choice = _tools(tools), _tool_choice(tool_choice)
+    if choice is not None and choice.mode == "tool" and choice.name not in {t.name for t in specs}:
+        given = ", ".join(t.name for t in specs) or "none"
+        raise InvalidArgument(f"tool_choice: no tool named {choice.name!r} (tools: {given})")
     return ChatRequest(
         model=model,
         messages=msgs,
-        tools=_tools(tools),
-        tool_choice=_tool_choice(tool_choice),
+        tools=specs,
+        tool_choice=choice,
         options=_options(options),
         stream=stream,
     )
@@ -125,7 +130,7 @@ def _call(
     call = Call(
         provider=_registry.wire(ep),
         name=ep.name,
-        base_url=(base_url or ep.base_url).rstrip("/"),
+        base_url=(base_url or _registry.base_url(ep)).rstrip("/"),
         key=_registry.api_key(ep, api_key),
         timeout=timeout,
         retry=RetryPolicy(max_retries=max_retries),
@@ -302,7 +307,7 @@ def _live_calls(reg: _registry.Registry) -> list[Call]:
             Call(
                 provider=_registry.wire(ep),
                 name=name,
-                base_url=ep.base_url,
+                base_url=_registry.base_url(ep),
                 key=_registry.find_key(ep),
             )
         )

@@ -223,7 +223,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `llmkit chat ... --json | head` closed our stdout
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, as a shell reports it
     return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit does not raise again
+    (the Python docs' recipe for SIGPIPE)."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):  # not a real file (a test's StringIO)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -160,10 +160,18 @@ class Unsupported(LlmkitError):
         self.feature = feature
 
 
+# LiteLLM's provider words that are not llmkit endpoint names.
+_LITELLM_NAMES = {"gemini": "google", "vertex_ai": "google"}
+
+
 class UnknownModel(LlmkitError):
     def __init__(self, model: str, known: tuple[str, ...]) -> None:
+        vendor, slash, rest = model.partition("/")
+        name = _LITELLM_NAMES.get(vendor, vendor)
+        hint = f"write '{name}:{rest}' (llmkit names the provider with ':'); " if (
+            slash and rest and f"{name}:" in known) else ""  # fmt: skip
         super().__init__(
-            f"no provider for model {model!r}; known prefixes: {', '.join(known)}; "
+            f"no provider for model {model!r}; {hint}known prefixes: {', '.join(known)}; "
             "or name one explicitly as 'provider:model'"
         )
         self.model = model

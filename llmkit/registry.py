@@ -57,6 +57,8 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str
     key_env: tuple[str, ...] = ()
     key_required: bool = True
+    # Env vars that move the endpoint (a proxy, a gateway), first set wins.
+    base_url_env: tuple[str, ...] = ()
 
 
 class Route(msgspec.Struct, frozen=True):
@@ -71,8 +73,26 @@ class Registry(msgspec.Struct, frozen=True, kw_only=True):
     prefixes: Mapping[str, str]
 
 
+# The base-URL variables the vendors' own SDKs read, honoured the same way:
+# anthropic-sdk-python `_client.py` reads ANTHROPIC_BASE_URL, openai-python
+# `_client.py` OPENAI_BASE_URL, google-genai `_base_url.py` GOOGLE_GEMINI_BASE_URL
+# (GOOGLE_VERTEX_BASE_URL is Vertex AI, another API). xai-sdk-python reads none
+# (gRPC, an `api_host` argument only), so xAI has none here either.
+_BASE_URL_ENV = {
+    "anthropic": ("ANTHROPIC_BASE_URL",),
+    "openai": ("OPENAI_BASE_URL",),
+    "google": ("GOOGLE_GEMINI_BASE_URL",),
+}
+
+
 def _builtin(name: str, base_url: str, *key_env: str) -> Endpoint:
-    return Endpoint(name=name, wire=f"llmkit.providers.{name}", base_url=base_url, key_env=key_env)
+    return Endpoint(
+        name=name,
+        wire=f"llmkit.providers.{name}",
+        base_url=base_url,
+        key_env=key_env,
+        base_url_env=_BASE_URL_ENV.get(name, ()),
+    )
 
 
 DEFAULT = Registry(
@@ -119,16 +139,27 @@ def with_endpoint(
     name: str,
     *,
     base_url: str,
-    wire: str = "openai",
-    key_env: str | tuple[str, ...] = (),
+    wire: str | None = None,
+    key_env: str | tuple[str, ...] | None = None,
     prefixes: tuple[str, ...] = (),
 ) -> Registry:
     """A copy of `reg` with one more endpoint, for example an OpenAI-compatible
     server: `with_endpoint(reg, "ollama", base_url="http://localhost:11434/v1")`
     makes `"ollama:llama3.2"` work. `wire` names a built-in wire format or a
-    module path; `prefixes` route bare model ids to it."""
-    envs = (key_env,) if isinstance(key_env, str) else key_env
-    module = wire if "." in wire else f"llmkit.providers.{wire}"
+    module path (OpenAI's by default); `prefixes` route bare model ids to it.
+
+    Naming an endpoint `reg` already has (`"anthropic"` behind a corporate
+    proxy) moves it: it keeps its wire format and key variables unless they
+    are given, and the base URL given here wins over the base-URL variables."""
+    old = reg.endpoints.get(name)
+    if key_env is None:
+        envs = old.key_env if old is not None else ()
+    else:
+        envs = (key_env,) if isinstance(key_env, str) else key_env
+    if wire is None:
+        module = old.wire if old is not None else "llmkit.providers.openai"
+    else:
+        module = wire if "." in wire else f"llmkit.providers.{wire}"
     ep = Endpoint(
         name=name, wire=module, base_url=base_url.rstrip("/"), key_env=envs, key_required=bool(envs)
     )
@@ -142,8 +173,8 @@ def register(
     name: str,
     *,
     base_url: str,
-    wire: str = "openai",
-    key_env: str | tuple[str, ...] = (),
+    wire: str | None = None,
+    key_env: str | tuple[str, ...] | None = None,
     prefixes: tuple[str, ...] = (),
 ) -> Registry:
     """Make `with_endpoint(current(), ...)` the default registry and return it."""
@@ -170,6 +201,15 @@ def resolve(model: str, reg: Registry | None = None) -> Route:
 def wire(ep: Endpoint) -> Provider:
     """The provider module behind an endpoint, imported on first use."""
     return cast(Provider, importlib.import_module(ep.wire))
+
+
+def base_url(ep: Endpoint, env: Mapping[str, str] | None = None) -> str:
+    """Where to send: the first base-URL variable set, else the endpoint's own."""
+    env = os.environ if env is None else env
+    for var in ep.base_url_env:
+        if env.get(var, "").strip():
+            return env[var].strip().rstrip("/")
+    return ep.base_url
 
 
 def find_key(ep: Endpoint, env: Mapping[str, str] | None = None) -> Secret | None:

@@ -11,16 +11,22 @@ results the model can act on, never an exception in the caller.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import inspect
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, get_type_hints, overload
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar, get_type_hints, overload
 
 import msgspec
 
 from llmkit.errors import LlmkitError
 from llmkit.structured import convert_as
 from llmkit.types import Tool, ToolCall, ToolResult
+
+T = TypeVar("T")
 
 
 class FunctionTool(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,13 +91,22 @@ def json_schema(tp: Any) -> dict[str, Any]:
     return schema
 
 
+def _unwrapped(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A `functools.partial`'s function (its hints and name); its signature
+    stays the partial's, so bound arguments are not asked of the model."""
+    return fn.func if isinstance(fn, functools.partial) else fn
+
+
 def _params_struct(fn: Callable[..., Any], name: str) -> type[msgspec.Struct]:
     try:
-        hints = get_type_hints(fn, include_extras=True)  # keep Annotated[..., Meta(...)]
+        hints = get_type_hints(_unwrapped(fn), include_extras=True)  # keep Annotated Meta
     except Exception as e:
         raise ToolDefinitionError(f"tool {name}: cannot read type hints: {e}") from e
     fields: list[Any] = []
+    bound = fn.keywords if isinstance(fn, functools.partial) else {}
     for p in inspect.signature(fn).parameters.values():
+        if p.name in bound:
+            continue
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
             raise ToolDefinitionError(f"tool {name}: parameter {p.name!r} must be named")
         if p.name not in hints:
@@ -105,7 +120,9 @@ def _params_struct(fn: Callable[..., Any], name: str) -> type[msgspec.Struct]:
 
 def _make(fn: Callable[..., Any], name: str | None, description: str | None, approval: bool,
           ) -> FunctionTool:  # fmt: skip
-    tool_name = name or fn.__name__
+    tool_name = name or str(getattr(_unwrapped(fn), "__name__", ""))
+    if not tool_name.isidentifier():
+        raise ToolDefinitionError(f"{fn!r} has no usable name: give one, tool(fn, name=...)")
     params = _params_struct(fn, tool_name)
     summary, arg_docs = _doc_parts(fn)
     try:
@@ -202,6 +219,55 @@ async def call_tool(tools: Mapping[str, FunctionTool], call: ToolCall) -> ToolRe
     return ToolResult(tool_call_id=call.id, name=call.name, content=_content(value))
 
 
+def _loop_running() -> bool:
+    """Whether this thread is inside an event loop (Jupyter, an async web
+    handler), where `anyio.run` refuses to start another."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+        return True
+    except RuntimeError:
+        pass
+    trio = sys.modules.get("trio")
+    try:
+        return trio is not None and trio.lowlevel.current_trio_token() is not None
+    except RuntimeError:
+        return False
+
+
+def run_async(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """`anyio.run(fn, *args)` for the sync twins; from a thread that already
+    runs a loop it runs in a thread of its own (with this context's variables),
+    so they work from Jupyter and async handlers as `chat_sync` does."""
+    import anyio
+
+    if not _loop_running():
+        return anyio.run(fn, *args)
+    ctx = contextvars.copy_context()
+    out: list[T] = []
+    err: list[BaseException] = []
+
+    def fresh_loop() -> T:
+        sniffio = sys.modules.get("sniffio")  # anyio asks it which loop runs; not the caller's
+        if sniffio is not None:
+            sniffio.current_async_library_cvar.set(None)
+        return anyio.run(fn, *args)
+
+    def target() -> None:
+        try:
+            out.append(ctx.run(fresh_loop))
+        except BaseException as e:
+            err.append(e)
+
+    t = threading.Thread(target=target, name="llmkit-run-async", daemon=True)
+    t.start()
+    t.join()
+    if err:
+        raise err[0]
+    return out[0]
+
+
 def call_tool_sync(tools: Mapping[str, FunctionTool], call: ToolCall) -> ToolResult:
     """The sync twin of `call_tool` (an async tool runs in its own event loop)."""
     prepared = prepare(tools, call)
@@ -210,12 +276,11 @@ def call_tool_sync(tools: Mapping[str, FunctionTool], call: ToolCall) -> ToolRes
     t, kwargs = prepared
     try:
         if t.is_async:
-            import anyio
 
             async def once() -> Any:
                 return await t.fn(**kwargs)
 
-            value = anyio.run(once)
+            value = run_async(once)
         else:
             value = t.fn(**kwargs)
     except Exception as e:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import email.utils
+import logging
 import random
 import threading
 import time
@@ -36,6 +37,23 @@ from llmkit.protocols import HttpRequest, Provider
 from llmkit.providers._common import retry_after_seconds
 from llmkit.registry import Secret
 from llmkit.types import ChatRequest, Done, ModelInfo, Response, StreamEvent
+
+# ---- logging: DEBUG lines for each request, retry and broken stream. URLs and
+# llmkit errors carry no key (the key is added to headers last; errors are redacted).
+_log = logging.getLogger("llmkit")
+
+
+def _log_request(hr: HttpRequest, t0: float, r: httpx.Response | None, err: Any = None) -> None:
+    if _log.isEnabledFor(logging.DEBUG):
+        ms = (time.monotonic() - t0) * 1000
+        rid = r.headers.get("request-id") or r.headers.get("x-request-id") if r else None
+        status = r.status_code if r is not None else type(err).__name__
+        _log.debug("%s %s -> %s in %.0f ms (request id %s)", hr.method, hr.url, status, ms, rid)
+
+
+def _log_retry(call: Call, attempt: int, delay: float, err: LlmkitError) -> None:
+    _log.debug("retry %d of %d to %s in %.2f s after: %s",
+               attempt + 1, call.retry.max_retries, call.name, delay, err)  # fmt: skip
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,9 +124,14 @@ def _should_retry(err: LlmkitError, attempt: int, policy: RetryPolicy) -> bool:
     return isinstance(err, (ConnectionFailed, Timeout))
 
 
-def _api_error(call: Call, status: int, headers: httpx.Headers, body: bytes) -> ApiError:
+def _api_error(
+    call: Call, status: int, headers: httpx.Headers, body: bytes, where: str = ""
+) -> ApiError:
     p: Provider = call.provider
     err = p.parse_error(status, headers, body)
+    if status == 404 and where:  # a wrong base URL (a proxy, a gateway) shows where it went
+        err.message = f"{err.message} ({where})"
+        err.args = (err.message,)
     if err.retry_after is None:
         err.retry_after = retry_after(headers)
     if err.request_id is None:
@@ -238,22 +261,27 @@ def send(
     is not read yet and the caller must close it."""
     attempt = 0
     while True:
+        t0 = time.monotonic()
         try:
             r = client.send(_to_httpx(client, call, hr), stream=stream)
         except httpx.HTTPError as e:
             err: LlmkitError = _network_error(call, e)
+            _log_request(hr, t0, None, err)
             if not _should_retry(err, attempt, call.retry):
                 raise err from _cause(call, e)
         else:
+            _log_request(hr, t0, r)
             if r.is_success:
                 return r
             try:
-                err = _api_error(call, r.status_code, r.headers, r.read())
+                err = _api_error(call, r.status_code, r.headers, r.read(), f"{hr.method} {hr.url}")
             finally:
                 r.close()
             if not _should_retry(err, attempt, call.retry):
                 raise err
-        time.sleep(_delay(call.retry, attempt, err))
+        delay = _delay(call.retry, attempt, err)
+        _log_retry(call, attempt, delay, err)
+        time.sleep(delay)
         attempt += 1
 
 
@@ -262,35 +290,63 @@ async def asend(
 ) -> httpx.Response:
     attempt = 0
     while True:
+        t0 = time.monotonic()
         try:
             r = await client.send(_to_httpx(client, call, hr), stream=stream)
         except httpx.HTTPError as e:
             err: LlmkitError = _network_error(call, e)
+            _log_request(hr, t0, None, err)
             if not _should_retry(err, attempt, call.retry):
                 raise err from _cause(call, e)
         else:
+            _log_request(hr, t0, r)
             if r.is_success:
                 return r
             try:
-                err = _api_error(call, r.status_code, r.headers, await r.aread())
+                err = _api_error(
+                    call, r.status_code, r.headers, await r.aread(), f"{hr.method} {hr.url}"
+                )
             finally:
                 await r.aclose()
             if not _should_retry(err, attempt, call.retry):
                 raise err
-        await anyio.sleep(_delay(call.retry, attempt, err))
+        delay = _delay(call.retry, attempt, err)
+        _log_retry(call, attempt, delay, err)
+        await anyio.sleep(delay)
         attempt += 1
 
 
 def chat(call: Call, client: httpx.Client, req: ChatRequest) -> Response:
     p: Provider = call.provider
     r = send(call, client, p.build_request(req, call.base_url))
+    if _is_sse(r):
+        return _folded(call, req, r)
     return _renamed(call, p.parse_response(r.content))
 
 
 async def achat(call: Call, client: httpx.AsyncClient, req: ChatRequest) -> Response:
     p: Provider = call.provider
     r = await asend(call, client, p.build_request(req, call.base_url))
+    if _is_sse(r):
+        return _folded(call, req, r)
     return _renamed(call, p.parse_response(r.content))
+
+
+def _folded(call: Call, req: ChatRequest, r: httpx.Response) -> Response:
+    """A whole (already read) event stream answering a non-streamed call, as a
+    replayed streamed recording does: the fold gives the same Response."""
+    p: Provider = call.provider
+    state = p.start(req)
+    try:
+        for sse in httpx_sse.EventSource(r).iter_sse():
+            state, _ = p.step(state, sse)
+        out = p.finish(state)
+    except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
+        raise _broken(call, p, state, e) from e
+    done = [ev.response for ev in out if isinstance(ev, Done)]
+    if not done:
+        raise StreamError("the stream ended without a response", provider=call.name)
+    return _renamed(call, done[-1])
 
 
 # ---- streaming ---------------------------------------------------------------
@@ -311,6 +367,13 @@ def _is_sse(r: httpx.Response) -> bool:
 
 def _broken(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
     """The error that ends a stream, with the partial response attached."""
+    err = _broken_error(call, p, state, e)
+    text = _without_key(str(err), call.key)  # a vendor error event may echo the key
+    _log.debug("stream from %s broke: %s: %s", call.name, type(err).__name__, text)
+    return err
+
+
+def _broken_error(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
     partial = _renamed(call, p.snapshot(state))
     if isinstance(e, DecodeError):  # an unreadable event is a broken stream, whoever read it
         return StreamError(e.message, provider=call.name, body=e.body, partial=partial)

@@ -269,8 +269,14 @@ class Sampling(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     temperature_with_top_p: bool = True
 
 
+# The capability words every provider's catalog uses; a provider may add its
+# own, more precise names after them (Anthropic's `effort.high`, ...).
+CAPABILITIES = ("text", "images", "documents", "tools", "json_schema", "streaming", "reasoning")
+
+
 class ModelInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """A model a provider serves, from llmkit's catalog or a live listing.
+    `capabilities` uses the words in `CAPABILITIES`, then the vendor's own;
     `sampling` is None where llmkit has no per-model sampling facts (the
     options are then sent as asked)."""
 
@@ -354,6 +360,15 @@ class RunResult(msgspec.Struct, frozen=True, kw_only=True):
     steps: int
     stop: StopReason = "done"
     pending: list[ToolCall] = []
+    usage: Usage = Usage()  # every step's usage, summed (`response.usage` is the last step's)
+
+
+class StepStart(_Event, frozen=True, tag="step_start"):
+    """Between two steps of a streamed tool loop: step `step` (from 0; the
+    first step has none) starts on `model`, so its text starts afresh."""
+
+    step: int
+    model: str
 
 
 class RunDone(_Event, frozen=True, tag="run_done"):
@@ -371,4 +386,4 @@ StreamEvent = (
     | Done
 )
 
-RunEvent = StreamEvent | ToolExecuted | RunDone
+RunEvent = StreamEvent | ToolExecuted | StepStart | RunDone

@@ -217,3 +217,97 @@ async def test_closing_a_structured_stream_closes_upstream(monkeypatch: pytest.M
         await events.aclose()  # type: ignore[attr-defined]
         with anyio.fail_after(5):
             await closed.wait()
+
+
+# ---- a built-in vendor behind a proxy ------------------------------------------------
+
+
+def _proxy(seen: list[httpx.Request], status: int = 200) -> httpx.Client:
+    from tests.replay import FIXTURES
+
+    body = (FIXTURES / "anthropic" / "text.json").read_bytes()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if status != 200:
+            return httpx.Response(status, json={"type": "error", "error": {
+                "type": "not_found_error", "message": "Not Found"}})  # fmt: skip
+        return httpx.Response(200, headers={"content-type": "application/json"}, content=body)
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+def test_anthropic_behind_a_proxy_keeps_its_wire_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmkit import registry
+
+    monkeypatch.setattr(registry, "_current", registry.DEFAULT)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-proxy-test")
+    llmkit.register("anthropic", base_url="https://llm-proxy.corp.example")
+    seen: list[httpx.Request] = []
+    r = llmkit.chat_sync("claude-sonnet-4-20250514", "Hi", http_client=_proxy(seen))
+    assert r.provider == "anthropic" and r.text
+    assert str(seen[0].url) == "https://llm-proxy.corp.example/v1/messages"
+    assert seen[0].headers["x-api-key"] == "sk-ant-proxy-test"
+
+
+@pytest.mark.parametrize(
+    ("model", "var", "url"),
+    [
+        ("claude-sonnet-4-20250514", "ANTHROPIC_BASE_URL", "https://gw.example/v1/messages"),
+        ("gpt-4o", "OPENAI_BASE_URL", "https://gw.example/"),  # whichever OpenAI API serves it
+        ("gemini-2.5-flash", "GOOGLE_GEMINI_BASE_URL",
+         "https://gw.example/v1beta/models/gemini-2.5-flash:generateContent"),
+    ],
+)  # fmt: skip
+def test_sdk_base_url_env_vars_are_honoured(
+    model: str, var: str, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(var, "https://gw.example/")
+    seen: list[httpx.Request] = []
+    with pytest.raises(llmkit.NotFound):
+        llmkit.chat_sync(model, "Hi", api_key="k", http_client=_proxy(seen, status=404))
+    assert str(seen[0].url).startswith(url) and len(seen) == 1
+
+
+def test_a_404_names_the_url_it_went_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[httpx.Request] = []
+    client = _proxy(seen, 404)
+    with pytest.raises(llmkit.NotFound) as e:
+        llmkit.chat_sync(
+            "claude-sonnet-4-20250514", "Hi", api_key="k", base_url="https://wrong.example/api",
+            http_client=client,
+        )  # fmt: skip
+    assert "POST https://wrong.example/api/v1/messages" in str(e.value)
+
+
+# ---- one capability vocabulary -------------------------------------------------------
+
+
+def test_every_catalog_speaks_the_shared_capability_words() -> None:
+    from llmkit.types import CAPABILITIES
+
+    models = llmkit.list_models_sync()
+    by_vendor: dict[str, set[str]] = {}
+    for m in models:
+        shared = [c for c in m.capabilities if c in CAPABILITIES]
+        assert {"text", "tools", "streaming"} <= set(shared), m.id
+        assert m.capabilities[: len(shared)] == shared, m.id  # the shared words come first
+        by_vendor.setdefault(m.provider, set()).update(shared)
+    for vendor in ("anthropic", "openai", "xai", "google"):
+        assert {"images", "json_schema", "reasoning"} <= by_vendor[vendor], vendor
+    with_images = {m.provider for m in models if "images" in m.capabilities}
+    assert {"anthropic", "openai", "xai", "google"} <= with_images
+
+
+def test_claude_keeps_its_own_capability_names_beside_the_shared_ones() -> None:
+    from llmkit.providers.anthropic import _models
+
+    claude = {m.id: m for m in _models.MODELS}["claude-opus-4-6"]
+    assert {"images", "documents", "json_schema", "reasoning"} <= set(claude.capabilities)
+    assert {"image_input", "structured_outputs", "tool_choice.forced"} <= set(claude.capabilities)
+    body = json.dumps({"data": [{"id": "claude-x", "display_name": "X", "type": "model",
+                                 "created_at": "2026-01-01T00:00:00Z",
+                                 "capabilities": {"image_input": {"supported": True}}}],
+                       "has_more": False, "first_id": None, "last_id": None}).encode()  # fmt: skip
+    (live,), _ = _models.parse_list_models(body)
+    assert live.capabilities == ["text", "images", "streaming", "image_input"]

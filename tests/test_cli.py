@@ -118,3 +118,21 @@ def test_models_table_and_json() -> None:
 def test_usage_errors(args: list[str]) -> None:
     r = llmkit(*args)
     assert r.returncode == 2 and "usage: llmkit" in r.stderr
+
+
+@pytest.mark.parametrize("flag", ["--json", None])
+def test_a_closed_pipe_ends_quietly(flag: str | None) -> None:
+    """`llmkit chat ... --json | head -1`: the reader goes away mid-stream."""
+    clean = {k: v for k, v in os.environ.items() if k not in KEYS}
+    args = ["chat", "claude-sonnet-4-20250514", "hi", "--replay", str(DEMO)]
+    args += [flag] if flag else []
+    p = subprocess.Popen([sys.executable, "-m", "llmkit.cli", *args], env=clean,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.read(1)
+    p.stdout.close()  # like `head -c 1` exiting
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) in (0, 141)
+    assert (
+        "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err
+    )

@@ -3,7 +3,9 @@ answers replayed through the real transport."""
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -257,3 +259,246 @@ def test_structured_output_through_a_forced_tool() -> None:
     assert r.parsed == Weather(city="Rome", celsius=21)
     sent = script.sent[0][1]
     assert sent["tool_choice"] == {"type": "tool", "name": "Weather"}
+
+
+# ---- the sync twins from a thread that runs an event loop (Jupyter, async handlers) ----
+
+
+@llmkit.tool
+async def get_time(city: str) -> str:
+    """The local time in a city (an async tool)."""
+    return f"{city}: 12:00"
+
+
+def _two_step(vendor: str, stream: bool = False) -> Script:
+    a, b = ids(vendor, "a", "b")
+    return Script([
+        (vendor, vb.reply(vendor, None, [(a, "get_weather", {"city": "Paris"}),
+                                         (b, "get_time", {"city": "Paris"})], stream=stream)),
+        (vendor, vb.reply(vendor, "Sunny, noon.", n=2, stream=stream)),
+    ])  # fmt: skip
+
+
+@pytest.mark.anyio
+async def test_sync_twins_work_inside_a_running_loop() -> None:
+    vendor = "anthropic"
+    result = llmkit.run_sync(vb.MODELS[vendor], "Paris?", tools=[get_weather, get_time],
+                             http_client=_two_step(vendor).client())  # fmt: skip
+    assert result.response.text == "Sunny, noon."
+    assert [r.content for r in result.messages[2].content if isinstance(r, ToolResult)] == [
+        "Paris: 14°C", "Paris: 12:00",
+    ]  # fmt: skip
+    events = list(llmkit.run_stream_sync(vb.MODELS[vendor], "Paris?", tools=[get_weather, get_time],
+                                         http_client=_two_step(vendor, True).client()))  # fmt: skip
+    assert isinstance(events[-1], RunDone) and events[-1].result.messages == result.messages
+    call = llmkit.ToolCall(id="c1", name="get_time", arguments={"city": "Oslo"})
+    assert llmkit.call_tool_sync({"get_time": get_time}, call).content == "Oslo: 12:00"
+
+
+@pytest.mark.anyio
+async def test_an_error_inside_the_helper_thread_reaches_the_caller() -> None:
+    from llmkit.tools import run_async
+
+    async def boom() -> None:
+        raise KeyError("from the helper loop")
+
+    with pytest.raises(KeyError, match="from the helper loop"):
+        run_async(boom)
+
+
+# ---- resuming after an approval stop ----------------------------------------------
+
+
+def _stopped_for_approval(vendor: str) -> llmkit.RunResult:
+    a, b = ids(vendor, "a", "b")
+    script = Script([
+        (vendor, vb.reply(vendor, None, [(a, "get_weather", {"city": "Rome"}),
+                                         (b, "book_flight", {"to": "Rome"})])),
+    ])  # fmt: skip
+    tools = [get_weather, book_flight]
+    result = llmkit.run_sync(vb.MODELS[vendor], "Fly me to Rome", tools=tools,
+                             http_client=script.client())  # fmt: skip
+    assert result.stop == "approval"
+    return result
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_resuming_with_calls_unanswered_is_refused_before_sending(vendor: str) -> None:
+    result = _stopped_for_approval(vendor)
+    script = Script([])
+    with pytest.raises(llmkit.InvalidMessages) as e:
+        llmkit.run_sync(vb.MODELS[vendor], result.messages, tools=[get_weather, book_flight],
+                        http_client=script.client())  # fmt: skip
+    msg = str(e.value)
+    assert f"messages[1]: tool call '{result.pending[0].id}' (book_flight) has no result" in msg
+    assert "llmkit.approve" in msg and script.sent == []
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_approve_runs_the_pending_calls_and_the_loop_carries_on(vendor: str) -> None:
+    booked: list[str] = []
+
+    @llmkit.tool(approval=True, name="book_flight")
+    def book(to: str) -> str:
+        """Book a flight."""
+        booked.append(to)
+        return f"booked {to}"
+
+    result = _stopped_for_approval(vendor)
+    history = llmkit.approve_sync(result, [get_weather, book])
+    assert booked == ["Rome"]
+    assert [m.role for m in history] == ["user", "assistant", "tool"]  # one tool turn
+    answers = [p for p in history[2].content if isinstance(p, ToolResult)]
+    assert [r.tool_call_id for r in answers] == [c.id for c in result.response.tool_calls]
+    assert answers[1].content == "booked Rome" and not answers[1].is_error
+    script = Script([(vendor, vb.reply(vendor, "Booked; 14°C there.", n=2))])
+    done = llmkit.run_sync(vb.MODELS[vendor], history, tools=[get_weather, book],
+                           http_client=script.client())  # fmt: skip
+    assert done.response.text == "Booked; 14°C there." and "booked Rome" in json.dumps(
+        script.sent[0][1]
+    )
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_reject_answers_the_pending_calls_with_an_error(vendor: str) -> None:
+    result = _stopped_for_approval(vendor)
+    history = llmkit.reject(result, reason="Not today.")
+    (_, refused) = history[2].content
+    assert isinstance(refused, ToolResult) and refused.is_error and refused.content == "Not today."
+    script = Script([(vendor, vb.reply(vendor, "Understood.", n=2))])
+    llmkit.run_sync(vb.MODELS[vendor], history, tools=[get_weather, book_flight],
+                    http_client=script.client())  # fmt: skip
+    assert "Not today." in json.dumps(script.sent[0][1])
+
+
+@pytest.mark.anyio
+async def test_approve_async_can_reject_some_calls() -> None:
+    result = _stopped_for_approval("openai")
+    (pending,) = result.pending
+    history = await llmkit.approve(result, [get_weather, book_flight], reject=[pending.id])
+    refused = history[-1].content[-1]
+    assert isinstance(refused, ToolResult) and refused.is_error
+    with pytest.raises(llmkit.InvalidArgument, match="no pending call"):
+        await llmkit.approve(result, [get_weather, book_flight], reject=["nope"])
+
+
+def _call(i: str) -> llmkit.ToolCall:
+    return llmkit.ToolCall(id=i, name="get_weather", arguments={"city": "Oslo"})
+
+
+def _result(i: str) -> ToolResult:
+    return ToolResult(tool_call_id=i, content="ok")
+
+
+@pytest.mark.parametrize(
+    ("history", "error"),
+    [
+        ([llmkit.Message(role="assistant", content=[_call("a")])], "'a' .get_weather. has no"),
+        ([llmkit.Message(role="assistant", content=[_call("a")]),
+          llmkit.Message(role="assistant", content=[llmkit.Text(text="hm")])], "has no result"),
+        ([llmkit.Message(role="tool", content=[_result("x")])], "answers no call"),
+        ([llmkit.Message(role="assistant", content=[_call("a")]),
+          llmkit.Message(role="tool", content=[_result("a"), _result("a")])], "answered twice"),
+        ([llmkit.Message(role="assistant", content=[_call("a"), _call("a")])], "used twice"),
+    ],
+)  # fmt: skip
+def test_every_history_is_checked_before_sending(history: list[llmkit.Message], error: str) -> None:
+    script = Script([])
+    with pytest.raises(llmkit.InvalidMessages, match=error):  # a regex
+        llmkit.chat_sync("gpt-4o", ["Hi", *history], http_client=script.client())
+    assert script.sent == []
+
+
+# ---- tools the loop cannot run ----------------------------------------------------
+
+
+def plain_weather(city: str) -> str:
+    return city
+
+
+@pytest.mark.parametrize(
+    ("bad", "hint"),
+    [
+        ({"name": "get_weather", "parameters": {"type": "object"}}, "not a schema"),
+        (plain_weather, "wrap the function: llmkit.tool(fn)"),
+        (functools.partial(plain_weather, city="Oslo"), "wrap the function"),
+        (42, "expected llmkit.tool(fn)"),
+    ],
+)
+def test_the_loop_refuses_tools_it_cannot_run(bad: object, hint: str) -> None:
+    for run in (llmkit.run_sync, llmkit.run_stream_sync):
+        with pytest.raises(llmkit.InvalidArgument, match=re.escape(hint)):
+            list(run("gpt-4o", "Hi", tools=[get_weather, bad]))  # type: ignore[list-item, call-overload]
+
+
+def test_tool_choice_naming_no_given_tool_is_refused_before_sending() -> None:
+    script = Script([])
+    with pytest.raises(llmkit.InvalidArgument, match="no tool named 'get_wether'"):
+        llmkit.run_sync("gpt-4o", "Hi", tools=[get_weather], tool_choice="get_wether",
+                        http_client=script.client())  # fmt: skip
+    with pytest.raises(llmkit.InvalidArgument, match=r"tools: none"):
+        llmkit.chat_sync("gpt-4o", "Hi", tool_choice="get_weather", http_client=script.client())
+    assert script.sent == []
+
+
+# ---- run totals and step boundaries ------------------------------------------------
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_run_usage_is_the_sum_of_every_step(vendor: str) -> None:
+    def answers(stream: bool) -> list[tuple[str, bytes]]:
+        (a,) = ids(vendor, "a")
+        return [
+            (vendor, vb.reply(vendor, "Looking.", [(a, "get_weather", {"city": "Lima"})],
+                              stream=stream)),
+            (vendor, vb.reply(vendor, "Lima: 14°C.", n=2, stream=stream)),
+        ]  # fmt: skip
+
+    plain = llmkit.run_sync(vb.MODELS[vendor], "Lima?", tools=[get_weather],
+                            http_client=Script(answers(False)).client())  # fmt: skip
+    events = list(llmkit.run_stream_sync(vb.MODELS[vendor], "Lima?", tools=[get_weather],
+                                         http_client=Script(answers(True)).client()))  # fmt: skip
+    steps = [ev.response.usage for ev in events if isinstance(ev, Done)]
+    assert len(steps) == 2 and steps[1].input_tokens > 0
+    total = llmkit.Usage(
+        input_tokens=sum(u.input_tokens for u in steps),
+        output_tokens=sum(u.output_tokens for u in steps),
+        cache_read_tokens=sum(u.cache_read_tokens for u in steps),
+        cache_write_tokens=sum(u.cache_write_tokens for u in steps),
+        reasoning_tokens=sum(u.reasoning_tokens for u in steps),
+    )
+    last = events[-1]
+    assert isinstance(last, RunDone) and last.result.usage == total
+    assert plain.usage.input_tokens == total.input_tokens > plain.response.usage.input_tokens
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_a_step_start_separates_the_steps_of_a_streamed_run(vendor: str) -> None:
+    (a,) = ids(vendor, "a")
+    script = Script([
+        (vendor, vb.reply(vendor, "Looking.", [(a, "get_weather", {"city": "Lima"})],
+                          stream=True)),
+        (vendor, vb.reply(vendor, "Lima: 14°C.", n=2, stream=True)),
+    ])  # fmt: skip
+    models = [vb.MODELS[vendor], vb.MODELS["google" if vendor != "google" else "anthropic"]]
+    script.answers[1] = (HOSTS_BY_VENDOR[models[1]], vb.reply(
+        HOSTS_BY_VENDOR[models[1]], "Lima: 14°C.", n=2, stream=True))  # fmt: skip
+    events = list(llmkit.run_stream_sync(models, "Lima?", tools=[get_weather],
+                                         http_client=script.client()))  # fmt: skip
+    (i,) = [k for k, ev in enumerate(events) if isinstance(ev, llmkit.StepStart)]
+    assert events[i] == llmkit.StepStart(step=1, model=models[1])
+    assert isinstance(events[i - 1], ToolExecuted)
+    before = "".join(ev.text for ev in events[:i] if isinstance(ev, llmkit.TextDelta))
+    after = "".join(ev.text for ev in events[i:] if isinstance(ev, llmkit.TextDelta))
+    assert (before, after) == ("Looking.", "Lima: 14°C.")
+
+
+HOSTS_BY_VENDOR = {model: vendor for vendor, model in vb.MODELS.items()}
+
+
+@pytest.mark.anyio
+async def test_approve_sync_works_inside_a_running_loop() -> None:
+    result = _stopped_for_approval("anthropic")
+    history = llmkit.approve_sync(result, [get_weather, book_flight])  # runs it: a loop of its own
+    ran = history[-1].content[-1]
+    assert isinstance(ran, ToolResult) and ran.content.startswith("book_flight failed")

@@ -112,3 +112,47 @@ def test_unsendable_keys_are_refused_without_showing_them(raw: str) -> None:
     with pytest.raises(InvalidApiKey) as e:
         r.api_key(r.DEFAULT.endpoints["openai"], raw)
     assert "openai" in str(e.value) and (not raw.strip() or raw.strip() not in str(e.value))
+
+
+# ---- moving a built-in vendor (a proxy, a gateway) -------------------------------
+
+
+@pytest.mark.parametrize("name", ["anthropic", "openai", "xai", "google"])
+def test_reregistering_a_builtin_keeps_its_wire_and_keys(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(r, "_current", r.DEFAULT)
+    before = r.DEFAULT.endpoints[name]
+    r.register(name, base_url="https://gateway.corp.example/llm/")
+    ep = r.current().endpoints[name]
+    assert (ep.wire, ep.key_env, ep.key_required) == (
+        before.wire, before.key_env, before.key_required,
+    )  # fmt: skip
+    assert ep.base_url == "https://gateway.corp.example/llm"
+
+
+def test_reregistering_a_builtin_can_still_change_wire_and_keys() -> None:
+    reg = r.with_endpoint(
+        r.DEFAULT, "anthropic", base_url="http://x", wire="openai", key_env="PROXY_KEY"
+    )
+    ep = reg.endpoints["anthropic"]
+    assert (ep.wire, ep.key_env) == ("llmkit.providers.openai", ("PROXY_KEY",))
+
+
+# The variables the vendors' own SDKs read (see registry._BASE_URL_ENV).
+BASE_URL_VARS = [
+    ("anthropic", "ANTHROPIC_BASE_URL"),
+    ("openai", "OPENAI_BASE_URL"),
+    ("google", "GOOGLE_GEMINI_BASE_URL"),
+]
+
+
+@pytest.mark.parametrize(("name", "var"), BASE_URL_VARS)
+def test_base_url_env_vars_move_a_builtin(name: str, var: str) -> None:
+    ep = r.DEFAULT.endpoints[name]
+    assert r.base_url(ep, {}) == ep.base_url
+    assert r.base_url(ep, {var: " https://proxy.example/v9/ \n"}) == "https://proxy.example/v9"
+    assert r.base_url(ep, {var: ""}) == ep.base_url
+    # a base URL given in code wins over the environment
+    moved = r.with_endpoint(r.DEFAULT, name, base_url="https://code.example").endpoints[name]
+    assert r.base_url(moved, {var: "https://env.example"}) == "https://code.example"

@@ -554,3 +554,20 @@ def test_serve_binds_loopback_by_default(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_replay_mode_answers_plain_chat_from_the_demo_recordings() -> None:
+    """The README's `llmkit serve --replay fixtures/demo` then `POST /api/chat`:
+    the demo holds streamed recordings only."""
+    demo = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+    with running(replay_config(demo, ServerConfig(token=None))) as url:
+        r = post(url, {"model": "claude-sonnet-4-20250514", "messages": "Weather?"}, "/api/chat")
+    assert r.status_code == 200, r.text
+    assert r.json()["provider"] == "anthropic" and r.json()["message"]["content"]
+
+
+def test_a_refused_host_names_the_setting_that_allows_it() -> None:
+    with running(config(sse_vendor(STREAM))) as url:
+        evil = httpx.get(url + "/healthz", headers={"host": "app.internal:8100"})
+    message = evil.json()["error"]["message"]
+    assert "'app.internal'" in message and "ServerConfig(allowed_hosts=" in message

@@ -197,3 +197,130 @@ def test_pytest_record_switch(pytester: pytest.Pytester, tmp_path: Path, vendor:
     pytester.runpytest_inprocess("--llmkit-record").assert_outcomes(passed=1)
     assert sorted(p.name for p in folder.iterdir()) == ["0001.body.json", "0001.json"]
     pytester.runpytest_inprocess().assert_outcomes(passed=1)  # and now offline
+
+
+# ---- streamed or not: path matching (llmkit serve/chat --replay) ------------------
+
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+DEMO_MODELS = ["claude-sonnet-4-20250514", "gemini-2.5-flash", "grok-4-fast-non-reasoning"]
+
+
+@pytest.mark.parametrize("model", DEMO_MODELS)
+def test_a_plain_request_is_answered_from_a_streamed_recording(model: str) -> None:
+    """The demo holds streamed recordings only (Anthropic, Gemini's
+    :streamGenerateContent path, xAI); a non-streamed call gets the Response
+    the stream folds to."""
+    with httpx.Client(transport=testing.replay_transport(DEMO, match="path")) as client:
+        plain = llmkit.chat_sync(model, "hi", api_key="k", http_client=client)
+        *_, done = llmkit.stream_sync(model, "hi", api_key="k", http_client=client)
+    assert isinstance(done, Done) and plain == done.response and plain.text
+
+
+def test_each_kind_of_request_gets_its_own_kind_of_recording(tmp_path: Path, vendor: str) -> None:
+    live_resp, live_events = record(tmp_path, vendor)  # 0001 plain, 0002 streamed
+    with httpx.Client(transport=testing.replay_transport(tmp_path, match="path")) as client:
+        kw = {"registry": reg(vendor), "api_key": "k", "http_client": client}
+        assert list(llmkit.stream_sync("toy-1", "hi", **kw)) == live_events  # type: ignore[arg-type]
+        assert llmkit.chat_sync("toy-1", "hi", **kw) == live_resp  # type: ignore[arg-type]
+
+
+def test_a_streamed_request_with_only_a_plain_recording_says_so(
+    tmp_path: Path, vendor: str
+) -> None:
+    record(tmp_path, vendor)
+    for f in tmp_path.glob("0002.*"):
+        f.unlink()
+    with httpx.Client(transport=testing.replay_transport(tmp_path, match="path")) as client:
+        with pytest.raises(testing.ReplayMismatch) as e:
+            list(llmkit.stream_sync("toy-1", "hi", registry=reg(vendor), api_key="k",
+                                    http_client=client))  # fmt: skip
+    assert "streams, but only a non-streamed recording (0001.body.json)" in str(e.value)
+
+
+# ---- the pytest fixture: shared folders, swallowed mismatches, no recordings yet ---
+
+
+def test_record_keeps_what_earlier_tests_put_in_a_shared_folder(
+    pytester: pytest.Pytester, tmp_path: Path, vendor: str
+) -> None:
+    folder = tmp_path / "shared"
+    pytester.makepyfile(
+        f"""
+        import llmkit
+        from tests.test_testing_kit import reg
+
+        def test_first(llmkit_replay):
+            llmkit_replay({str(folder)!r})
+            assert llmkit.chat_sync("toy-1", "one", registry=reg({vendor!r}), api_key="k").text
+
+        def test_second(llmkit_replay):
+            llmkit_replay({str(folder)!r})
+            assert llmkit.chat_sync("toy-1", "two", registry=reg({vendor!r}), api_key="k").text
+        """
+    )
+    (folder / "0009.json").parent.mkdir()
+    (folder / "0009.json").write_text("stale")  # an old recording goes, once
+    pytester.runpytest_inprocess("--llmkit-record").assert_outcomes(passed=2)
+    assert sorted(p.name for p in folder.glob("*.json")) == [
+        "0001.body.json", "0001.json", "0002.body.json", "0002.json",
+    ]  # fmt: skip
+    pytester.runpytest_inprocess().assert_outcomes(passed=2)  # and both replay offline
+
+
+def test_a_swallowed_mismatch_still_fails_the_test(
+    pytester: pytest.Pytester, tmp_path: Path, vendor: str
+) -> None:
+    record(tmp_path, vendor)
+    pytester.makepyfile(
+        f"""
+        import llmkit
+        from tests.test_testing_kit import reg
+
+        def test_app_catches_llmkit_errors(llmkit_replay):
+            llmkit_replay({str(tmp_path)!r})
+            try:
+                llmkit.chat_sync("toy-1", "not what was recorded", registry=reg({vendor!r}),
+                                 api_key="k")
+            except llmkit.LlmkitError:
+                pass  # what an app does: show a friendly message and carry on
+        """
+    )
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=1, errors=1)  # the call passed; teardown fails it
+    out = result.stdout.str()
+    assert "POST 127.0.0.1/toy (model 'toy-1')" in out
+    assert "closest recording: 0001" in out and "not what was recorded" in out
+    assert "pytest --llmkit-record" in out
+
+
+def test_an_uncaught_mismatch_fails_the_test_once(
+    pytester: pytest.Pytester, tmp_path: Path, vendor: str
+) -> None:
+    record(tmp_path, vendor)
+    pytester.makepyfile(
+        f"""
+        import llmkit
+        from tests.test_testing_kit import reg
+
+        def test_uncaught(llmkit_replay):
+            llmkit_replay({str(tmp_path)!r})
+            llmkit.chat_sync("toy-2", "hi", registry=reg({vendor!r}), api_key="k")
+        """
+    )
+    pytester.runpytest_inprocess().assert_outcomes(failed=1)
+
+
+def test_no_recordings_yet_says_how_to_make_them(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    pytester.makepyfile(
+        f"""
+        def test_missing(llmkit_replay):
+            llmkit_replay({str(tmp_path / "nope")!r})
+
+        def test_empty(llmkit_replay):
+            llmkit_replay({str(tmp_path / "empty")!r})
+        """
+    )
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(failed=2)
+    assert result.stdout.str().count("yet: record it with `pytest --llmkit-record`") == 2

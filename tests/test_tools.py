@@ -216,3 +216,27 @@ def test_null_for_an_argument_with_a_default_is_that_default() -> None:
     assert got[1] == {"place": Place(city="Oslo"), "unit": Unit.CELSIUS, "days": 1}
     bad = llmkit.call_tool_sync(TOOLS, call({"place": None}))
     assert bad.is_error and "Expected `object`, got `null`" in str(bad.content)
+
+
+def test_a_partial_is_a_tool_without_its_bound_arguments() -> None:
+    import functools
+
+    def forecast(city: str, days: int, api_base: str) -> str:
+        """Forecast for a city."""
+        return f"{city} {days} {api_base}"
+
+    t = llmkit.tool(functools.partial(forecast, api_base="https://wx.test"))
+    assert t.name == "forecast" and set(t.spec.parameters["properties"]) == {"city", "days"}
+    call = llmkit.ToolCall(id="c", name="forecast", arguments={"city": "Oslo", "days": 2})
+    assert llmkit.call_tool_sync({"forecast": t}, call).content == "Oslo 2 https://wx.test"
+
+
+def test_a_callable_without_a_name_needs_one() -> None:
+    from llmkit.tools import ToolDefinitionError
+
+    class Lookup:
+        def __call__(self, city: str) -> str:
+            return city
+
+    with pytest.raises(ToolDefinitionError, match="give one, tool"):
+        llmkit.tool(Lookup())

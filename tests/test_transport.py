@@ -4,6 +4,7 @@ retries, typed errors, streams that break, sync/async parity, both backends."""
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -344,3 +345,35 @@ def test_a_network_error_quoting_the_key_does_not_leak_it() -> None:
         run_sync([leak], lambda c, cl: tr.chat(c, cl, REQ))
     assert TEST_KEY not in str(e.value) and e.value.__cause__ is None
     assert "Illegal header value" in str(e.value)
+
+
+# ---- logging (logger "llmkit", DEBUG) --------------------------------------------
+
+
+def test_debug_log_has_each_request_retry_and_broken_stream_and_never_the_key(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    leak = httpx.LocalProtocolError(f"Illegal header value b'Bearer {TEST_KEY}\\n'")
+    echo = b'{"error":{"type":"rate_limit","message":"slow down, ' + TEST_KEY.encode() + b'"}}'
+    cut = toy.sse(("delta", {"text": "half"}))
+    answers: list[Answer] = [leak, (429, {"retry-after": "0", "request-id": "req_7"}, echo),
+                             (200, {}, cut)]  # fmt: skip
+    with caplog.at_level(logging.DEBUG, logger="llmkit"), pytest.raises(StreamError):
+        run_sync(answers, lambda c, cl: list(tr.stream(c, cl, SREQ)), max_retries=2)
+    lines = [r.getMessage() for r in caplog.records if r.name == "llmkit"]
+    assert len(lines) == 6, lines
+    assert lines[0].startswith("POST https://toy.invalid/toy -> ConnectionFailed in ")
+    assert lines[1].startswith("retry 1 of 2 to toy in 0.") and "Illegal header value" in lines[1]
+    assert lines[2].startswith("POST https://toy.invalid/toy -> 429 in ")
+    assert lines[2].endswith("(request id req_7)")
+    assert lines[3].startswith("retry 2 of 2 to toy in 0.00 s after: [toy] slow down")
+    assert lines[4].startswith("POST https://toy.invalid/toy -> 200 in ")
+    assert lines[5].startswith("stream from toy broke: StreamError: ")
+    assert TEST_KEY not in caplog.text
+
+
+def test_nothing_is_logged_above_debug(caplog: pytest.LogCaptureFixture) -> None:
+    answers: list[Answer] = [(429, {"retry-after": "0"}, ERR_429), (200, {}, OK_BODY)]
+    with caplog.at_level(logging.INFO, logger="llmkit"):
+        run_sync(answers, lambda c, cl: tr.chat(c, cl, REQ), max_retries=2)
+    assert caplog.records == []

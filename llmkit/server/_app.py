@@ -138,8 +138,9 @@ def _guard(app: ASGIApp, *, token: Secret | None, hosts: tuple[str, ...]) -> ASG
 
     def check(scope: Scope) -> tuple[int, ErrorInfo, dict[str, str]] | None:
         headers = Headers(scope=scope)
-        if "*" not in allowed and _hostname(headers.get("host", "")) not in allowed:
-            return 400, ErrorInfo(type="untrusted_host", message="Host header not allowed"), {}
+        if "*" not in allowed and (name := _hostname(headers.get("host", ""))) not in allowed:
+            hint = f"Host {name!r} not allowed: add it to ServerConfig(allowed_hosts=...)"
+            return 400, ErrorInfo(type="untrusted_host", message=hint), {}
         # Mounted under a prefix (or --root-path), "path" still holds the prefix:
         # compare the app's own path, and guard everything but the health check.
         own = scope["path"].removeprefix(scope.get("root_path", "")) or "/"

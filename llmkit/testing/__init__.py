@@ -13,8 +13,10 @@ and the response alike.
 `replay_transport(folder)` serves those exchanges to an httpx client (sync or
 async), streaming bodies in small chunks. A request is matched on method,
 host, path and, by default, its JSON body (`match="body"`); `match="path"`
-matches on method, host, path and the body's `model` only, for recordings that
-should survive changes in how llmkit builds bodies. Several matches are served
+matches on method, host, path, the body's `model` and whether it streams, for
+recordings that should survive changes in how llmkit builds bodies (a
+non-streamed request may be answered from a streamed recording: llmkit folds
+it into the same Response). Several matches are served
 in recorded order. An unmatched request raises `ReplayMismatch` naming the
 closest recording; nothing is ever substituted silently.
 """
@@ -26,7 +28,7 @@ import difflib
 import json
 import re
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -246,12 +248,46 @@ def _model(body: Any) -> Any:
     return body.get("model") if isinstance(body, dict) else None
 
 
+# Gemini says "stream" in the path, the others in the body.
+_GEMINI_STREAM = ":streamGenerateContent"
+
+
+def _streams(r: _ReqRecord) -> bool:
+    body_says = isinstance(r.body, dict) and r.body.get("stream") is True
+    return body_says or r.path.endswith(_GEMINI_STREAM)
+
+
+def _streamed(ex: Exchange) -> bool:
+    return "event-stream" in ex.headers.get("content-type", "")
+
+
 def _matches(ex: Exchange, req: _ReqRecord, match: Match) -> bool:
-    if (ex.method, ex.host, ex.path) != (req.method, req.host, req.path):
-        return False
+    """Same call, streamed or not (`_pick` settles that)."""
     if match == "path":
-        return bool(_model(ex.body) == _model(req.body))
-    return bool(ex.body == req.body)
+        a, b = (r.path.replace(_GEMINI_STREAM, ":generateContent") for r in (ex, req))
+        same = (ex.method, ex.host, a) == (req.method, req.host, b)
+        return same and bool(_model(ex.body) == _model(req.body))
+    return (ex.method, ex.host, ex.path) == (req.method, req.host, req.path) and ex.body == req.body
+
+
+def _failed(ex: Exchange) -> bool:
+    """An error answer reads the same to a streamed request and a plain one."""
+    return not 200 <= ex.status < 300
+
+
+def _pick(exchanges: list[Exchange], hits: list[int], req: _ReqRecord) -> list[int]:
+    """Recordings streamed as the request is, or errors. A non-streamed request with only
+    streamed recordings gets those (llmkit folds an event stream into the
+    same Response); a streamed one with only non-streamed ones is refused."""
+    same = [i for i in hits if _streamed(exchanges[i]) == _streams(req) or _failed(exchanges[i])]
+    if same or not hits or not _streams(req):
+        return same or hits
+    names = ", ".join(Path(exchanges[i].body_file).name for i in hits)
+    raise ReplayMismatch(
+        f"{req.method} {req.host}{req.path} streams, but only a non-streamed recording "
+        f"({names}) answers it: re-record it streamed (pytest --llmkit-record), or call "
+        "chat instead of stream"
+    )
 
 
 def _summary(r: Exchange | _ReqRecord) -> str:
@@ -264,15 +300,22 @@ def _closest(exchanges: list[Exchange], req: _ReqRecord) -> str:
     if not scored:
         return "the recording folder is empty"
     _, best = max(scored, key=lambda t: t[0])
+    where = "" if best.host == req.host else f" on host {best.host} (sent to {req.host})"
+    if best.path != req.path:
+        where += f", path {best.path} (sent to {req.path})"
+    model = _model(req.body)
+    if model != _model(best.body):
+        where += f", model {_model(best.body)!r} (sent {model!r})"
     diff = _body_diff(best.body, req.body)
-    return f"closest recording: {Path(best.body_file).stem} ({best.method} {best.path}){diff}"
+    return f"closest recording: {Path(best.body_file).stem}{where}{diff}"
 
 
 def _body_diff(recorded: Any, sent: Any) -> str:
-    a = json.dumps(recorded, indent=1, sort_keys=True).splitlines()
-    b = json.dumps(sent, indent=1, sort_keys=True).splitlines()
-    lines = [ln for ln in difflib.unified_diff(a, b, "recorded", "sent", n=0, lineterm="")]
-    return "; body differs:\n" + "\n".join(lines[:20]) if lines else ""
+    """The first difference between the bodies, with a little context."""
+    a = json.dumps(recorded, indent=1, sort_keys=True, ensure_ascii=False).splitlines()
+    b = json.dumps(sent, indent=1, sort_keys=True, ensure_ascii=False).splitlines()
+    lines = [ln for ln in difflib.unified_diff(a, b, "recorded", "sent", n=2, lineterm="")]
+    return "; body differs:\n" + "\n".join(lines[:24]) if lines else ""
 
 
 class _Chunked(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -291,10 +334,16 @@ class _Chunked(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 
 def replay_transport(
-    folder: str | Path | list[Exchange], *, match: Match = "body", chunk_size: int = 97
+    folder: str | Path | list[Exchange],
+    *,
+    match: Match = "body",
+    chunk_size: int = 97,
+    on_mismatch: Callable[[ReplayMismatch], None] | None = None,
 ) -> httpx.MockTransport:
     """Serve recorded exchanges to sync and async clients. The default chunk
-    size is a prime so chunk edges fall at varied places in lines and UTF-8."""
+    size is a prime so chunk edges fall at varied places in lines and UTF-8.
+    `on_mismatch` sees every `ReplayMismatch` before it is raised, so a test
+    fails even when the code under test catches it as an `LlmkitError`."""
     exchanges = folder if isinstance(folder, list) else load(folder)
     served: set[int] = set()
     lock = threading.Lock()
@@ -302,13 +351,20 @@ def replay_transport(
     def handler(request: httpx.Request) -> httpx.Response:
         req = _request_key(request)
         with lock:
-            hits = [i for i, e in enumerate(exchanges) if _matches(e, req, match)]
-            fresh = [i for i in hits if i not in served]
-            if not hits:
-                raise ReplayMismatch(
-                    f"no recorded exchange for {req.method} {req.host}{req.path}; "
-                    + _closest(exchanges, req)
+            try:
+                hits = _pick(
+                    exchanges, [i for i, e in enumerate(exchanges) if _matches(e, req, match)], req
                 )
+                if not hits:
+                    raise ReplayMismatch(
+                        f"no recorded exchange for {req.method} {req.host}{req.path} "
+                        f"(model {_model(req.body)!r}); " + _closest(exchanges, req)
+                    )
+            except ReplayMismatch as err:
+                if on_mismatch is not None:
+                    on_mismatch(err)
+                raise
+            fresh = [i for i in hits if i not in served]
             i = fresh[0] if fresh else hits[-1]  # repeat the last answer once all are used
             served.add(i)
         ex = exchanges[i]
@@ -320,13 +376,17 @@ def replay_transport(
 
 @contextlib.contextmanager
 def replaying(
-    folder: str | Path, *, match: Match = "body", chunk_size: int = 97
+    folder: str | Path,
+    *,
+    match: Match = "body",
+    chunk_size: int = 97,
+    on_mismatch: Callable[[ReplayMismatch], None] | None = None,
 ) -> Iterator[httpx.MockTransport]:
     """Make llmkit's default clients (the ones used when a call passes no
     `http_client`) replay `folder` inside this block."""
     from llmkit import transport
 
-    t = replay_transport(folder, match=match, chunk_size=chunk_size)
+    t = replay_transport(folder, match=match, chunk_size=chunk_size, on_mismatch=on_mismatch)
     with transport.using_transport(t):
         yield t
 

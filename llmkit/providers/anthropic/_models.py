@@ -2,9 +2,10 @@
 
 Capability names are the API's own (`capabilities` of the Models API,
 flattened to dotted paths of the `{"supported": true}` leaves), so catalog and
-live entries read alike. llmkit adds three: `tools`; `tool_choice.forced`, on
-models that accept a forced tool choice (`any`/`tool`); and `thinking.always_on`,
-on models that reject `thinking: disabled`. Limits: PROTOCOLS.md sections 1 and 6.
+live entries read alike, after the shared words (`images`, `json_schema`, ...).
+llmkit adds three: `tools`; `tool_choice.forced`, on models that accept a
+forced tool choice (`any`/`tool`); and `thinking.always_on`, on models that
+reject `thinking: disabled`. Limits: PROTOCOLS.md sections 1 and 6.
 """
 
 from __future__ import annotations
@@ -90,6 +91,21 @@ _BOTH = ("thinking", "thinking.types.adaptive", "thinking.types.enabled")
 _ALWAYS_ON = (*_ADAPTIVE, "thinking.always_on")
 
 
+# The words every provider's catalog shares (`ModelInfo.capabilities`), put
+# before the API's own names so a filter for "images" finds Claude too.
+_SHARED = {
+    "image_input": "images",
+    "pdf_input": "documents",
+    "structured_outputs": "json_schema",
+    "thinking": "reasoning",
+}
+
+
+def _shared(flat: list[str]) -> list[str]:
+    words = ["text", *(_SHARED[c] for c in flat if c in _SHARED), "streaming"]
+    return list(dict.fromkeys([*words, *flat]))
+
+
 def _m(id: str, name: str, context: int, out: int, *caps: tuple[str, ...]) -> ModelInfo:
     flat = [c for group in caps for c in group]
     return ModelInfo(
@@ -98,7 +114,7 @@ def _m(id: str, name: str, context: int, out: int, *caps: tuple[str, ...]) -> Mo
         name=name,
         context_window=context,
         max_output=out,
-        capabilities=list(dict.fromkeys(["tools", *flat])),
+        capabilities=_shared(["tools", *flat]),
         sampling=sampling_for(id),
     )
 
@@ -195,7 +211,7 @@ def parse_list_models(body: bytes) -> tuple[list[ModelInfo], str | None]:
             name=m.display_name,
             context_window=m.max_input_tokens,
             max_output=m.max_tokens,
-            capabilities=_flatten(m.capabilities or {}),
+            capabilities=_shared(_flatten(m.capabilities or {})),
             available=True,
         )
         for m in page.data
