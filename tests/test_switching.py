@@ -85,6 +85,30 @@ def _anthropic_ok(body: dict[str, Any]) -> None:
             assert b.get("type") != "text" or b["text"], "no empty text blocks"
 
 
+def _responses_ok(body: dict[str, Any]) -> None:
+    """OpenAI and xAI on Responses: stateless, every call answered by a
+    `function_call_output` with its `call_id` before the conversation goes on,
+    reasoning items whole (id and encrypted content)."""
+    assert body["store"] is False and body["include"] == ["reasoning.encrypted_content"]
+    waiting: list[str] = []
+    for it in body["input"]:
+        kind = it.get("type", "message")
+        if kind == "function_call_output":
+            assert it["call_id"] in waiting, "a tool result follows its call"
+            waiting.remove(it["call_id"])
+            continue
+        if kind == "function_call":
+            json.loads(it["arguments"])
+            waiting.append(it["call_id"])
+            continue
+        assert not waiting, "every call answered before the conversation goes on"
+        if kind == "reasoning":
+            assert it["id"].startswith("rs_") and it["encrypted_content"]
+        else:
+            assert it["role"] in ("user", "assistant")
+    assert not waiting and body["input"][-1]["role"] == "user"
+
+
 def _openai_ok(body: dict[str, Any]) -> None:
     msgs = body["messages"]
     waiting: list[str] = []
@@ -116,7 +140,8 @@ def _google_ok(body: dict[str, Any]) -> None:
             assert "thoughtSignature" in first
 
 
-VALID = {"anthropic": _anthropic_ok, "openai": _openai_ok, "xai": _openai_ok, "google": _google_ok}
+VALID = {"anthropic": _anthropic_ok, "openai": _responses_ok, "xai": _responses_ok,
+         "google": _google_ok, "openai-chat": _openai_ok}  # fmt: skip
 
 
 def _no_foreign_signatures(vendor: str, raw: str) -> None:
@@ -141,7 +166,7 @@ def _thinking_stays_home(history: list[Message], vendor: str, raw: str) -> None:
     for m in history:
         for p in m.content:
             if isinstance(p, llmkit.Thinking):
-                own = p.provider == vendor and vendor in ("anthropic", "google")
+                own = p.provider == vendor and vendor != "openai-chat"
                 assert (p.text in raw) == own, f"{p.provider} thinking sent to {vendor}: {own=}"
 
 
