@@ -233,3 +233,44 @@ def test_unknown_and_lifecycle_events_are_skipped() -> None:
 def test_events_after_the_end_are_ignored() -> None:
     events = drive_stream(responses, REQ, sse("text.sse") + b"data: [DONE]\n\n")
     assert isinstance(events[-1], Done)
+
+
+@settings(max_examples=60)
+@given(st.sampled_from(STREAMS), st.data())
+def test_a_stream_cut_anywhere_keeps_every_delta_in_its_partial(
+    case: tuple[str, Provider, str], data: st.DataObject
+) -> None:
+    """Cut between any two events: the StreamError's partial holds, at each
+    index, exactly what the deltas before the cut said."""
+    vendor, p, name = case
+    raw = sse(name, vendor)
+    frames = raw.split(b"\n\n")[:-1]
+    keep = data.draw(st.integers(0, len(frames) - 2))  # never the terminal event
+    cut = b"".join(f + b"\n\n" for f in frames[:keep])
+    seen: list[StreamEvent] = []
+    with pytest.raises(StreamError) as e:
+        for ev in _events(p, cut):  # one at a time: what came before the error
+            seen.append(ev)  # noqa: PERF402
+    partial = e.value.partial
+    assert partial is not None
+    texts: dict[int, str] = {}
+    for ev in seen:
+        if isinstance(ev, TextDelta | ThinkingDelta):
+            texts[ev.index] = texts.get(ev.index, "") + ev.text
+        elif isinstance(ev, ToolCallDelta):
+            texts[ev.index] = texts.get(ev.index, "") + ev.arguments
+    for at, text in texts.items():
+        part = partial.message.content[at]
+        got = part.raw_arguments if isinstance(part, ToolCall) else part.text  # type: ignore[union-attr]
+        assert got == text
+
+
+def _events(p: Provider, body: bytes) -> Any:
+    import httpx
+
+    from llmkit import transport as tr
+    from tests.replay import call_for
+    from tests.replay import transport as serve
+
+    with httpx.Client(transport=serve(body)) as client:
+        yield from tr.stream(call_for(p), client, REQ)

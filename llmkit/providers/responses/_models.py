@@ -10,7 +10,6 @@ any I/O, naming the model and what it accepts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 
 from llmkit.errors import Unsupported
 from llmkit.providers.openai._request import longest_prefix
@@ -27,7 +26,7 @@ def _reasoning(efforts: frozenset[Effort] | None, out: int | None = _OUT) -> Fac
     return Facts(efforts=efforts, sampling="effort_none", max_output=out)
 
 
-OPENAI: Mapping[str, Facts] = MappingProxyType(
+OPENAI: Mapping[str, Facts] = dict(
     {
         "gpt-4o": Facts(efforts=frozenset(), max_output=16_384),
         "gpt-4.1": Facts(efforts=frozenset(), max_output=32_768),
@@ -50,7 +49,7 @@ OPENAI: Mapping[str, Facts] = MappingProxyType(
 
 # xAI's reasoning models take temperature/top_p; stop and penalties are not on
 # Responses at all (see `_request`).
-XAI: Mapping[str, Facts] = MappingProxyType(
+XAI: Mapping[str, Facts] = dict(
     {
         "grok-3-mini": Facts(efforts=frozenset({"low", "high"})),
         "grok-4": Facts(efforts=frozenset()),  # grok-4 itself
