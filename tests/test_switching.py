@@ -293,3 +293,12 @@ def test_a_compatible_endpoints_signatures_never_reach_the_real_vendor() -> None
         llmkit.chat_sync("claude-sonnet-4-5", [llmkit.user("U0"), first.message,
                                                llmkit.user("U1")], **kw)  # fmt: skip
     assert "T0 reasoning" not in sent[1].decode() and "SIG-" not in sent[1].decode()
+
+
+def test_claude_gpt_gemini_grok_and_back_each_reasoning_stays_home() -> None:
+    """Every vendor thinks and calls a tool; on the way back each gets its own
+    reasoning again (OpenAI's and xAI's as encrypted Responses items, in place),
+    and never another's."""
+    full = {"image": False, "calls": 1, "thinking": True, "answer": True}
+    order = ["anthropic", "openai", "google", "xai", "google", "openai", "anthropic", "xai"]
+    _converse([Hop(vendor=v, **full) for v in order])
