@@ -49,15 +49,40 @@ _INCOMPLETE: Mapping[str, FinishReason] = {
 _MODELLED = frozenset({"message", "function_call", "reasoning"})
 
 
-def item_parts(raw: msgspec.Raw, d: w.Dialect) -> tuple[list[Part], bool]:
-    """The parts one output item becomes, and whether it was a refusal."""
-    kind = decode(w.typed, raw, d.provider).type
-    if kind not in _MODELLED:
+_NONE: Mapping[str, ToolCall] = {}
+
+
+def modelled(raw: msgspec.Raw, d: w.Dialect) -> w.Item | None:
+    """The item when it is a message, function call or reasoning; else None
+    (hosted items put other shapes under the same field names)."""
+    try:
+        it: w.Item = w.item.decode(raw)
+    except msgspec.ValidationError:
+        it = w.Item(type=decode(w.typed, raw, d.provider).type)
+        if it.type in _MODELLED:
+            decode(w.item, raw, d.provider)  # raises llmkit's DecodeError, saying why
+        return None
+    except msgspec.DecodeError:
+        decode(w.item, raw, d.provider)  # raises llmkit's DecodeError
+    return it if it.type in _MODELLED else None
+
+
+def item_parts(
+    raw: msgspec.Raw, d: w.Dialect, known: Mapping[str, ToolCall] = _NONE
+) -> tuple[list[Part], bool]:
+    """The parts one output item becomes, and whether it was a refusal. `known`
+    holds calls already parsed from the same items (by item id), so a stream
+    does not parse long arguments twice."""
+    it = modelled(raw, d)
+    if it is None:
         return [Raw(provider=d.provider, data=decode(w.any_json, raw, d.provider))], False
-    it: w.Item = decode(w.item, raw, d.provider)
+    kind = it.type
     if kind == "message":
         return _message(it, d)
     if kind == "function_call":
+        seen = known.get(it.id or "")
+        if seen is not None and seen.raw_arguments == (it.arguments or ""):
+            return [seen], False
         call = tool_call(
             it.call_id or "", it.name or "", it.arguments or "", keep_raw=True,
             signature=it.id, provider=d.provider,
@@ -129,19 +154,23 @@ def map_finish(r: w.WireResponse, has_calls: bool, refused: bool) -> Finish:
     return Finish(reason="error" if status == "failed" else "other", raw=status)
 
 
-def parts_of(r: w.WireResponse, d: w.Dialect) -> tuple[list[Part], bool, bool]:
+def parts_of(
+    r: w.WireResponse, d: w.Dialect, known: Mapping[str, ToolCall] = _NONE
+) -> tuple[list[Part], bool, bool]:
     parts: list[Part] = []
     refused = False
     for raw in r.output:
-        got, refusal = item_parts(raw, d)
+        got, refusal = item_parts(raw, d, known)
         parts += got
         refused = refused or refusal
     has_calls = any(isinstance(p, ToolCall) for p in parts)
     return parts, has_calls, refused
 
 
-def response(r: w.WireResponse, d: w.Dialect, model: str = "") -> Response:
-    parts, has_calls, refused = parts_of(r, d)
+def response(
+    r: w.WireResponse, d: w.Dialect, model: str = "", known: Mapping[str, ToolCall] = _NONE
+) -> Response:
+    parts, has_calls, refused = parts_of(r, d, known)
     m = r.model or model
     return Response(
         message=Message(role="assistant", content=parts, provider=d.provider, model=m or None),

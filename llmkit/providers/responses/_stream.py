@@ -47,6 +47,7 @@ from llmkit.types import (
     Text,
     Thinking,
     ThinkingDelta,
+    ToolCall,
     ToolCallDelta,
     ToolCallEnd,
     ToolCallStart,
@@ -89,6 +90,7 @@ class State(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     # Every delta's text, one cons list (at, chunk, next) for all parts.
     chunks: Any = None
     done: tuple[tuple[int, msgspec.Raw], ...] = ()  # finished items, by output_index
+    ended: tuple[ToolCall, ...] = ()  # calls ended so far (their arguments parsed once)
     final: Response | None = None
 
 
@@ -96,46 +98,69 @@ def start(req: ChatRequest, d: w.Dialect) -> State:
     return State(dialect=d, model=req.model)
 
 
+_BY_NAME = w.BY_NAME
+_TEXT_DELTA, _REFUSAL_DELTA, _ARGS_DELTA = w.TextDelta, w.RefusalDelta, w.ArgsDelta
+
+
 def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
     name = ev.event
-    if name != "message" and name not in w.KNOWN:
-        return s, []  # lifecycle, progress of hosted tools, newer than us
+    decoder = _BY_NAME.get(name)
+    if decoder is None and name != "message":
+        return s, []  # lifecycle, progress of hosted tools, newer than us: never decoded
     data = ev.data
     if s.final is not None or not data or data == "[DONE]":
         return s, []
+    try:  # inlined `_decode`: this runs for every event
+        e = (decoder or w.event).decode(data)
+    except msgspec.DecodeError:
+        e = _decode(s, decoder or w.event, data)
+        if e is None:
+            return s, []
+    kind = type(e)  # identity, not isinstance: a failed isinstance on a Struct is slow
+    if kind is _TEXT_DELTA or kind is _REFUSAL_DELTA:
+        last = s.last  # the hot path: more text for the part of the previous delta
+        if (last is not None and last.kind == _TEXT and last.sub == e.content_index
+                and last.item == e.item_id):  # fmt: skip
+            return replace(s, chunks=(last.at, e.delta, s.chunks)), [
+                TextOut(index=last.at, text=e.delta)
+            ]
+        s, at = _slot(s, e.item_id, e.content_index, _TEXT)
+        return replace(s, chunks=(at, e.delta, s.chunks)), [TextOut(index=at, text=e.delta)]
+    if kind is _ARGS_DELTA:
+        last = s.last  # the other hot path: more arguments for the call being streamed
+        if last is not None and last.kind == _CALL and last.item == e.item_id:
+            return replace(s, chunks=(last.at, e.delta, s.chunks)), [
+                ToolCallDelta(index=last.at, arguments=e.delta)
+            ]
+        s, at = _slot(s, e.item_id, 0, _CALL)
+        return replace(s, chunks=(at, e.delta, s.chunks)), [
+            ToolCallDelta(index=at, arguments=e.delta)
+        ]
+    return _other(s, e, data)
+
+
+def _decode(s: State, decoder: msgspec.json.Decoder[Any], data: str) -> Any:
+    """The event, or None for a data-only frame of an event we skip."""
     try:
-        e = w.event.decode(data)
+        return decoder.decode(data)
     except msgspec.ValidationError:
-        if decode(w.typed, data, s.dialect.provider).type not in w.KNOWN:
-            return s, []  # a data-only frame of an event we skip
+        if decoder is w.event and decode(w.typed, data, s.dialect.provider).type not in w.KNOWN:
+            return None
         raise DecodeError(
             f"malformed {s.dialect.provider} event", provider=s.dialect.provider, body=data
         ) from None
     except msgspec.DecodeError:
-        e = decode(w.event, data, s.dialect.provider)  # raises llmkit's DecodeError
+        return decode(decoder, data, s.dialect.provider)  # raises llmkit's DecodeError
+
+
+def _other(s: State, e: Any, data: str) -> tuple[State, list[StreamEvent]]:
     match e:
-        case (
-            w.TextDelta(item_id=item, content_index=sub, delta=delta)
-            | w.RefusalDelta(item_id=item, content_index=sub, delta=delta)
-        ):
-            last = s.last
-            if last is not None and last.item == item and last.sub == sub and last.kind == _TEXT:
-                return replace(s, chunks=(last.at, delta, s.chunks)), [
-                    TextOut(index=last.at, text=delta)
-                ]
-            s, at = _slot(s, item, sub, _TEXT)
-            return replace(s, chunks=(at, delta, s.chunks)), [TextOut(index=at, text=delta)]
         case w.SummaryDelta(item_id=item, summary_index=sub, delta=delta):
             s, at = _slot(s, item, sub, _THINKING)
             return replace(s, chunks=(at, delta, s.chunks)), [ThinkingDelta(index=at, text=delta)]
         case w.ReasoningDelta(item_id=item, content_index=sub, delta=delta):
             s, at = _slot(s, item, _REASONING_TEXT + sub, _THINKING)
             return replace(s, chunks=(at, delta, s.chunks)), [ThinkingDelta(index=at, text=delta)]
-        case w.ArgsDelta(item_id=item, delta=delta):
-            s, at = _slot(s, item, 0, _CALL)
-            return replace(s, chunks=(at, delta, s.chunks)), [
-                ToolCallDelta(index=at, arguments=delta)
-            ]
         case w.ItemAdded(output_index=i, item=it):
             return _added(s, i, it)
         case w.ItemDone(output_index=i, item=raw):
@@ -194,9 +219,9 @@ def _slot(s: State, item_id: str, sub: int, kind: int) -> tuple[State, int]:
 
 def _item_done(s: State, i: int, raw: msgspec.Raw) -> tuple[State, list[StreamEvent]]:
     s = replace(s, done=(*s.done, (i, raw)))
-    if decode(w.typed, raw, s.dialect.provider).type != "function_call":
+    it = _response.modelled(raw, s.dialect)
+    if it is None or it.type != "function_call":
         return s, []
-    it: w.Item = decode(w.item, raw, s.dialect.provider)
     out: list[StreamEvent] = []
     entry = _find(s, it.id or "")
     if entry is None:  # never added: started and ended here
@@ -209,7 +234,7 @@ def _item_done(s: State, i: int, raw: msgspec.Raw) -> tuple[State, list[StreamEv
         signature=it.id, provider=s.dialect.provider,
     )  # fmt: skip
     out.append(ToolCallEnd(index=at, call=call))
-    return s, out
+    return replace(s, ended=(*s.ended, call)), out
 
 
 def _with_items(s: State, r: w.WireResponse) -> w.WireResponse:
@@ -220,7 +245,8 @@ def _with_items(s: State, r: w.WireResponse) -> w.WireResponse:
 
 
 def _terminal(s: State, r: w.WireResponse) -> tuple[State, list[StreamEvent]]:
-    final = _response.response(_with_items(s, r), s.dialect, s.model)
+    known = {c.signature: c for c in s.ended if c.signature is not None}
+    final = _response.response(_with_items(s, r), s.dialect, s.model, known)
     s = replace(s, final=final)
     return s, [UsageUpdate(usage=final.usage), Finished(finish=final.finish)]
 

@@ -162,21 +162,18 @@ class ItemDone(_Event, frozen=True, gc=False, tag="response.output_item.done"):
 
 class TextDelta(_Event, frozen=True, gc=False, tag="response.output_text.delta"):
     item_id: str = ""
-    output_index: int = 0
     content_index: int = 0
     delta: str = ""
 
 
 class RefusalDelta(_Event, frozen=True, gc=False, tag="response.refusal.delta"):
     item_id: str = ""
-    output_index: int = 0
     content_index: int = 0
     delta: str = ""
 
 
 class ArgsDelta(_Event, frozen=True, gc=False, tag="response.function_call_arguments.delta"):
     item_id: str = ""
-    output_index: int = 0
     delta: str = ""
 
 
@@ -229,13 +226,16 @@ Event = (
     | Failed
     | ErrorEvent
 )
-KNOWN = frozenset(
-    t.__struct_config__.tag
-    for t in (
-        Created, ItemAdded, ItemDone, TextDelta, RefusalDelta, ArgsDelta, SummaryDelta,
-        ReasoningDelta, Completed, Incomplete, Failed, ErrorEvent,
-    )
+_EVENTS = (
+    Created, ItemAdded, ItemDone, TextDelta, RefusalDelta, ArgsDelta, SummaryDelta,
+    ReasoningDelta, Completed, Incomplete, Failed, ErrorEvent,
 )  # fmt: skip
+KNOWN = frozenset(str(t.__struct_config__.tag) for t in _EVENTS)
+# With `event:` lines (OpenAI) each event has its own decoder; data-only frames
+# go through the union (`event`).
+BY_NAME: dict[str, msgspec.json.Decoder[Any]] = {
+    str(t.__struct_config__.tag): msgspec.json.Decoder(t) for t in _EVENTS
+}
 
 
 class Typed(msgspec.Struct, frozen=True, gc=False):
