@@ -3,8 +3,8 @@
 The functions are `llmkit.providers.responses`', run with xAI's dialect:
 - the catalog: the `reasoning.effort` values each Grok model takes (grok-4.20
   and grok-4-fast take none at all); temperature/top_p are accepted;
-- `seed` is sent (OpenAI's Responses has none); `stop` and penalties are not
-  on Responses for xAI either, so `stop` is Unsupported;
+- `seed` is sent (OpenAI's Responses has none); `stop` and the penalties
+  (in `extra`) are "not supported in Responses API", so they are Unsupported;
 - tool schemas lose `additionalProperties: false` (xAI rejects it; its tool
   arguments are always schema-constrained), `strict` is sent only when set;
 - assistant text goes back as plain assistant messages; reasoning items
@@ -40,7 +40,13 @@ DEFAULT_BASE_URL = "https://api.x.ai/v1"
 KEY_ENV = ("XAI_API_KEY",)
 
 DIALECT = Dialect(
-    provider=NAME, catalog=_models.XAI, seed=True, tool_schema="xai", items=False, summary=False
+    provider=NAME,
+    catalog=_models.XAI,
+    seed=True,
+    tool_schema="xai",
+    items=False,
+    summary=False,
+    rejects=("presence_penalty", "frequency_penalty"),
 )
 
 _NO_IMAGES = [c for c in REASONING if c != "images"]

@@ -81,6 +81,9 @@ def _options(model: str, o: Options, d: Dialect) -> dict[str, Any]:
         out["top_p"] = o.top_p
     if o.stop:
         raise Unsupported("stop sequences on the Responses API", provider=d.provider)
+    refused = [k for k in d.rejects if k in o.extra]
+    if refused:
+        raise Unsupported(f"{', '.join(refused)} on the Responses API", provider=d.provider)
     if o.seed is not None:
         if not d.seed:
             raise Unsupported("seed on OpenAI's Responses API", provider=d.provider)

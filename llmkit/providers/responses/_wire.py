@@ -47,6 +47,8 @@ class Dialect(msgspec.Struct, frozen=True, kw_only=True):
       and `phase` (OpenAI); xAI documents plain assistant messages only.
     - `summary`: ask for reasoning summaries (`reasoning.summary: "auto"`);
       xAI returns what it returns and documents no such field.
+    - `rejects`: body keys the vendor refuses on Responses, refused here when
+      they come in `extra` (xAI: the penalties).
     """
 
     provider: str
@@ -55,6 +57,7 @@ class Dialect(msgspec.Struct, frozen=True, kw_only=True):
     tool_schema: str = "openai"
     items: bool = True
     summary: bool = True
+    rejects: tuple[str, ...] = ()
 
 
 # ---- items and the response object ---------------------------------------------
