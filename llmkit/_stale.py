@@ -73,39 +73,63 @@ async def achat(
     return await send(again)
 
 
+def _may_retry(call: Call, req: ChatRequest) -> bool:
+    to = req.endpoint or call.name
+    return getattr(call.provider, "is_stale_reasoning", None) is not None and any(
+        _own_reasoning(p, to) for m in req.messages for p in m.content
+    )
+
+
 def stream(
     call: Call, req: ChatRequest, open: Callable[[ChatRequest], Iterator[StreamEvent]]
 ) -> Iterator[StreamEvent]:
-    """Retried only when nothing was yielded yet (the vendor refused the request)."""
-    started = False
-    try:
-        with contextlib.closing(open(req)) as events:  # type: ignore[type-var]
-            for ev in events:
-                started = True
-                yield ev
-        return
-    except ApiError as e:
-        again = None if started else without_reasoning(call, req, e)
-        if again is None:
-            raise
+    """The stream, retried once without reasoning when the vendor refused it
+    (before any event). Wrapped only when a retry could happen: a wrapper costs
+    a little on every event."""
+    return _retrying(call, req, open) if _may_retry(call, req) else open(req)
+
+
+def _retrying(
+    call: Call, req: ChatRequest, open: Callable[[ChatRequest], Iterator[StreamEvent]]
+) -> Iterator[StreamEvent]:
+    with contextlib.closing(open(req)) as events:  # type: ignore[type-var]
+        try:
+            first = next(events, None)
+        except ApiError as e:
+            again = without_reasoning(call, req, e)
+            if again is None:
+                raise
+        else:
+            if first is not None:
+                yield first
+                yield from events
+            return
     with contextlib.closing(open(again)) as events:  # type: ignore[type-var]
         yield from events
 
 
-async def astream(
+def astream(
     call: Call, req: ChatRequest, open: Callable[[ChatRequest], AsyncIterator[StreamEvent]]
 ) -> AsyncIterator[StreamEvent]:
-    started = False
-    try:
-        async with contextlib.aclosing(open(req)) as events:  # type: ignore[type-var]
-            async for ev in events:
-                started = True
-                yield ev
-        return
-    except ApiError as e:
-        again = None if started else without_reasoning(call, req, e)
-        if again is None:
-            raise
+    return _aretrying(call, req, open) if _may_retry(call, req) else open(req)
+
+
+async def _aretrying(
+    call: Call, req: ChatRequest, open: Callable[[ChatRequest], AsyncIterator[StreamEvent]]
+) -> AsyncIterator[StreamEvent]:
+    async with contextlib.aclosing(open(req)) as events:  # type: ignore[type-var]
+        try:
+            first = await anext(events, None)
+        except ApiError as e:
+            again = without_reasoning(call, req, e)
+            if again is None:
+                raise
+        else:
+            if first is not None:
+                yield first
+                async for ev in events:
+                    yield ev
+            return
     async with contextlib.aclosing(open(again)) as events:  # type: ignore[type-var]
         async for ev in events:
             yield ev

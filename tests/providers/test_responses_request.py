@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 import llmkit
 from llmkit import registry
 from llmkit.errors import Unsupported
-from llmkit.providers import responses, xai_responses
+from llmkit.providers import openai, responses, xai_responses
 from llmkit.types import (
     ChatRequest,
     Document,
@@ -354,3 +355,18 @@ def test_end_to_end_through_the_public_api(monkeypatch: pytest.MonkeyPatch) -> N
     assert str(seen[0].url) == "https://api.openai.com/v1/responses"
     assert seen[0].headers["authorization"] == f"Bearer {TEST_KEY}"
     assert sent_json(seen)["input"][-1]["content"] == [{"type": "input_text", "text": "Hi"}]
+
+
+def test_moving_to_chat_completions_leaves_responses_items_behind() -> None:
+    """A Responses answer with a hosted item and encrypted reasoning, continued on
+    `openai-chat:`: Chat Completions gets the text and the call, nothing raw."""
+    said = responses.parse_response((OA / "hosted_and_function.json").read_bytes())
+    said = msgspec.structs.replace(said.message, provider="openai")
+    result = Message(role="tool", content=[ToolResult(tool_call_id=said.content[-1].id,  # type: ignore[union-attr]
+                                                      content="14")])  # fmt: skip
+    req = ChatRequest(model="gpt-4o", messages=[HI[1], said, result], endpoint="openai-chat")
+    sent = json.loads(openai.build_request(req, "https://api.openai.com/v1").body or b"")
+    assistant = sent["messages"][1]
+    assert "web_search_call" not in json.dumps(sent)
+    assert assistant["content"].startswith("Searching found rain")
+    assert assistant["tool_calls"][0]["id"] == "call_Hs6TuV8wXy0ZaB2cDe4FgH6i"

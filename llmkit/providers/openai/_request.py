@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from msgspec.structs import replace
+
 from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
 from llmkit.providers.openai._messages import to_wire
@@ -58,7 +60,10 @@ def body(req: ChatRequest, d: WireDialect) -> dict[str, Any]:
     o = req.options
     if d.openai_models:
         _check_openai_model(req.model, o, d)
-    out: dict[str, Any] = {"model": req.model, "messages": to_wire(req.messages, o, d)}
+    # The history is carried to the endpoint by its registered name (`openai-chat`,
+    # `ollama`...): raw items of OpenAI's Responses endpoint never land here.
+    to = replace(d, provider=req.endpoint) if req.endpoint else d
+    out: dict[str, Any] = {"model": req.model, "messages": to_wire(req.messages, o, to)}
     if req.tools:
         out["tools"] = [_tool(t) for t in req.tools]
     if req.tool_choice is not None and req.tools:
