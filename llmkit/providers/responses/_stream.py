@@ -103,40 +103,50 @@ _TEXT_DELTA, _REFUSAL_DELTA, _ARGS_DELTA = w.TextDelta, w.RefusalDelta, w.ArgsDe
 
 
 def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
-    name = ev.event
-    decoder = _BY_NAME.get(name)
-    if decoder is None and name != "message":
-        return s, []  # lifecycle, progress of hosted tools, newer than us: never decoded
-    data = ev.data
-    if s.final is not None or not data or data == "[DONE]":
+    decoder = _BY_NAME.get(ev.event)
+    if decoder is None:  # a data-only frame, or an event we skip undecoded
+        return _unnamed(s, ev)
+    if s.final is not None:
         return s, []
+    data = ev.data
     try:  # inlined `_decode`: this runs for every event
-        e = (decoder or w.event).decode(data)
+        e = decoder.decode(data)
     except msgspec.DecodeError:
-        e = _decode(s, decoder or w.event, data)
-        if e is None:
-            return s, []
+        e = _decode(s, decoder, data)
     kind = type(e)  # identity, not isinstance: a failed isinstance on a Struct is slow
+    last = s.last  # the hot path: more text or arguments for the part of the previous delta
+    if last is not None and (
+        (kind is _TEXT_DELTA and last.kind == _TEXT and last.sub == e.content_index)
+        or (kind is _ARGS_DELTA and last.kind == _CALL)
+    ) and last.item == e.item_id:  # fmt: skip
+        out = TextOut(index=last.at, text=e.delta) if kind is _TEXT_DELTA else (
+            ToolCallDelta(index=last.at, arguments=e.delta))  # fmt: skip
+        return replace(s, chunks=(last.at, e.delta, s.chunks)), [out]
+    return _apply(s, e, data)
+
+
+def _apply(s: State, e: Any, data: str) -> tuple[State, list[StreamEvent]]:
+    """One decoded event, the general way."""
+    kind = type(e)
     if kind is _TEXT_DELTA or kind is _REFUSAL_DELTA:
-        last = s.last  # the hot path: more text for the part of the previous delta
-        if (last is not None and last.kind == _TEXT and last.sub == e.content_index
-                and last.item == e.item_id):  # fmt: skip
-            return replace(s, chunks=(last.at, e.delta, s.chunks)), [
-                TextOut(index=last.at, text=e.delta)
-            ]
         s, at = _slot(s, e.item_id, e.content_index, _TEXT)
         return replace(s, chunks=(at, e.delta, s.chunks)), [TextOut(index=at, text=e.delta)]
     if kind is _ARGS_DELTA:
-        last = s.last  # the other hot path: more arguments for the call being streamed
-        if last is not None and last.kind == _CALL and last.item == e.item_id:
-            return replace(s, chunks=(last.at, e.delta, s.chunks)), [
-                ToolCallDelta(index=last.at, arguments=e.delta)
-            ]
         s, at = _slot(s, e.item_id, 0, _CALL)
         return replace(s, chunks=(at, e.delta, s.chunks)), [
             ToolCallDelta(index=at, arguments=e.delta)
         ]
     return _other(s, e, data)
+
+
+def _unnamed(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
+    """Data-only framing dispatches on the JSON `type`; with `event:` lines,
+    lifecycle events, hosted-tool progress and newer events are skipped."""
+    data = ev.data
+    if ev.event != "message" or s.final is not None or not data or data == "[DONE]":
+        return s, []
+    e = _decode(s, w.event, data)
+    return (s, []) if e is None else _apply(s, e, data)
 
 
 def _decode(s: State, decoder: msgspec.json.Decoder[Any], data: str) -> Any:
