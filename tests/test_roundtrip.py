@@ -135,8 +135,10 @@ def _replayed_items(vendor: str, path: Path, body: dict[str, Any]) -> None:
     for it in output:
         if it["type"] == "reasoning":
             if it.get("encrypted_content"):  # without it, store:false cannot take it back
+                status = {"status": "completed"} if vendor == "xai-responses" else {}
+                enc = {"encrypted_content": it["encrypted_content"]}
                 expected.append({"type": "reasoning", "id": it["id"], "summary": it["summary"],
-                                 "encrypted_content": it["encrypted_content"]})  # fmt: skip
+                                 **status, **enc})  # fmt: skip
         elif it["type"] == "function_call":
             keys = ("call_id", "name", "arguments", "id")
             expected.append({"type": "function_call", **{k: it[k] for k in keys}})

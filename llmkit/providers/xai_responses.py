@@ -8,7 +8,9 @@ The functions are `llmkit.providers.responses`', run with xAI's dialect:
 - tool schemas lose `additionalProperties: false` (xAI rejects it; its tool
   arguments are always schema-constrained), `strict` is sent only when set;
 - assistant text goes back as plain assistant messages; reasoning items
-  (`encrypted_content`, which grok-4.7 returns by default) go back in place;
+  (`encrypted_content`, which grok-4.7 returns by default) go back in place,
+  with the `status` xAI's own items carry;
+- documents go by URL: xAI takes no inline non-image files;
 - no `reasoning.summary` is asked for.
 Usage is read as on OpenAI's Responses (output includes reasoning), unlike
 xAI's Chat Completions. Error bodies: OpenAI's envelope or xAI's flat
@@ -47,6 +49,8 @@ DIALECT = Dialect(
     items=False,
     summary=False,
     rejects=("presence_penalty", "frequency_penalty"),
+    reasoning_status=True,
+    inline_files=False,
 )
 
 _NO_IMAGES = [c for c in REASONING if c != "images"]

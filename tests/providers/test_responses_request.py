@@ -156,6 +156,15 @@ def test_what_the_model_cannot_serve_is_unsupported_before_io(
     assert words in str(e.value)
 
 
+def test_xai_takes_documents_by_url_only() -> None:
+    pdf = Message(role="user", content=[Document(data="JVBER")])
+    with pytest.raises(Unsupported, match="by URL"):
+        body(ChatRequest(model="grok-4.7", messages=[pdf]), xai_responses)
+    url = Message(role="user", content=[Document(url="https://x/a.pdf")])
+    b = body(ChatRequest(model="grok-4.7", messages=[url]), xai_responses)
+    assert b["input"][0]["content"] == [{"type": "input_file", "file_url": "https://x/a.pdf"}]
+
+
 def test_sampling_where_the_model_takes_it() -> None:
     o = Options(temperature=0.2, reasoning=Reasoning(effort="none"))
     assert body(ChatRequest(model="gpt-5.6-sol", messages=HI, options=o))["temperature"] == 0.2

@@ -91,7 +91,7 @@ def _input_part(part: Part, options: Options, d: Dialect, to: str) -> Wire | Non
         case Image() as p:
             return {"type": "input_image", "image_url": _image_url(p, d)}
         case Document() as p:
-            return _file(p)
+            return _file(p, d)
         case ToolCall() | ToolResult() as p:
             raise Unsupported(f"{p.__class__.__name__} in a user message", provider=d.provider)
     return None  # pragma: no cover - every Part is matched above
@@ -105,9 +105,11 @@ def _image_url(p: Image, d: Dialect) -> str:
     return f"data:{p.media_type};base64,{p.data}"
 
 
-def _file(p: Document) -> Wire:
+def _file(p: Document, d: Dialect) -> Wire:
     if p.data is None:
         return {"type": "input_file", "file_url": p.url or ""}
+    if not d.inline_files:
+        raise Unsupported("documents sent inline (send them by URL)", provider=d.provider)
     out: Wire = {"type": "input_file", "file_data": f"data:{p.media_type};base64,{p.data}"}
     out["filename"] = p.title or "document.pdf"  # required beside file_data
     return out
@@ -124,7 +126,7 @@ def _result(r: ToolResult, d: Dialect) -> Wire:
             elif isinstance(p, Image):
                 output.append({"type": "input_image", "image_url": _image_url(p, d)})
             else:
-                output.append(_file(p))
+                output.append(_file(p, d))
     return {"type": "function_call_output", "call_id": r.tool_call_id, "output": output}
 
 
@@ -139,7 +141,7 @@ def _assistant(m: Message, options: Options, d: Dialect, to: str) -> list[Wire]:
             case None:
                 continue
             case Thinking(id=id, signature=sig, text=text) if id and sig is not None:
-                items.append(_reasoning(id, sig, text))
+                items.append(_reasoning(id, sig, text, d))
             case Thinking(id=id, text=text) if id and _extends(items, id):
                 if text:
                     items[-1]["summary"].append({"type": "summary_text", "text": text})
@@ -162,9 +164,13 @@ def _assistant(m: Message, options: Options, d: Dialect, to: str) -> list[Wire]:
     return items
 
 
-def _reasoning(id: str, encrypted: str, text: str) -> Wire:
+def _reasoning(id: str, encrypted: str, text: str, d: Dialect) -> Wire:
     summary = [{"type": "summary_text", "text": text}] if text else []
-    return {"type": "reasoning", "id": id, "summary": summary, "encrypted_content": encrypted}
+    out: Wire = {"type": "reasoning", "id": id, "summary": summary}
+    if d.reasoning_status:
+        out["status"] = "completed"
+    out["encrypted_content"] = encrypted
+    return out
 
 
 def _extends(items: list[Wire], id: str) -> bool:

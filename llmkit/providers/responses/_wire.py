@@ -49,6 +49,10 @@ class Dialect(msgspec.Struct, frozen=True, kw_only=True):
       xAI returns what it returns and documents no such field.
     - `rejects`: body keys the vendor refuses on Responses, refused here when
       they come in `extra` (xAI: the penalties).
+    - `reasoning_status`: replayed reasoning items say `status: "completed"`
+      (xAI's items carry one; OpenAI's do not).
+    - `inline_files`: documents may go inline as `file_data` (xAI takes
+      non-image files only by URL or upload).
     """
 
     provider: str
@@ -58,6 +62,8 @@ class Dialect(msgspec.Struct, frozen=True, kw_only=True):
     items: bool = True
     summary: bool = True
     rejects: tuple[str, ...] = ()
+    reasoning_status: bool = False
+    inline_files: bool = True
 
 
 # ---- items and the response object ---------------------------------------------
