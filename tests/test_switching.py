@@ -89,7 +89,8 @@ def _responses_ok(body: dict[str, Any]) -> None:
     """OpenAI and xAI on Responses: stateless, every call answered by a
     `function_call_output` with its `call_id` before the conversation goes on,
     reasoning items whole (id and encrypted content)."""
-    assert body["store"] is False and body["include"] == ["reasoning.encrypted_content"]
+    assert body["store"] is False
+    assert body.get("include", ["reasoning.encrypted_content"]) == ["reasoning.encrypted_content"]
     waiting: list[str] = []
     for it in body["input"]:
         kind = it.get("type", "message")

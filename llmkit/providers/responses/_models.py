@@ -28,9 +28,9 @@ def _reasoning(efforts: frozenset[Effort] | None, out: int | None = _OUT) -> Fac
 
 OPENAI: Mapping[str, Facts] = dict(
     {
-        "gpt-4o": Facts(efforts=frozenset(), max_output=16_384),
-        "gpt-4.1": Facts(efforts=frozenset(), max_output=32_768),
-        "chatgpt-": Facts(efforts=frozenset()),
+        "gpt-4o": Facts(efforts=frozenset(), max_output=16_384, encrypted=False),
+        "gpt-4.1": Facts(efforts=frozenset(), max_output=32_768, encrypted=False),
+        "chatgpt-": Facts(efforts=frozenset(), encrypted=False),
         "o1": _reasoning(_CLASSIC, 100_000),
         "o3": _reasoning(_CLASSIC, 100_000),
         "o4": _reasoning(_CLASSIC, 100_000),
@@ -71,7 +71,7 @@ _ANYTHING = Facts()
 
 def facts(model: str, d: Dialect) -> Facts:
     if model.endswith(_NOT_REASONING_SUFFIX):
-        return Facts(efforts=frozenset())
+        return Facts(efforts=frozenset(), encrypted=False)
     found: Facts = longest_prefix(d.catalog, model, _ANYTHING)
     return found
 

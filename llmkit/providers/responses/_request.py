@@ -1,8 +1,9 @@
 """Building `POST {base}/responses` from a ChatRequest.
 
 - Stateless by default: `store: false` and `include:
-  ["reasoning.encrypted_content"]`, so reasoning comes back encrypted and is
-  replayed from the history (`_history`), never kept by the vendor;
+  ["reasoning.encrypted_content"]` (for every model that may reason), so
+  reasoning comes back encrypted and is replayed from the history
+  (`_history`), never kept by the vendor;
 - `max_tokens` -> `max_output_tokens` (reasoning included); `temperature`,
   `top_p` as they are, where the model takes them (`_models.check`);
 - `reasoning.effort` -> `reasoning: {effort, summary: "auto"}` (summaries come
@@ -64,7 +65,8 @@ def body(req: ChatRequest, d: Dialect) -> dict[str, Any]:
         out["text"] = {"format": _format(o.response_format, d)}
     out.update(_options(req.model, o, d))
     out["store"] = False
-    out["include"] = [ENCRYPTED_REASONING]
+    if facts(req.model, d).encrypted:  # OpenAI's non-reasoning models have none to give
+        out["include"] = [ENCRYPTED_REASONING]
     if req.stream:
         out["stream"] = True
     out.update(o.extra)

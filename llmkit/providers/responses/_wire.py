@@ -26,11 +26,14 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
     - `sampling`: `always`, `effort_none` (reasoning models: temperature/top_p
       only at effort `none`) or `never`.
     - `max_output`: the output-token limit, when known.
+    - `encrypted`: the model may return encrypted reasoning, so requests ask
+      for it (`include`); False for OpenAI's non-reasoning models.
     """
 
     efforts: frozenset[Effort] | None = None
     sampling: str = "always"
     max_output: int | None = None
+    encrypted: bool = True
 
 
 class Dialect(msgspec.Struct, frozen=True, kw_only=True):
