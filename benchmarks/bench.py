@@ -46,9 +46,10 @@ import llmkit
 
 HERE = Path(__file__).resolve().parent
 MODEL = {"anthropic": "claude-bench-{kind}-{n}", "openai": "gpt-bench-{kind}-{n}",
-         "google": "gemini-bench-{kind}-{n}"}  # fmt: skip
+         "responses": "gpt-bench-{kind}-{n}", "google": "gemini-bench-{kind}-{n}"}  # fmt: skip
+# "openai" is Chat Completions (llmkit's `openai-chat:`), "responses" OpenAI's Responses API
 CASES = [("anthropic", "text"), ("anthropic", "tool"), ("openai", "text"), ("openai", "tool"),
-         ("google", "text")]  # fmt: skip
+         ("responses", "text"), ("responses", "tool"), ("google", "text")]  # fmt: skip
 TARGET = 1.2  # the bound on every ratio to the floor
 Row = dict[str, Any]
 
@@ -196,7 +197,7 @@ def linearity(base: str, n: int, runs: int) -> list[Row]:
         m = model(vendor, kind, n)
         log(f"linearity: {vendor} {kind}, {n} events")
 
-        def llmkit_once(m: str = f"{vendor}:{m}") -> float:
+        def llmkit_once(m: str = c._llmkit_model(vendor, m)) -> float:
             events = llmkit.stream_sync(m, "hi", base_url=base, api_key="bench",
                                         http_client=client)  # fmt: skip
             return _marks(events, lambda e: type(e) in DELTAS, n)
@@ -221,7 +222,7 @@ DELTAS = (llmkit.TextDelta, llmkit.ToolCallDelta)
 
 def chat(base: str, words: int, requests: int, runs: int) -> list[Row]:
     rows = []
-    for vendor in ("anthropic", "openai", "google"):
+    for vendor in ("anthropic", "openai", "responses", "google"):
         m, want = model(vendor, "text", words), fv.expected_text(words)
         log(f"chat: {vendor}")
 

@@ -29,6 +29,7 @@ AsyncFn = Callable[[str], Awaitable[str]]
 PATHS: dict[str, tuple[str, str]] = {
     "anthropic": ("/v1/messages", "/v1/messages"),
     "openai": ("/chat/completions", "/chat/completions"),
+    "responses": ("/responses", "/responses"),
     "google": (
         "/v1beta/models/{model}:streamGenerateContent?alt=sse",
         "/v1beta/models/{model}:generateContent",
@@ -52,6 +53,11 @@ PICK: dict[tuple[str, str], Callable[[Any], str | None]] = {
     ("openai", "text"): lambda d: _get(d, "choices", 0, "delta", "content"),
     ("openai", "tool"): lambda d: _get(d, "choices", 0, "delta", "tool_calls", 0, "function",
                                        "arguments"),
+    # Responses: every event is decoded; the deltas of the part being streamed are kept
+    ("responses", "text"): lambda d: d["delta"] if d["type"] == "response.output_text.delta"
+    else None,
+    ("responses", "tool"): lambda d: d["delta"]
+    if d["type"] == "response.function_call_arguments.delta" else None,
     ("google", "text"): lambda d: "".join(
         p.get("text", "") for p in _get(d, "candidates", 0, "content", "parts") or ()
     ),
@@ -63,6 +69,7 @@ HEADERS: dict[str, dict[str, str]] = {
     "anthropic": {"x-api-key": "bench", "anthropic-version": "2023-06-01",
                   "content-type": "application/json"},
     "openai": {"authorization": "Bearer bench", "content-type": "application/json"},
+    "responses": {"authorization": "Bearer bench", "content-type": "application/json"},
     "google": {"x-goog-api-key": "bench", "content-type": "application/json"},
 }  # fmt: skip
 
@@ -75,6 +82,9 @@ def request_body(vendor: str, model: str, stream: bool) -> bytes:
     msgs = [{"role": "user", "content": "hi"}]
     if vendor == "google":
         return msgspec.json.encode({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+    if vendor == "responses":
+        return msgspec.json.encode({"model": model, "input": [{"role": "user", "content": "hi"}],
+                                    "store": False, "stream": stream})  # fmt: skip
     return msgspec.json.encode({"model": model, "max_tokens": 1024, "messages": msgs,
                                 "stream": stream})  # fmt: skip
 
@@ -141,6 +151,7 @@ def floor_chat(vendor: str, base: str) -> SyncFn:
     text = {
         "anthropic": lambda d: d["content"][0]["text"],
         "openai": lambda d: d["choices"][0]["message"]["content"],
+        "responses": lambda d: d["output"][0]["content"][0]["text"],
         "google": lambda d: d["candidates"][0]["content"]["parts"][0]["text"],
     }[vendor]
 
@@ -162,8 +173,14 @@ def floor_chat(vendor: str, base: str) -> SyncFn:
 TextDelta, ToolCallDelta, Done = llmkit.TextDelta, llmkit.ToolCallDelta, llmkit.Done
 
 
+# The endpoint llmkit names for each bench vendor: OpenAI's own endpoint is on
+# Responses now, so Chat Completions is its explicit opt-in.
+_ENDPOINT = {"openai": "openai-chat", "responses": "openai"}
+
+
 def _llmkit_model(vendor: str, model: str) -> str:
-    return f"{vendor}:{model}"  # an explicit provider: the fake model ids route anywhere
+    # an explicit provider: the fake model ids route anywhere
+    return f"{_ENDPOINT.get(vendor, vendor)}:{model}"
 
 
 def llmkit_sync(vendor: str, base: str) -> SyncFn:

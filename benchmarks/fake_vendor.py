@@ -136,6 +136,81 @@ def openai_tool_stream(n: int) -> bytes:
     return b"".join(out) + b"data: [DONE]\n\n"
 
 
+def _responses_object(status: str, output: list[object], usage: object) -> dict[str, object]:
+    return {"id": "resp_bench", "object": "response", "created_at": 1, "status": status,
+            "background": False, "error": None, "incomplete_details": None,
+            "instructions": None, "max_output_tokens": None, "model": "gpt-5.6-sol",
+            "output": output, "parallel_tool_calls": True, "previous_response_id": None,
+            "reasoning": {"effort": "none", "summary": None}, "store": False,
+            "temperature": 1.0, "text": {"format": {"type": "text"}}, "tool_choice": "auto",
+            "tools": [], "top_p": 1.0, "truncation": "disabled", "usage": usage,
+            "user": None, "metadata": {}}  # fmt: skip
+
+
+def _responses_usage(n: int) -> dict[str, object]:
+    return {"input_tokens": 12, "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": n, "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 12 + n}  # fmt: skip
+
+
+def _responses_frames(items: list[bytes], final: dict[str, object]) -> bytes:
+    head = {**final, "status": "in_progress", "output": [], "usage": None}
+    frames = [(t, {"response": head}) for t in ("response.created", "response.in_progress")]
+    out = [_sse(t, {"type": t, **d, "sequence_number": k}) for k, (t, d) in enumerate(frames)]
+    return b"".join(out + items) + _sse(
+        "response.completed", {"type": "response.completed", "response": final}
+    )
+
+
+def responses_stream(n: int) -> bytes:
+    """Text on OpenAI's Responses API: `event:` + `data:` frames, no [DONE]."""
+    text = expected_text(n)
+    at = {"item_id": "msg_bench", "output_index": 0, "content_index": 0}
+    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+    item = {"id": "msg_bench", "type": "message", "status": "completed", "content": [part],
+            "role": "assistant"}  # fmt: skip
+
+    def ev(t: str, **d: object) -> bytes:
+        return _sse(t, {"type": t, **d})
+
+    out = [ev("response.output_item.added", output_index=0,
+              item={**item, "status": "in_progress", "content": []}),
+           ev("response.content_part.added", **at, part={**part, "text": ""})]  # fmt: skip
+    out += [ev("response.output_text.delta", **at, delta=WORDS[i % 10], logprobs=[],
+               obfuscation="xYzAbC", sequence_number=i + 4) for i in range(n)]  # fmt: skip
+    out += [ev("response.output_text.done", **at, text=text, logprobs=[]),
+            ev("response.content_part.done", **at, part=part),
+            ev("response.output_item.done", output_index=0, item=item)]  # fmt: skip
+    return _responses_frames(out, _responses_object("completed", [item], _responses_usage(n)))
+
+
+def responses_tool_stream(n: int) -> bytes:
+    """One function call whose arguments arrive in about `n` fragments."""
+    frags, args = tool_fragments(n), tool_arguments(n)
+    item = {"id": "fc_bench", "type": "function_call", "status": "completed",
+            "arguments": args, "call_id": "call_bench", "name": "store"}  # fmt: skip
+
+    def ev(t: str, **d: object) -> bytes:
+        return _sse(t, {"type": t, **d})
+
+    out = [ev("response.output_item.added", output_index=0,
+              item={**item, "status": "in_progress", "arguments": ""})]  # fmt: skip
+    out += [ev("response.function_call_arguments.delta", delta=f, item_id="fc_bench",
+               output_index=0, obfuscation="xYzAbC", sequence_number=i + 3)
+            for i, f in enumerate(frags)]  # fmt: skip
+    out += [ev("response.function_call_arguments.done", arguments=args, item_id="fc_bench",
+               output_index=0),
+            ev("response.output_item.done", output_index=0, item=item)]  # fmt: skip
+    return _responses_frames(out, _responses_object("completed", [item], _responses_usage(n)))
+
+
+def responses_json(n: int) -> bytes:
+    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": expected_text(n)}
+    item = {"id": "msg_bench", "type": "message", "status": "completed", "content": [part],
+            "role": "assistant"}  # fmt: skip
+    return json.dumps(_responses_object("completed", [item], _responses_usage(n))).encode()
+
+
 def google_stream(n: int) -> bytes:
     def chunk(text: str, i: int, finish: str | None = None) -> dict[str, object]:
         cand: dict[str, object] = {
@@ -199,6 +274,9 @@ RENDER: dict[tuple[str, bool, str], Callable[[int], bytes]] = {
     ("openai", True, "text"): openai_stream,
     ("openai", True, "tool"): openai_tool_stream,
     ("openai", False, "text"): openai_json,
+    ("responses", True, "text"): responses_stream,
+    ("responses", True, "tool"): responses_tool_stream,
+    ("responses", False, "text"): responses_json,
     ("google", True, "text"): google_stream,
     ("google", False, "text"): google_json,
 }
@@ -215,6 +293,8 @@ def route(path: str, body: bytes, bench_model: str = "") -> tuple[str, bool, str
         vendor, model, stream = "anthropic", *_model_stream(body)
     elif path.endswith("/chat/completions"):
         vendor, model, stream = "openai", *_model_stream(body)
+    elif path.endswith("/responses"):
+        vendor, model, stream = "responses", *_model_stream(body)
     elif ":streamGenerateContent" in path or ":generateContent" in path:
         vendor, model = "google", path.rsplit("/", 1)[-1].split(":")[0]
         stream = ":streamGenerateContent" in path

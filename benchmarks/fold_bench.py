@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fake_vendor
 from clients import PICK
 
-from llmkit.providers import anthropic, google, openai
+from llmkit.providers import anthropic, google, openai, responses
 from llmkit.types import ChatRequest, Done, Message, Text
 
 REQ = ChatRequest(model="bench", messages=[Message(role="user", content=[Text(text="hi")])])
@@ -82,6 +82,16 @@ def main() -> None:
         ),
         "openai text": (openai, fake_vendor.openai_stream(n), PICK["openai", "text"]),
         "openai tool": (openai, fake_vendor.openai_tool_stream(n), PICK["openai", "tool"]),
+        "responses text": (
+            responses,
+            fake_vendor.responses_stream(n),
+            PICK["responses", "text"],
+        ),
+        "responses tool": (
+            responses,
+            fake_vendor.responses_tool_stream(n),
+            PICK["responses", "tool"],
+        ),
         "google text": (google, fake_vendor.google_stream(n), PICK["google", "text"]),
     }
     print(f"{'case':<16} {'events':>7} {'floor µs':>10} {'fold µs':>8} {'fold/floor':>11}")

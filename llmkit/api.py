@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from llmkit import _stale, structured
 from llmkit import registry as _registry
-from llmkit import structured
 from llmkit.errors import LlmkitError
 from llmkit.messages import MessagesLike, check_history, to_messages
 from llmkit.tools import FunctionTool
@@ -165,7 +165,7 @@ def _prepare(
     req = build_chat_request(
         vendor_model, messages, tools=tools, tool_choice=tool_choice, stream=stream, **options
     )
-    return call, req, target
+    return call, msgspec.structs.replace(req, endpoint=call.name), target
 
 
 async def chat(
@@ -195,7 +195,8 @@ async def chat(
         model, messages, tools, tool_choice, False, api_key, base_url, timeout, max_retries,
         registry, options,
     )  # fmt: skip
-    resp = await transport.achat(call, http_client or transport.default_async_client(), req)
+    client = http_client or transport.default_async_client()
+    resp = await _stale.achat(call, req, partial(transport.achat, call, client))
     return resp if target is None else structured.parse_structured(resp, target)
 
 
@@ -220,7 +221,8 @@ def chat_sync(
         model, messages, tools, tool_choice, False, api_key, base_url, timeout, max_retries,
         registry, options,
     )  # fmt: skip
-    resp = transport.chat(call, http_client or transport.default_client(), req)
+    client = http_client or transport.default_client()
+    resp = _stale.chat(call, req, partial(transport.chat, call, client))
     return resp if target is None else structured.parse_structured(resp, target)
 
 
@@ -249,7 +251,7 @@ def stream(
         model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
         registry, options,
     )  # fmt: skip
-    events = transport.astream(call, http_client, req)
+    events = _stale.astream(call, req, partial(transport.astream, call, http_client))
     return events if target is None else structured.aparsed(events, target)
 
 
@@ -274,7 +276,7 @@ def stream_sync(
         model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
         registry, options,
     )  # fmt: skip
-    events = transport.stream(call, http_client, req)
+    events = _stale.stream(call, req, partial(transport.stream, call, http_client))
     return events if target is None else map(partial(structured.parsed_done, target=target), events)
 
 

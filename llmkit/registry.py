@@ -49,8 +49,11 @@ class Secret:
 
 
 class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
-    """A named place to send requests: `wire` is the provider module
-    (`"llmkit.providers.openai"` serves every OpenAI-compatible endpoint)."""
+    """A named place to send requests: `wire` is the provider module, which
+    carries the endpoint's dialect. `"llmkit.providers.openai"` (Chat
+    Completions) serves every OpenAI-compatible endpoint;
+    `"llmkit.providers.responses"` is OpenAI's Responses API and
+    `"llmkit.providers.xai_responses"` xAI's."""
 
     name: str
     wire: str
@@ -85,22 +88,30 @@ _BASE_URL_ENV = {
 }
 
 
-def _builtin(name: str, base_url: str, *key_env: str) -> Endpoint:
+def _builtin(name: str, base_url: str, *key_env: str, wire: str = "") -> Endpoint:
     return Endpoint(
         name=name,
-        wire=f"llmkit.providers.{name}",
+        wire=f"llmkit.providers.{wire or name}",
         base_url=base_url,
         key_env=key_env,
-        base_url_env=_BASE_URL_ENV.get(name, ()),
+        base_url_env=_BASE_URL_ENV.get(name.removesuffix("-chat"), ()),
     )
+
+
+_OPENAI = "https://api.openai.com/v1"
+_XAI = "https://api.x.ai/v1"
 
 
 DEFAULT = Registry(
     endpoints=MappingProxyType(
         {
             "anthropic": _builtin("anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY"),
-            "openai": _builtin("openai", "https://api.openai.com/v1", "OPENAI_API_KEY"),
-            "xai": _builtin("xai", "https://api.x.ai/v1", "XAI_API_KEY"),
+            # OpenAI and xAI models go to Responses; Chat Completions is the opt-in
+            # `openai-chat:` / `xai-chat:` (and the wire of compatible endpoints).
+            "openai": _builtin("openai", _OPENAI, "OPENAI_API_KEY", wire="responses"),
+            "openai-chat": _builtin("openai-chat", _OPENAI, "OPENAI_API_KEY", wire="openai"),
+            "xai": _builtin("xai", _XAI, "XAI_API_KEY", wire="xai_responses"),
+            "xai-chat": _builtin("xai-chat", _XAI, "XAI_API_KEY", wire="xai"),
             "google": _builtin(
                 "google",
                 "https://generativelanguage.googleapis.com",
@@ -145,8 +156,12 @@ def with_endpoint(
 ) -> Registry:
     """A copy of `reg` with one more endpoint, for example an OpenAI-compatible
     server: `with_endpoint(reg, "ollama", base_url="http://localhost:11434/v1")`
-    makes `"ollama:llama3.2"` work. `wire` names a built-in wire format or a
-    module path (OpenAI's by default); `prefixes` route bare model ids to it.
+    makes `"ollama:llama3.2"` work. `wire` names a built-in wire format
+    (`"openai"`: Chat Completions, the default for a new name; `"responses"`:
+    OpenAI's Responses API, for example an Azure OpenAI v1 deployment;
+    `"xai_responses"`, `"anthropic"`, `"google"`) or a module path; `prefixes`
+    route bare model ids to it. Its parts are stamped with `name`, so reasoning
+    made there is replayed only there.
 
     Naming an endpoint `reg` already has (`"anthropic"` behind a corporate
     proxy) moves it: it keeps its wire format and key variables unless they

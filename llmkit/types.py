@@ -30,6 +30,7 @@ class Text(_Part, frozen=True, tag="text"):
     signature: str | None = None
     citations: list[Any] | None = None
     provider: str | None = None
+    phase: str | None = None  # Responses API message phase (`commentary`, `final_answer`)
 
 
 class Image(_Part, frozen=True, tag="image"):
@@ -83,12 +84,15 @@ class ToolResult(_Part, frozen=True, tag="tool_result"):
 class Thinking(_Part, frozen=True, tag="thinking"):
     """Model reasoning. `signature` (Anthropic thinking signature, Gemini thought
     signature) and `redacted` (Anthropic redacted_thinking data) are opaque and
-    only valid for `provider`, the vendor that produced them."""
+    only valid for `provider`, the vendor that produced them. On the Responses
+    API `signature` is the reasoning item's `encrypted_content` and `id` its
+    item id (`rs_…`); both are opaque."""
 
     text: str = ""
     signature: str | None = None
     redacted: str | None = None
     provider: str | None = None
+    id: str | None = None
 
 
 class Raw(_Part, frozen=True, tag="raw"):
@@ -175,7 +179,8 @@ class Options(
     `extra` is merged last into the vendor's JSON body, for anything llmkit does
     not model. `foreign_thinking` says what happens to thinking from another
     vendor in the history: dropped, or sent as plain text (signatures never
-    cross vendors either way).
+    cross vendors either way). `cache_key` groups requests that share a prompt
+    prefix for the vendor's prompt cache (Responses `prompt_cache_key`).
     """
 
     max_tokens: int | None = None
@@ -186,12 +191,15 @@ class Options(
     reasoning: Reasoning | None = None
     response_format: ResponseFormat | None = None
     foreign_thinking: ForeignThinking = "drop"
+    cache_key: str | None = None
     extra: dict[str, Any] = {}
 
 
 class ChatRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Everything a provider needs to build one HTTP request. `model` is the
-    vendor's id, without any `provider:` prefix."""
+    vendor's id, without any `provider:` prefix. `endpoint` is the registered
+    name the request goes to (parts stamped with it are that endpoint's own,
+    and may be replayed to it); empty means the provider's own NAME."""
 
     model: str
     messages: list[Message]
@@ -199,6 +207,7 @@ class ChatRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     tool_choice: ToolChoice | None = None
     options: Options = Options()
     stream: bool = False
+    endpoint: str = ""
 
 
 class Usage(msgspec.Struct, frozen=True, kw_only=True):

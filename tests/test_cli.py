@@ -97,7 +97,7 @@ def test_vendor_error_is_one_line_with_status(tmp_path: Path) -> None:
 def test_unmatched_replay_names_the_closest_recording() -> None:
     r = llmkit("chat", "gpt-4o", "hi", "--replay", str(DEMO))
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert "no recorded exchange for POST api.openai.com/v1/chat/completions" in r.stderr
+    assert "no recorded exchange for POST api.openai.com/v1/responses" in r.stderr
 
 
 def test_models_table_and_json() -> None:

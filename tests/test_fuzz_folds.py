@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 
 from llmkit.errors import ApiError, LlmkitError
 from llmkit.protocols import Provider, Sse
-from llmkit.providers import anthropic, google, openai, xai
+from llmkit.providers import anthropic, google, openai, responses, xai, xai_responses
 from llmkit.types import ChatRequest, Message, Options, Text, Tool
 from tests import strategies as s
 from tests.replay import FIXTURES
 
 PROVIDERS: dict[str, Provider] = {
     "anthropic": anthropic, "openai": openai, "xai": xai, "google": google,
+    "openai-responses": responses, "xai-responses": xai_responses,
 }  # fmt: skip
 REQ = ChatRequest(model="m", messages=[Message(role="user", content=[Text(text="q")])], stream=True)
 

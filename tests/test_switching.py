@@ -85,6 +85,31 @@ def _anthropic_ok(body: dict[str, Any]) -> None:
             assert b.get("type") != "text" or b["text"], "no empty text blocks"
 
 
+def _responses_ok(body: dict[str, Any]) -> None:
+    """OpenAI and xAI on Responses: stateless, every call answered by a
+    `function_call_output` with its `call_id` before the conversation goes on,
+    reasoning items whole (id and encrypted content)."""
+    assert body["store"] is False
+    assert body.get("include", ["reasoning.encrypted_content"]) == ["reasoning.encrypted_content"]
+    waiting: list[str] = []
+    for it in body["input"]:
+        kind = it.get("type", "message")
+        if kind == "function_call_output":
+            assert it["call_id"] in waiting, "a tool result follows its call"
+            waiting.remove(it["call_id"])
+            continue
+        if kind == "function_call":
+            json.loads(it["arguments"])
+            waiting.append(it["call_id"])
+            continue
+        assert not waiting, "every call answered before the conversation goes on"
+        if kind == "reasoning":
+            assert it["id"].startswith("rs_") and it["encrypted_content"]
+        else:
+            assert it["role"] in ("user", "assistant")
+    assert not waiting and body["input"][-1]["role"] == "user"
+
+
 def _openai_ok(body: dict[str, Any]) -> None:
     msgs = body["messages"]
     waiting: list[str] = []
@@ -116,7 +141,8 @@ def _google_ok(body: dict[str, Any]) -> None:
             assert "thoughtSignature" in first
 
 
-VALID = {"anthropic": _anthropic_ok, "openai": _openai_ok, "xai": _openai_ok, "google": _google_ok}
+VALID = {"anthropic": _anthropic_ok, "openai": _responses_ok, "xai": _responses_ok,
+         "google": _google_ok, "openai-chat": _openai_ok}  # fmt: skip
 
 
 def _no_foreign_signatures(vendor: str, raw: str) -> None:
@@ -141,7 +167,7 @@ def _thinking_stays_home(history: list[Message], vendor: str, raw: str) -> None:
     for m in history:
         for p in m.content:
             if isinstance(p, llmkit.Thinking):
-                own = p.provider == vendor and vendor in ("anthropic", "google")
+                own = p.provider == vendor and vendor != "openai-chat"
                 assert (p.text in raw) == own, f"{p.provider} thinking sent to {vendor}: {own=}"
 
 
@@ -268,3 +294,12 @@ def test_a_compatible_endpoints_signatures_never_reach_the_real_vendor() -> None
         llmkit.chat_sync("claude-sonnet-4-5", [llmkit.user("U0"), first.message,
                                                llmkit.user("U1")], **kw)  # fmt: skip
     assert "T0 reasoning" not in sent[1].decode() and "SIG-" not in sent[1].decode()
+
+
+def test_claude_gpt_gemini_grok_and_back_each_reasoning_stays_home() -> None:
+    """Every vendor thinks and calls a tool; on the way back each gets its own
+    reasoning again (OpenAI's and xAI's as encrypted Responses items, in place),
+    and never another's."""
+    full = {"image": False, "calls": 1, "thinking": True, "answer": True}
+    order = ["anthropic", "openai", "google", "xai", "google", "openai", "anthropic", "xai"]
+    _converse([Hop(vendor=v, **full) for v in order])

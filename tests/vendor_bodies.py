@@ -134,6 +134,116 @@ def openai_sse(text: str | None, calls: list[Call], n: int = 1, vendor: str = "o
     return ("".join(out) + "data: [DONE]\n\n").encode()
 
 
+# ---- Responses API (OpenAI, xAI) ------------------------------------------------------
+
+
+def responses_object(
+    text: str | None, calls: list[Call], n: int = 1, vendor: str = "openai",
+    thinking: str | None = None, model: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A complete `response` object in the recorded shape. Item ids and
+    encrypted reasoning carry `sig(vendor)`, so a leak to another vendor shows."""
+    output: list[dict[str, Any]] = []
+    if thinking is not None:
+        rs: dict[str, Any] = {"id": f"rs_{sig(vendor)}", "type": "reasoning",
+                              "summary": [{"type": "summary_text", "text": thinking}]}  # fmt: skip
+        if vendor == "xai":
+            rs["status"] = "completed"
+        output.append({**rs, "encrypted_content": sig(vendor)})
+    if text:
+        output.append({"id": f"msg_{sig(vendor)}", "type": "message", "status": "completed",
+                       "content": [{"type": "output_text", "annotations": [], "logprobs": [],
+                                    "text": text}], "role": "assistant"})  # fmt: skip
+    for i, name, a in calls:
+        output.append({"id": f"fc_{sig(vendor)}", "type": "function_call", "status": "completed",
+                       "arguments": _j(a), "call_id": i, "name": name})  # fmt: skip
+    return {
+        "id": f"resp_{n:04d}", "object": "response", "created_at": 1_790_000_000,
+        "status": "completed", "error": None, "incomplete_details": None,
+        "model": model or MODELS[vendor], "output": output, "parallel_tool_calls": True,
+        "store": False,
+        "usage": {"input_tokens": 20, "input_tokens_details": {"cached_tokens": 0},
+                  "output_tokens": 9, "output_tokens_details": {"reasoning_tokens": 0},
+                  "total_tokens": 29},
+    }  # fmt: skip
+
+
+def responses_json(
+    text: str | None, calls: list[Call], n: int = 1, vendor: str = "openai",
+    thinking: str | None = None,
+) -> bytes:  # fmt: skip
+    return _j(responses_object(text, calls, n, vendor, thinking)).encode()
+
+
+def responses_events(final: dict[str, Any], pieces: int = 2) -> list[dict[str, Any]]:
+    """The event sequence that streams `final` (a complete response object), as
+    OpenAI sends it: created, in_progress, per item added / deltas / done, then
+    the terminal event with every item again. Deltas are cut in `pieces`."""
+    head = {**final, "status": "in_progress", "output": [], "usage": None}
+    out: list[dict[str, Any]] = [{"type": "response.created", "response": head},
+                                 {"type": "response.in_progress", "response": head}]  # fmt: skip
+
+    def cut(text: str) -> list[str]:
+        k = max(1, -(-len(text) // pieces))
+        return [text[i : i + k] for i in range(0, len(text), k)]
+
+    for i, item in enumerate(final["output"]):
+        iid, kind = item["id"], item["type"]
+        if kind == "message":
+            out.append({"type": "response.output_item.added", "output_index": i,
+                        "item": {**item, "status": "in_progress", "content": []}})  # fmt: skip
+            for c, part in enumerate(item["content"]):
+                at = {"item_id": iid, "output_index": i, "content_index": c}
+                out.append({"type": "response.content_part.added", **at,
+                            "part": {**part, "text": ""}})  # fmt: skip
+                for d in cut(part["text"]):
+                    out.append({"type": "response.output_text.delta", **at, "delta": d,
+                                "logprobs": [], "obfuscation": "xYz"})  # fmt: skip
+                out.append({"type": "response.output_text.done", **at, "text": part["text"],
+                            "logprobs": []})  # fmt: skip
+                out.append({"type": "response.content_part.done", **at, "part": part})
+        elif kind == "function_call":
+            out.append({"type": "response.output_item.added", "output_index": i,
+                        "item": {**item, "status": "in_progress", "arguments": ""}})  # fmt: skip
+            for d in cut(item["arguments"]):
+                out.append({"type": "response.function_call_arguments.delta", "delta": d,
+                            "item_id": iid, "output_index": i, "obfuscation": "xYz"})  # fmt: skip
+            done = {"arguments": item["arguments"], "item_id": iid, "output_index": i}
+            out.append({"type": "response.function_call_arguments.done", **done})
+        elif kind == "reasoning":
+            added = {**item, "summary": []}
+            if "encrypted_content" in item:  # provisional on `added`: a shorter, other string
+                added["encrypted_content"] = item["encrypted_content"][:-1] + "~provisional"
+            out.append({"type": "response.output_item.added", "output_index": i, "item": added})
+            for k, summary in enumerate(item["summary"]):
+                at = {"item_id": iid, "output_index": i, "summary_index": k}
+                out.append({"type": "response.reasoning_summary_part.added", **at,
+                            "part": {"type": "summary_text", "text": ""}})  # fmt: skip
+                for d in cut(summary["text"]):
+                    out.append({"type": "response.reasoning_summary_text.delta", **at,
+                                "delta": d, "obfuscation": "xYz"})  # fmt: skip
+                out.append({"type": "response.reasoning_summary_text.done", **at,
+                            "text": summary["text"]})  # fmt: skip
+                out.append({"type": "response.reasoning_summary_part.done", **at,
+                            "part": summary})  # fmt: skip
+        else:
+            out.append({"type": "response.output_item.added", "output_index": i, "item": item})
+        out.append({"type": "response.output_item.done", "output_index": i, "item": item})
+    terminal = {"completed": "response.completed", "incomplete": "response.incomplete",
+                "failed": "response.failed"}[final["status"]]  # fmt: skip
+    out.append({"type": terminal, "response": final})
+    return [{"type": e["type"], "sequence_number": k, **e} for k, e in enumerate(out)]
+
+
+def responses_sse(final: dict[str, Any] | list[dict[str, Any]], *, framing: str = "event") -> bytes:
+    """SSE bytes: `event:` + `data:` frames (OpenAI), or data-only frames
+    ending in `data: [DONE]` (`framing="data"`)."""
+    events = responses_events(final) if isinstance(final, dict) else final
+    if framing == "data":
+        return ("".join(f"data: {_j(e)}\n\n" for e in events) + "data: [DONE]\n\n").encode()
+    return "".join(f"event: {e['type']}\ndata: {_j(e)}\n\n" for e in events).encode()
+
+
 # ---- Gemini -------------------------------------------------------------------------
 
 
@@ -176,19 +286,24 @@ def google_sse(text: str | None, calls: list[Call], n: int = 1) -> bytes:
 def reply(vendor: str, text: str | None = None, calls: list[Call] | None = None, *,
           stream: bool = False, n: int = 1, thinking: str | None = None,
           model: str | None = None) -> bytes:  # fmt: skip
-    """One answer from `vendor` (anthropic, openai, xai, google). `thinking`
+    """One answer from `vendor` (anthropic, openai, xai, google: OpenAI and xAI
+    on Responses; openai-chat, xai-chat: on Chat Completions). `thinking`
     (non-streamed answers) comes signed where the vendor signs it."""
     calls = calls or []
+    if vendor in ("openai", "xai"):
+        final = responses_object(text, calls, n, vendor, thinking, model)
+        return responses_sse(final) if stream else _j(final).encode()
+    chat = vendor.removesuffix("-chat")
     if thinking is not None:
         assert not stream, "thinking is only made for non-streamed answers"
         if vendor == "anthropic":
             return anthropic_json(text, calls, n, thinking)
         if vendor == "google":
             return google_json(text, calls, n, thinking, model)
-        return openai_json(text, calls, n, vendor, thinking)
-    if vendor in ("openai", "xai"):
+        return openai_json(text, calls, n, chat, thinking)
+    if chat in ("openai", "xai"):
         fn = openai_sse if stream else openai_json
-        return fn(text, calls, n, vendor)
+        return fn(text, calls, n, chat)
     if vendor == "anthropic":
         return (anthropic_sse if stream else anthropic_json)(text, calls, n)
     if stream:

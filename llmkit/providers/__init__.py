@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from llmkit.protocols import Provider
-    from llmkit.providers import anthropic, google, openai, xai
+    from llmkit.providers import anthropic, google, openai, responses, xai, xai_responses
 
     _anthropic: Provider = anthropic
     _google: Provider = google
     _openai: Provider = openai
     _xai: Provider = xai
+    _responses: Provider = responses
+    _xai_responses: Provider = xai_responses

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn, TypeAlias
+from typing import Any, NoReturn, TypeAlias, TypeVar
 
 import msgspec
 
@@ -13,6 +13,9 @@ from llmkit.types import ToolCall
 # An append-only text buffer for stream folds: a cons list of chunks, newest
 # first. Appending is O(1) and never copies, so a frozen fold state can carry
 # long texts without the quadratic cost of `s + chunk` on every delta.
+T = TypeVar("T")
+D = TypeVar("D")
+
 Rope: TypeAlias = "tuple[str, Rope] | None"
 
 
@@ -26,6 +29,13 @@ def rope_text(rope: Rope) -> str:
         chunks.append(rope[0])
         rope = rope[1]
     return "".join(reversed(chunks))
+
+
+def longest_prefix(table: Mapping[str, T], model: str, default: D) -> T | D:
+    """The entry of `table` whose key is the longest prefix of `model`: how
+    every per-model fact table (catalogs, sampling, efforts) is read."""
+    hits = [k for k in table if model.startswith(k)]
+    return table[max(hits, key=len)] if hits else default
 
 
 def never(x: NoReturn) -> NoReturn:

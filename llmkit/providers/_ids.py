@@ -26,6 +26,10 @@ The rules (ids are checked in UTF-8 bytes, never fewer than one):
   OpenAI's is applied [UNCONFIRMED]; it changes only ids over 40 bytes, and
   some servers forward to OpenAI (openclaw/openclaw#875 saw the 400 through
   OpenRouter). Mistral's nine-alphanumerics rule is not handled.
+- OpenAI Responses (OpenAI, xAI, Azure): `input[].call_id` at most 64
+  characters: 400 "string too long. Expected a string with maximum length
+  64" [decolua/9router#393, NousResearch/hermes-agent#73538]; no character
+  rule is documented. Applied to xAI's Responses alike [UNCONFIRMED].
 - Gemini: no rule documented (it echoes client ids; the corpus has a 200 for
   the id "1"), so ids go as they are.
 """
@@ -51,6 +55,7 @@ class IdRule(msgspec.Struct, frozen=True, kw_only=True):
 
 ANTHROPIC = IdRule(pattern=r"[a-zA-Z0-9_-]+")
 CHAT_COMPLETIONS = IdRule(max_bytes=40)
+RESPONSES = IdRule(max_bytes=64)
 
 
 def _utf8(s: str) -> bytes:

@@ -24,6 +24,7 @@ from typing import Any
 
 from llmkit.errors import ApiError, Unsupported
 from llmkit.protocols import HttpRequest
+from llmkit.providers._common import longest_prefix
 from llmkit.providers.openai import WireDialect, _messages, _request, _response, _stream
 
 # The same over the wire as OpenAI's: re-exported as they are.
@@ -91,14 +92,14 @@ MODELS: tuple[ModelInfo, ...] = (
 def is_reasoning(model: str) -> bool:
     if model.endswith("-non-reasoning"):
         return False
-    return bool(_request.longest_prefix(_REASONS, model, True))
+    return bool(longest_prefix(_REASONS, model, True))
 
 
 def check(req: ChatRequest) -> None:
     """Raise Unsupported for what this model would reject."""
     o = req.options
     effort = o.reasoning.effort if o.reasoning is not None else None
-    allowed: frozenset[Effort] | None = _request.longest_prefix(_EFFORTS, req.model)
+    allowed: frozenset[Effort] | None = longest_prefix(_EFFORTS, req.model, None)
     if effort is not None and allowed is not None and effort not in allowed:
         took = ", ".join(sorted(allowed)) or "none"
         raise Unsupported(

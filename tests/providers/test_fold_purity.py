@@ -14,12 +14,13 @@ import httpx_sse
 import pytest
 
 from llmkit.errors import LlmkitError
-from llmkit.providers import anthropic, google, openai, xai
+from llmkit.providers import anthropic, google, openai, responses, xai, xai_responses
 from llmkit.types import ChatRequest, Message, Text
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 REQ = ChatRequest(model="m", messages=[Message(role="user", content=[Text(text="hi")])])
-PROVIDERS = {"anthropic": anthropic, "openai": openai, "xai": xai, "google": google}
+PROVIDERS = {"anthropic": anthropic, "openai": openai, "xai": xai, "google": google,
+             "openai-responses": responses, "xai-responses": xai_responses}  # fmt: skip
 
 
 def _events(body: bytes) -> list[httpx_sse.ServerSentEvent]:

@@ -169,7 +169,7 @@ def test_streaming_asks_for_usage() -> None:
     assert (b["stream"], b["stream_options"]) == (True, {"include_usage": True})
 
 
-@pytest.mark.parametrize("model", ["o3", "o4-mini", "gpt-5", "gpt-5.6-sol", "gpt-6-astra"])
+@pytest.mark.parametrize("model", ["o3", "o4-mini", "gpt-5", "gpt-5.6-sol", "gpt-6-sol"])
 def test_reasoning_models_refuse_sampling_unless_effort_is_none(model: str) -> None:
     req = ChatRequest(model=model, messages=HI, options=Options(temperature=0.3))
     with pytest.raises(Unsupported, match="temperature/top_p"):
@@ -269,3 +269,48 @@ def test_impossible_requests_are_unsupported_before_any_io(req: ChatRequest, mat
     with pytest.raises(Unsupported, match=match) as info:
         openai.build_request(req, openai.DEFAULT_BASE_URL)
     assert info.value.provider == "openai"
+
+
+@pytest.mark.parametrize(
+    ("model", "effort", "refused"),
+    [
+        ("gpt-5.6-sol", "max", "reasoning effort 'max'"),  # Responses only
+        ("gpt-5.6-sol", "minimal", "reasoning effort 'minimal'"),
+        ("gpt-6-astra", "none", "reasoning effort 'none'"),
+        ("gpt-6.1-sol", "none", "reasoning effort 'none'"),
+        ("gpt-6-sol", "xhigh", None),
+        ("gpt-6-astra", "low", None),
+    ],
+)
+def test_chat_completions_efforts_per_model(model: str, effort: Any, refused: str | None) -> None:
+    req = ChatRequest(model=model, messages=HI, options=Options(reasoning=Reasoning(effort=effort)))
+    if refused is None:
+        assert body(req)["reasoning_effort"] == effort
+        return
+    with pytest.raises(Unsupported, match=f"{refused} on {model}.*Responses"):
+        body(req)
+
+
+@pytest.mark.parametrize(
+    ("model", "effort", "ok"),
+    [
+        ("gpt-5.4", None, True),  # text A: only with an effort set
+        ("gpt-5.4", "low", False),
+        ("gpt-5.6-terra", None, False),  # text B: the default effort counts
+        ("gpt-5.6-terra", "none", True),
+        ("gpt-6-sol", "high", False),
+        ("gpt-6-astra", "low", False),  # takes no `none`: tools only on Responses
+        ("gpt-4o", None, True),
+    ],
+)
+def test_function_tools_with_reasoning_on_chat_completions(
+    model: str, effort: Any, ok: bool
+) -> None:
+    reasoning = Reasoning(effort=effort) if effort is not None else None
+    tool = Tool(name="now", description="The time.")
+    req = ChatRequest(model=model, messages=HI, tools=[tool], options=Options(reasoning=reasoning))
+    if ok:
+        assert body(req)["tools"][0]["function"]["name"] == "now"
+        return
+    with pytest.raises(Unsupported, match=f"function tools with reasoning on {model}.*openai:"):
+        body(req)

@@ -20,8 +20,10 @@ from tests.replay import TEST_KEY, sent_json, transport
 from tests.vendor_bodies import reply
 
 MODELS = {
-    "openai": "gpt-4o",
-    "xai": "grok-4.7",
+    "openai": "gpt-4o",  # Responses
+    "xai": "grok-4.7",  # Responses
+    "openai-chat": "openai-chat:gpt-4o",  # Chat Completions
+    "xai-chat": "xai-chat:grok-4.7",
     "anthropic": "claude-sonnet-4-5",
     "google": "gemini-2.5-flash",
 }
@@ -56,8 +58,23 @@ WEATHER_CLOSED = {
 }
 
 
+def _format(vendor: str, sent: dict[str, Any]) -> dict[str, Any]:
+    """The json_schema format sent by an OpenAI-shaped wire: name, schema, strict."""
+    fmt: dict[str, Any] = _schema_sent(vendor, sent)
+    return fmt if vendor in ("openai", "xai") else fmt["json_schema"]
+
+
+def _function(vendor: str, sent: dict[str, Any], i: int = 0) -> dict[str, Any]:
+    """Tool `i` as an OpenAI-shaped wire sends it: parameters, strict (flat on
+    Responses, under `function` on Chat Completions)."""
+    tool: dict[str, Any] = sent["tools"][i]
+    return tool if vendor in ("openai", "xai") else tool["function"]
+
+
 def _schema_sent(vendor: str, sent: dict[str, Any]) -> Any:
     if vendor in ("openai", "xai"):
+        return sent["text"]["format"]
+    if vendor in ("openai-chat", "xai-chat"):
         return sent["response_format"]
     if vendor == "anthropic":
         return sent["output_config"]
@@ -67,10 +84,16 @@ def _schema_sent(vendor: str, sent: dict[str, Any]) -> Any:
 @pytest.mark.parametrize(
     ("vendor", "expected"),
     [
-        ("openai", {"type": "json_schema",
-                    "json_schema": {"name": "Weather", "schema": WEATHER_CLOSED, "strict": True}}),
-        ("xai", {"type": "json_schema",
-                 "json_schema": {"name": "Weather", "schema": WEATHER_CLOSED, "strict": True}}),
+        ("openai", {"type": "json_schema", "name": "Weather", "schema": WEATHER_CLOSED,
+                    "strict": True}),
+        ("xai", {"type": "json_schema", "name": "Weather", "schema": WEATHER_CLOSED,
+                 "strict": True}),
+        ("openai-chat", {"type": "json_schema",
+                         "json_schema": {"name": "Weather", "schema": WEATHER_CLOSED,
+                                         "strict": True}}),
+        ("xai-chat", {"type": "json_schema",
+                      "json_schema": {"name": "Weather", "schema": WEATHER_CLOSED,
+                                      "strict": True}}),
         ("anthropic", {"format": {"type": "json_schema", "schema": WEATHER_CLOSED}}),
         ("google", {"responseMimeType": "application/json", "responseJsonSchema": {
             "type": "object",
@@ -93,10 +116,11 @@ class Reading(msgspec.Struct):
     tags: list[str] = []
 
 
-def test_openai_strict_optional_fields_are_required_and_nullable() -> None:
+@pytest.mark.parametrize("vendor", ["openai", "openai-chat"])
+def test_openai_strict_optional_fields_are_required_and_nullable(vendor: str) -> None:
     answer = '{"city": "Oslo", "celsius": null, "unit": null, "note": null, "tags": null}'
-    r, sent = chat("openai", answer, response_format=Reading)
-    assert sent["response_format"]["json_schema"]["schema"] == {
+    r, sent = chat(vendor, answer, response_format=Reading)
+    assert _format(vendor, sent)["schema"] == {
         "type": "object",
         "properties": {
             "city": {"type": "string"},
@@ -137,10 +161,10 @@ INVENTORY = {
 }
 
 
-@pytest.mark.parametrize("vendor", ["openai", "xai"])
+@pytest.mark.parametrize("vendor", ["openai", "xai", "openai-chat", "xai-chat"])
 def test_a_dict_is_sent_as_given_without_strict(vendor: str) -> None:
     r, sent = chat(vendor, '{"counts": {"a": 1}}', response_format=Inventory)
-    fmt = sent["response_format"]["json_schema"]
+    fmt = _format(vendor, sent)
     assert (fmt["schema"], fmt["strict"]) == (INVENTORY, False)
     assert r.parsed == Inventory(counts={"a": 1})
 
@@ -164,7 +188,7 @@ def test_claude_refuses_a_dict_while_thinking_before_any_io() -> None:
 
 def test_strict_tools_that_cannot_be_strict_are_refused_before_any_io() -> None:
     tool = Tool(name="count", parameters=msgspec.json.schema(Inventory), strict=True)
-    for vendor in ("openai", "anthropic"):
+    for vendor in ("openai", "openai-chat", "anthropic"):
         with pytest.raises(Unsupported, match=r"strict tool 'count'.*dict"):
             chat(vendor, "ok", tools=[tool])
 
@@ -179,15 +203,16 @@ def forecast(place: Place, days: Annotated[int, msgspec.Meta(ge=1, le=10)] = 1) 
     return f"{place.city}: {days}"
 
 
-def test_strict_tool_schemas_per_vendor() -> None:
+@pytest.mark.parametrize("vendor", ["openai", "openai-chat"])
+def test_strict_tool_schemas_per_vendor(vendor: str) -> None:
     spec = llmkit.tool(forecast).spec
     strict = msgspec.structs.replace(spec, strict=True)
-    _, sent = chat("openai", "ok", tools=[strict])
-    params = sent["tools"][0]["function"]["parameters"]
+    _, sent = chat(vendor, "ok", tools=[strict])
+    params = _function(vendor, sent)["parameters"]
     assert params["properties"]["days"] == {
         "anyOf": [{"type": "integer", "minimum": 1, "maximum": 10}, {"type": "null"}]
     }
-    assert params["required"] == ["place", "days"] and sent["tools"][0]["function"]["strict"]
+    assert params["required"] == ["place", "days"] and _function(vendor, sent)["strict"]
     _, sent = chat("anthropic", "ok", tools=[strict])
     schema = sent["tools"][0]["input_schema"]
     assert schema["properties"]["days"] == {
@@ -196,16 +221,19 @@ def test_strict_tool_schemas_per_vendor() -> None:
     assert schema["required"] == ["place"] and schema["additionalProperties"] is False
 
 
-def test_plain_tools_are_sent_as_made_except_where_a_vendor_needs_its_dialect() -> None:
+@pytest.mark.parametrize(("openai", "xai"), [("openai", "xai"), ("openai-chat", "xai-chat")])
+def test_plain_tools_are_sent_as_made_except_where_a_vendor_needs_its_dialect(
+    openai: str, xai: str
+) -> None:
     spec = llmkit.tool(forecast).spec
     assert spec.parameters["additionalProperties"] is False  # forbid_unknown_fields
-    _, sent = chat("openai", "ok", tools=[spec])
-    assert sent["tools"][0]["function"]["parameters"] == spec.parameters
+    _, sent = chat(openai, "ok", tools=[spec])
+    assert _function(openai, sent)["parameters"] == spec.parameters
     _, sent = chat("anthropic", "ok", tools=[spec])
     assert sent["tools"][0]["input_schema"] == spec.parameters
     # xAI refuses `additionalProperties: false` in tool schemas that have properties
-    _, sent = chat("xai", "ok", tools=[spec])
-    xai_params = sent["tools"][0]["function"]["parameters"]
+    _, sent = chat(xai, "ok", tools=[spec])
+    xai_params = _function(xai, sent)["parameters"]
     assert "additionalProperties: false" not in json.dumps(xai_params).replace('"', "")
     assert xai_params == {k: v for k, v in spec.parameters.items() if k != "additionalProperties"}
     # Gemini: its subset (no `default`, `$ref` without siblings)

@@ -306,12 +306,13 @@ def test_routed_by_prefix_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[httpx.Request] = []
     with httpx.Client(transport=transport(fixture("structured.json"), seen=seen)) as client:
         r = llmkit.chat_sync(
-            "grok-4.5",
+            "xai-chat:grok-4.5",  # Chat Completions, by explicit opt-in
             "Who wrote the first compiler? JSON please.",
             http_client=client,
             response_format={"schema": {"type": "object"}, "name": "person"},
         )
-    assert json.loads(r.text) == {"name": "Grace Hopper", "born": 1906} and r.provider == "xai"
+    assert json.loads(r.text) == {"name": "Grace Hopper", "born": 1906}
+    assert r.provider == "xai-chat" and seen[0].url.path == "/v1/chat/completions"
     assert seen[0].headers["authorization"] == f"Bearer {TEST_KEY}"
     assert json.loads(seen[0].content)["response_format"]["type"] == "json_schema"
 

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from llmkit.protocols import HttpRequest
-from llmkit.providers._common import decode
+from llmkit.providers._common import decode, longest_prefix
 from llmkit.types import ModelInfo, Sampling
 
 from ._wire import NAME, VERSION
@@ -52,8 +52,7 @@ SAMPLING: Mapping[str, Sampling] = MappingProxyType(
 
 def sampling_for(model: str) -> Sampling:
     """What `model` takes, by the longest matching prefix of `SAMPLING`."""
-    hits = [p for p in SAMPLING if model.startswith(p)]
-    return SAMPLING[max(hits, key=len)] if hits else _NONE
+    return longest_prefix(SAMPLING, model, _NONE)
 
 
 # Whether a conversation may end on an assistant turn (prefill). From Claude
@@ -78,8 +77,7 @@ PREFILL: Mapping[str, bool] = MappingProxyType(
 
 def prefill_for(model: str) -> bool:
     """Whether `model` takes a final assistant message, by longest prefix."""
-    hits = [p for p in PREFILL if model.startswith(p)]
-    return PREFILL[max(hits, key=len)] if hits else False
+    return longest_prefix(PREFILL, model, False)
 
 
 _MEDIA = ("image_input", "pdf_input")

@@ -23,8 +23,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from msgspec.structs import replace
+
 from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
+from llmkit.providers._common import longest_prefix
 from llmkit.providers._schema import NotStrict, openai_response_schema, openai_strict, xai_tool
 from llmkit.providers.openai._messages import to_wire
 from llmkit.providers.openai._wire import WireDialect, encoder
@@ -35,9 +38,36 @@ _REASONING_PREFIXES = {"o1": True, "o3": True, "o4": True, "gpt-5": True, "gpt-6
 _NOT_REASONING_SUFFIX = "-chat-latest"
 
 
-def longest_prefix(table: Mapping[str, Any], model: str, default: Any = None) -> Any:
-    hits = [k for k in table if model.startswith(k)]
-    return table[max(hits, key=len)] if hits else default
+# Efforts OpenAI's reasoning models take on Chat Completions, where the set is
+# known (PROTOCOLS.md 2.5 table): `max` exists only on Responses, and
+# gpt-6-astra, gpt-6.1-sol and gpt-6.2-astra take no `none`. Others: the vendor
+# decides, except that `max` is refused everywhere here.
+_FULL: frozenset[str] = frozenset({"none", "low", "medium", "high", "xhigh"})
+_CHAT_EFFORTS: Mapping[str, frozenset[str]] = {
+    "gpt-5.6": _FULL,
+    "gpt-6-sol": _FULL,
+    "gpt-6-luna": _FULL,
+    "gpt-6.1-terra": _FULL,
+    "gpt-6-astra": _FULL - {"none"},
+    "gpt-6.1-sol": _FULL - {"none"},
+    "gpt-6.2-astra": _FULL - {"none"},
+}
+# Function tools with reasoning on /v1/chat/completions (PROTOCOLS.md 2.5:
+# "Function tools with reasoning_effort are not supported for gpt-5.4 in
+# /v1/chat/completions. Please use /v1/responses instead."):
+# "effort" refused when an effort other than `none` is sent (gpt-5.2, 5.4);
+# "unless_none" refused unless `none` is sent, the model's default effort
+# counts too (gpt-5.5, 5.6, gpt-6*); "never": tools only on Responses.
+_CHAT_TOOLS: Mapping[str, str] = {
+    "gpt-5.2": "effort",
+    "gpt-5.4": "effort",
+    "gpt-5.5": "unless_none",
+    "gpt-5.6": "unless_none",
+    "gpt-6": "unless_none",
+    "gpt-6-astra": "never",
+    "gpt-6.1-sol": "never",
+    "gpt-6.1-terra": "never",
+}
 
 
 def is_openai_reasoning(model: str) -> bool:
@@ -63,7 +93,11 @@ def body(req: ChatRequest, d: WireDialect) -> dict[str, Any]:
     o = req.options
     if d.openai_models:
         _check_openai_model(req.model, o, d)
-    out: dict[str, Any] = {"model": req.model, "messages": to_wire(req.messages, o, d)}
+        _check_tools_with_reasoning(req, d)
+    # The history is carried to the endpoint by its registered name (`openai-chat`,
+    # `ollama`...): raw items of OpenAI's Responses endpoint never land here.
+    to = replace(d, provider=req.endpoint) if req.endpoint else d
+    out: dict[str, Any] = {"model": req.model, "messages": to_wire(req.messages, o, to)}
     if req.tools:
         out["tools"] = [_tool(t, d) for t in req.tools]
     if req.tool_choice is not None and req.tools:
@@ -115,6 +149,29 @@ def _check_openai_model(model: str, o: Options, d: WireDialect) -> None:
     if effort != "none" and (o.temperature is not None or o.top_p is not None):
         raise Unsupported(
             f"temperature/top_p on reasoning model {model} unless reasoning effort is 'none'",
+            provider=d.provider,
+        )
+    allowed = longest_prefix(_CHAT_EFFORTS, model, None)
+    if effort == "max" or (effort is not None and allowed is not None and effort not in allowed):
+        takes = ", ".join(sorted(allowed)) if allowed is not None else "up to xhigh"
+        raise Unsupported(
+            f"reasoning effort {effort!r} on {model} on Chat Completions (it takes {takes}; "
+            f"the Responses API, `openai:{model}`, has more)",
+            provider=d.provider,
+        )
+
+
+def _check_tools_with_reasoning(req: ChatRequest, d: WireDialect) -> None:
+    kind = longest_prefix(_CHAT_TOOLS, req.model, None) if req.tools else None
+    if kind is None or not is_openai_reasoning(req.model):
+        return
+    effort = req.options.reasoning.effort if req.options.reasoning is not None else None
+    blocked = {"effort": effort not in (None, "none"), "unless_none": effort != "none"}
+    if blocked.get(kind, True):
+        also = "" if kind == "never" else " or reasoning effort 'none'"
+        raise Unsupported(
+            f"function tools with reasoning on {req.model} on Chat Completions "
+            f"(use the Responses API, `openai:{req.model}`{also})",
             provider=d.provider,
         )
 
