@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -244,8 +244,12 @@ ENDPOINTS = sorted(registry.DEFAULT.endpoints)
 # Generated requests per run, shared by the endpoints (500 each for four), so the
 # run time stays put as endpoints are added; CI is derandomized (tests/conftest.py).
 EXAMPLES = max(300, 2000 // len(ENDPOINTS))
-HEALTHY = 0.4  # at least this share of generated requests must produce a body (Claude
-# refuses seed, prefill on 4.6+, JSON without a schema and more before I/O, ~44% built)
+# At least this share of generated requests must produce a body, so a provider that
+# refuses everything cannot pass. Claude refuses seed, prefill on 4.6+, JSON without a
+# schema and more before I/O (~44% built); Chat Completions on today's GPT models
+# refuses function tools with reasoning (Responses only), so ~37% are built there.
+HEALTHY: Mapping[str, float] = {"openai-chat": 0.25}
+HEALTHY_DEFAULT = 0.4
 
 
 def _models(endpoint: registry.Endpoint) -> list[str]:
@@ -303,7 +307,7 @@ def _report(endpoint: str, tally: Tally) -> str:
 def test_generated_requests_are_valid(name: str) -> None:
     tally = run(registry.DEFAULT.endpoints[name])
     total = tally.built + sum(tally.refused.values())
-    assert tally.built >= HEALTHY * total, (
+    assert tally.built >= HEALTHY.get(name, HEALTHY_DEFAULT) * total, (
         f"{name} built only {tally.built} of {total}: {tally.refused.most_common(5)}"
     )
     if tally.bad:
