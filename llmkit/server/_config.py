@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import msgspec
@@ -53,3 +54,12 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
     http_client: Callable[[], httpx.AsyncClient] = default_http_client
     max_retries: int = 2
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        raise TypeError(
+            "a ServerConfig cannot be pickled: it holds the server token; "
+            "build it in the process that serves"
+        )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ServerConfig:
+        return self  # frozen all the way down, and pickling (deepcopy's fallback) is refused
