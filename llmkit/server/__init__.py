@@ -56,7 +56,15 @@ DNS rebinding), and with a token every `/api/` call needs
 
 from __future__ import annotations
 
-from llmkit.server._app import create_app, main, replay_config, serve
+from llmkit.server._app import create_app, main, replay_config, serve, uvicorn_options
 from llmkit.server._config import ServerConfig, default_http_client
 
-__all__ = ["ServerConfig", "create_app", "default_http_client", "main", "replay_config", "serve"]
+__all__ = [
+    "ServerConfig",
+    "create_app",
+    "default_http_client",
+    "main",
+    "replay_config",
+    "serve",
+    "uvicorn_options",
+]

@@ -49,7 +49,17 @@ _SECRET_QUERY = frozenset({"key", "api_key", "apikey"})
 
 
 class ReplayMismatch(LlmkitError):
-    """A request that no recording answers."""
+    """A request that no recording answers. `message` names the request and
+    the closest recording; `diff` holds how their bodies differ (prompts
+    included), shown by `str()` for a test's failure but kept out of `message`,
+    which is all llmkit's server sends a client."""
+
+    def __init__(self, message: str, *, diff: str = "") -> None:
+        super().__init__(message)
+        self.diff = diff
+
+    def __str__(self) -> str:
+        return super().__str__() + self.diff
 
 
 class Exchange(msgspec.Struct, frozen=True, kw_only=True):
@@ -279,14 +289,15 @@ def _summary(r: Exchange | _ReqRecord) -> str:
     return f"{r.method} {r.host}{r.path} {_encode(r.body).decode()}"
 
 
-def _closest(exchanges: list[Exchange], req: _ReqRecord) -> str:
+def _closest(exchanges: list[Exchange], req: _ReqRecord) -> tuple[str, str]:
+    """The closest recording's name, and how its body differs from the request's."""
     want = _summary(req)
     scored = [(difflib.SequenceMatcher(None, want, _summary(e)).ratio(), e) for e in exchanges]
     if not scored:
-        return "the recording folder is empty"
+        return "the recording folder is empty", ""
     _, best = max(scored, key=lambda t: t[0])
-    diff = _body_diff(best.body, req.body)
-    return f"closest recording: {Path(best.body_file).stem} ({best.method} {best.path}){diff}"
+    name = f"closest recording: {Path(best.body_file).stem} ({best.method} {best.path})"
+    return name, _body_diff(best.body, req.body)
 
 
 def _body_diff(recorded: Any, sent: Any) -> str:
@@ -326,9 +337,10 @@ def replay_transport(
             hits = [i for i, e in enumerate(exchanges) if _matches(e, req, match)]
             fresh = [i for i in hits if i not in served]
             if not hits:
+                closest, diff = _closest(exchanges, req)
                 raise ReplayMismatch(
-                    f"no recorded exchange for {req.method} {req.host}{req.path}; "
-                    + _closest(exchanges, req)
+                    f"no recorded exchange for {req.method} {req.host}{req.path}; {closest}",
+                    diff=diff,
                 )
             i = fresh[0] if fresh else hits[-1]  # repeat the last answer once all are used
             served.add(i)
