@@ -21,7 +21,7 @@ import httpx
 import llmkit
 from llmkit.server import ServerConfig, create_app, replay_config
 from tests import toy_wire as toy
-from tests.server_helpers import REG, config, running, sse_vendor
+from tests.server_helpers import REG, Vendor, config, running, sse_vendor
 from tests.test_transport import STREAM
 
 HELLO = {"model": "toy-1", "messages": "Hello"}
@@ -185,3 +185,18 @@ def test_invalid_utf8_in_a_vendor_stream_is_replaced_not_raised() -> None:
     with httpx.Client(transport=handler) as client:
         events = list(llmkit.stream_sync("toy-1", "hi", registry=REG, http_client=client))
     assert events[-1].response.text == "caf\ufffd"  # type: ignore[union-attr]
+
+
+# ---- retry-after values that are no advice ---------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["inf", "1e309", "nan", "-inf"])
+def test_infinite_retry_after_is_no_advice_and_no_500(value: str) -> None:
+    from llmkit.providers._common import retry_after_seconds
+
+    assert retry_after_seconds({"retry-after": value}) is None
+    assert retry_after_seconds({"retry-after-ms": value, "retry-after": "2"}) == 2.0
+    vendor = Vendor((429, {"retry-after": value}, [b'{"error": {"message": "slow"}}']))
+    with running(config(vendor)) as url:
+        r = httpx.post(url + "/api/chat", json=HELLO, timeout=10)
+    assert r.status_code == 429 and "retry-after" not in r.headers

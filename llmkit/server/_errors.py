@@ -128,7 +128,7 @@ def error_response(e: Exception, reg: Registry) -> Response:
     info = error_info(e, reg)
     status = http_status(e)
     headers = {}
-    if info.retry_after is not None and status in (429, 503):
+    if info.retry_after is not None and math.isfinite(info.retry_after) and status in (429, 503):
         headers["retry-after"] = str(math.ceil(info.retry_after))
     if status in (408, 413):  # the rest of the body may still be coming: close, do not read it
         headers["connection"] = "close"
