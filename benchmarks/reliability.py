@@ -14,9 +14,12 @@ boundary or a random byte, EOF-delimited or chunked), `reset` (TCP RST
 mid-body), `stall` (silence before the status line or mid-stream, under a
 0.5 s read timeout), `garbage` (random bytes under assorted statuses and
 content types), `retry_after` (odd retry-after values), `secret` (a vendor
-echoing keys of random shapes). Server categories: `server_input` (bad bodies,
-and vendor answers the server must map) and `server_slow` (idle and trickling
-connections under short deadlines).
+echoing keys of random shapes), `resend` (a 200 answer reset midway with
+retries on: the request must not be sent again), `flood` (one SSE event or JSON
+body that never ends, 32 MB: the client must stop reading at its cap).
+Server categories: `server_input` (bad bodies, and vendor answers the server
+must map) and `server_slow` (idle and trickling connections under short
+deadlines).
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ RELEASE = threading.Event()  # set at the end: every stalled vendor handler retu
 
 Act = Callable[[socket.socket], None]
 _acts: dict[str, Act] = {}
+_hits: dict[str, int] = defaultdict(int)  # requests per case
+_sent: dict[str, int] = defaultdict(int)  # body bytes the client took, for `flood`
 
 
 def _head(status: int, kind: str, extra: str = "", chunked: bool = False) -> bytes:
@@ -96,6 +101,23 @@ def _send(
     return act
 
 
+FLOOD = 32 * 1024 * 1024
+
+
+def _flood(kind: str) -> Act:
+    """One event (or JSON body) that never ends: 32 MB, 1 MB at a time; how
+    much the client took is noted, to see whether anything capped it."""
+
+    def act(s: socket.socket) -> None:
+        case = threading.current_thread().name
+        s.sendall(_head(200, kind) + (b"data: " if "event" in kind else b'{"id": "'))
+        for _ in range(FLOOD // 2**20):
+            s.sendall(b"x" * 2**20)
+            _sent[case] += 2**20
+
+    return act
+
+
 class _Vendor(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         s: socket.socket = self.request
@@ -118,6 +140,8 @@ class _Vendor(socketserver.BaseRequestHandler):
         while len(rest) < length:
             rest += s.recv(65536)
         case = head.split(b" ")[1].split(b"/")[1].decode()
+        _hits[case] += 1
+        threading.current_thread().name = case
         with contextlib.suppress(OSError):  # the client left first
             _acts[case](s)
 
@@ -202,102 +226,128 @@ async def vendor_cases(port: int, rng: random.Random, tally: Tally, budget: floa
         _acts[f"c{n}"] = act
         return f"c{n}"
 
+    deadline = time.monotonic() + budget
     for wire, (_, sse_file, json_file) in WIRES.items():
         sse = (FIXTURES / sse_file).read_bytes()
         whole = (FIXTURES / json_file).read_bytes()
         whole_stream = case(_send(200, "text/event-stream", sse))
         full, _ = await _outcome(partial(_ask, port, whole_stream, wire, True))
         reference = full.text if isinstance(full, llmkit.Response) else None
-        plans: list[tuple[str, str, Act, bool]] = []
-        for cut in _cuts(sse, rng, 6):
-            chunked = rng.random() < 0.5
-            plans.append(
-                (
-                    "cut",
-                    f"{wire} stream cut at {cut}/{len(sse)}{' chunked' * chunked}",
-                    _send(200, "text/event-stream", sse, cut=cut, chunked=chunked),
-                    True,
-                )
-            )
-        for cut in (rng.randrange(len(whole)) for _ in range(2)):
-            plans.append(
-                (
-                    "cut",
-                    f"{wire} JSON cut at {cut}",
-                    _send(200, "application/json", whole, cut=cut),
-                    False,
-                )
-            )
-        for cut in (rng.randrange(1, len(sse)) for _ in range(3)):
-            plans.append(
-                (
-                    "reset",
-                    f"{wire} reset at {cut}",
-                    _send(200, "text/event-stream", sse, cut=cut, reset=True),
-                    True,
-                )
-            )
-        plans.append(
-            ("stall", f"{wire} silent before the status line", lambda s: RELEASE.wait(60), True)
-        )
-        for cut in (rng.randrange(1, len(sse)) for _ in range(2)):
-            plans.append(
-                (
-                    "stall",
-                    f"{wire} stream stalls at {cut}",
-                    _send(200, "text/event-stream", sse, cut=cut, stall=True),
-                    True,
-                )
-            )
-        for _ in range(6):
-            status = rng.choice([200, 200, 400, 401, 404, 429, 500, 502, 503, 529])
-            kind = rng.choice(["application/json", "text/event-stream", "text/html", ""])
-            junk = rng.randbytes(rng.randrange(0, 3000))
-            plans.append(
-                (
-                    "garbage",
-                    f"{wire} {status} {kind or 'no type'} {len(junk)} B",
-                    _send(status, kind, junk),
-                    rng.random() < 0.5,
-                )
-            )
-        for value in (
-            "-5",
-            "nan",
-            "inf",
-            "1e309",
-            "99999999999",
-            "soon",
-            "",
-            "0x10",
-            "Wed, 21 Oct 2015 07:28:00 GMT",
-            "Fri, 31 Dec 9999 23:59:59 GMT",
-        ):
-            err = json.dumps({"error": {"type": "rate_limit_error", "message": "slow"}}).encode()
-            plans.append(
-                (
-                    "retry_after",
-                    f"{wire} retry-after {value!r}",
-                    _send(429, "application/json", err, extra=f"Retry-After: {value}\r\n"),
-                    False,
-                )
-            )
-        deadline = time.monotonic() + budget
-        for category, name, act, stream in plans:
+        for category, name, act, stream in _plans(wire, sse, whole, rng):
             if time.monotonic() > deadline:
                 tally.record(category, name, "not run: time budget spent", 0)
                 continue
-            started = time.monotonic()
-            got, problem = await _outcome(partial(_ask, port, case(act), wire, stream))
+            started, c = time.monotonic(), case(act)
+            retries = 2 if category == "resend" else 0
+            got, problem = await _outcome(partial(_ask, port, c, wire, stream, max_retries=retries))
             if problem is None:
-                problem = _judge(category, got, reference, stream)
+                problem = _judge(category, got, reference, stream, c)
             tally.record(category, name, problem, time.monotonic() - started)
         await secret_cases(port, rng, tally, wire, case)
 
 
-def _judge(category: str, got: Any, reference: str | None, stream: bool) -> str | None:
+Plan = tuple[str, str, Act, bool]  # category, case name, the vendor's act, streamed
+
+
+def _plans(wire: str, sse: bytes, whole: bytes, rng: random.Random) -> list[Plan]:
+    plans: list[Plan] = []
+    for cut in _cuts(sse, rng, 6):
+        chunked = rng.random() < 0.5
+        plans.append(
+            (
+                "cut",
+                f"{wire} stream cut at {cut}/{len(sse)}{' chunked' * chunked}",
+                _send(200, "text/event-stream", sse, cut=cut, chunked=chunked),
+                True,
+            )
+        )
+    for cut in (rng.randrange(len(whole)) for _ in range(2)):
+        plans.append(
+            (
+                "cut",
+                f"{wire} JSON cut at {cut}",
+                _send(200, "application/json", whole, cut=cut),
+                False,
+            )
+        )
+    for cut in (rng.randrange(1, len(sse)) for _ in range(3)):
+        plans.append(
+            (
+                "reset",
+                f"{wire} reset at {cut}",
+                _send(200, "text/event-stream", sse, cut=cut, reset=True),
+                True,
+            )
+        )
+    plans.append(
+        ("stall", f"{wire} silent before the status line", lambda s: RELEASE.wait(60), True)
+    )
+    for cut in (rng.randrange(1, len(sse)) for _ in range(2)):
+        plans.append(
+            (
+                "stall",
+                f"{wire} stream stalls at {cut}",
+                _send(200, "text/event-stream", sse, cut=cut, stall=True),
+                True,
+            )
+        )
+    for _ in range(6):
+        status = rng.choice([200, 200, 400, 401, 404, 429, 500, 502, 503, 529])
+        kind = rng.choice(["application/json", "text/event-stream", "text/html", ""])
+        junk = rng.randbytes(rng.randrange(0, 3000))
+        plans.append(
+            (
+                "garbage",
+                f"{wire} {status} {kind or 'no type'} {len(junk)} B",
+                _send(status, kind, junk),
+                rng.random() < 0.5,
+            )
+        )
+    for value in (
+        "-5",
+        "nan",
+        "inf",
+        "1e309",
+        "99999999999",
+        "soon",
+        "",
+        "0x10",
+        "Wed, 21 Oct 2015 07:28:00 GMT",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+    ):
+        err = json.dumps({"error": {"type": "rate_limit_error", "message": "slow"}}).encode()
+        plans.append(
+            (
+                "retry_after",
+                f"{wire} retry-after {value!r}",
+                _send(429, "application/json", err, extra=f"Retry-After: {value}\r\n"),
+                False,
+            )
+        )
+    for stream, at in ((False, len(whole) // 2), (True, len(sse) // 2)):
+        kind = "text/event-stream" if stream else "application/json"
+        body = sse if stream else whole
+        length = f"Content-Length: {len(body)}\r\n" if not stream else ""
+        plans.append(
+            (
+                "resend",
+                f"{wire} {'stream' if stream else 'JSON'} reset at {at}, retries on",
+                _send(200, kind, body, cut=at, reset=True, extra=length),
+                stream,
+            )
+        )
+    plans.append(("flood", f"{wire} endless SSE event", _flood("text/event-stream"), True))
+    plans.append(("flood", f"{wire} endless JSON body", _flood("application/json"), False))
+    return plans
+
+
+def _judge(category: str, got: Any, reference: str | None, stream: bool, case: str) -> str | None:
+    if category == "resend" and _hits[case] != 1:
+        return f"sent {_hits[case]} times after the vendor's answer had begun"
+    if category == "flood" and _sent[case] >= FLOOD:
+        return f"took all {FLOOD >> 20} MB of one unfinished event or body: no cap"
     if isinstance(got, llmkit.Response):
-        if category in ("stall", "reset", "garbage", "retry_after"):
+        if category in ("stall", "reset", "garbage", "retry_after", "resend", "flood"):
             return f"answered {got.text[:40]!r} where an error was due"
         if stream and reference is not None and got.text != reference:
             return f"silently truncated: {got.text[-30:]!r}"
