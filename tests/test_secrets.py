@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import os
 import pickle
 import traceback
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import msgspec
@@ -286,3 +288,40 @@ def test_server_config_refuses_pickling() -> None:
         with pytest.raises(TypeError, match="ServerConfig cannot be pickled"):
             pickle.dumps(cfg)
         assert copy.deepcopy(cfg) is cfg and copy.copy(cfg) == cfg
+
+
+# ---- the server ----------------------------------------------------------------------
+
+
+@given(key=keys)
+@example(key=KEY_EXAMPLES[0])
+@example(key=KEY_EXAMPLES[3])
+def test_server_responses_never_hold_the_key(key: str) -> None:
+    pytest.importorskip("starlette")
+    import anyio
+
+    from llmkit.server import create_app
+    from tests import toy_wire as toy
+    from tests.server_helpers import Vendor, config
+
+    said = json.dumps({"error": {"type": "auth", "message": f"bad key {key}"}}).encode()
+    vendor = Vendor(
+        (401, {"x-echo": key}, [said]),
+        (200, {}, [toy.sse(("error", {"type": "api_error", "message": f"bad {key}"}))]),
+        (200, {"content-type": "application/json"}, [f'{{"oops": "{key}'.encode()]),
+    )
+
+    async def ask() -> list[str]:
+        app = create_app(config(vendor))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
+            body = {"model": "toy-1", "messages": "hi"}
+            return [(await c.post(p, json=body)).text for p in ("/api/chat", "/api/chat/stream",
+                                                                "/api/chat")]  # fmt: skip
+
+    with mock.patch.dict(os.environ, {"TOY_API_KEY": key}):
+        answers = anyio.run(ask)
+    assert len(vendor.seen) == 3 and all('"error"' in a for a in answers)
+    for text in answers:
+        for form in {key, json.dumps(key)[1:-1]}:
+            assert form not in text
