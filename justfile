@@ -22,6 +22,10 @@ fmt:
 bench *args:
     uv run --group bench python benchmarks/bench.py {{args}}
 
+# the attack harness: a misbehaving loopback vendor and hostile clients, bounded (~15 s)
+reliability *args:
+    uv run --extra server python benchmarks/reliability.py {{args}}
+
 # the offline demo (recorded fixtures when no keys are set)
 demo *args:
     uv run llmkit demo {{args}}

@@ -310,7 +310,7 @@ def _live_calls(reg: _registry.Registry) -> list[Call]:
                 provider=_registry.wire(ep),
                 name=name,
                 base_url=_registry.base_url(ep),
-                key=_registry.find_key(ep),
+                key=_registry.api_key(ep),  # checked as chat checks it
             )
         )
     return calls

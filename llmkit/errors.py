@@ -3,27 +3,130 @@
 Every error says which provider, and where the vendor answered, its HTTP status,
 its own error type and message and the request id. An error that ends a stream
 carries the `partial` Response assembled so far. No API key is ever stored on
-one: vendor bodies are truncated and keys are scrubbed from them.
+one: vendor bodies are truncated and keys are scrubbed from them, by shape
+here and, where the key is known (the transport knows the one it sent), by
+`redact`, whatever the key looks like.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.parse
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 if TYPE_CHECKING:
     from llmkit.types import Response
 
 _BODY_LIMIT = 2000
+_ELLIPSIS = "…"
 # Shapes of the vendors' keys, so an echoed key in a body never reaches a log.
 _KEY_SHAPES = re.compile(r"(sk-ant-|sk-proj-|sk-|xai-|AIza)[A-Za-z0-9_\-]{8,}")
+# Keys shorter than this are placeholders (tests, local servers): not secrets
+# (3 printable characters are under a million guesses), and replacing every "k"
+# in a message would make errors unreadable. Longer keys are replaced wherever
+# they appear, even inside ordinary words.
+MIN_SECRET_LENGTH = 4
 
 
 def scrub(text: str) -> str:
     """Remove anything shaped like an API key, and truncate."""
     text = _KEY_SHAPES.sub("***", text)
-    return text if len(text) <= _BODY_LIMIT else text[:_BODY_LIMIT] + "…"
+    return text if len(text) <= _BODY_LIMIT else text[:_BODY_LIMIT] + _ELLIPSIS
+
+
+def secret_forms(secret: str) -> tuple[str, ...]:
+    """The ways a key shows up in text: raw, escaped as in a Python repr or a
+    JSON string, percent-encoded. Longest first, so no form leaves part of a
+    longer one behind. Empty for keys under `MIN_SECRET_LENGTH`."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        return ()
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        repr(secret.encode())[2:-1],
+        json.dumps(secret)[1:-1],
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret, safe=""),
+    }
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _cut(text: str, forms: tuple[str, ...]) -> str:
+    for form in forms:
+        while form in text:  # a key of stars may meet "***" again; each pass shortens text
+            text = text.replace(form, "***")
+    if text.endswith(_ELLIPSIS):  # truncation may have cut a key in two: drop its head
+        head = text[: -len(_ELLIPSIS)]
+        for form in forms:
+            n = next((n for n in range(len(form) - 1, 0, -1) if head.endswith(form[:n])), 0)
+            if n >= MIN_SECRET_LENGTH:
+                return head[:-n] + "***" + _ELLIPSIS
+    return text
+
+
+def redact_text(text: str, secret: str | None) -> str:
+    """`text` without `secret` in any of its forms (see `secret_forms`)."""
+    return _cut(text, secret_forms(secret or ""))
+
+
+# llmkit's own closed vocabularies in a Response (part tags, roles, finish
+# reasons): never vendor text, and "***stant" is not a role. Field names (the
+# dict keys) are llmkit's too.
+_FIXED = frozenset({"type", "role", "reason"})
+
+
+def _cut_any(value: Any, forms: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return _cut(value, forms)
+    if isinstance(value, dict):
+        return {k: v if k in _FIXED else _cut_any(v, forms) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cut_any(v, forms) for v in value]
+    return value
+
+
+def _redact_partial(resp: Response, forms: tuple[str, ...]) -> Response | None:
+    """The partial response without the key (a model may repeat a key it was
+    shown); untouched, and not copied, when the key is not in it."""
+    if not any(f in msgspec.json.encode(resp).decode() for f in forms):
+        return resp
+    try:
+        return msgspec.convert(_cut_any(msgspec.to_builtins(resp), forms), type(resp))
+    except msgspec.ValidationError:  # the key met a constrained field: no partial, no leak
+        return None
+
+
+def redact(err: BaseException, secret: str | None) -> BaseException:
+    """Remove `secret` from `err` and every exception it chains to: message,
+    args, body, headers, vendor fields and the partial response. The one place
+    exact-key redaction happens; the transport calls it with the key it sent.
+    Returns `err`, changed in place."""
+    forms = secret_forms(secret or "")
+    seen: set[int] = set()
+    e: BaseException | None = err
+    while forms and e is not None and id(e) not in seen:
+        seen.add(id(e))
+        e.args = tuple(_cut_any(a, forms) for a in e.args)
+        if isinstance(e, LlmkitError):
+            _redact_fields(e, forms)
+        e = e.__cause__ or e.__context__
+    return err
+
+
+def _redact_fields(e: LlmkitError, forms: tuple[str, ...]) -> None:
+    e.message = _cut(e.message, forms)
+    for name in ("body", "event", "error_type", "request_id"):
+        value = getattr(e, name, None)
+        if isinstance(value, str):
+            setattr(e, name, _cut(value, forms))
+    if isinstance(e, ApiError):
+        e.headers = {_cut(k, forms): _cut(v, forms) for k, v in e.headers.items()}
+    if e.partial is not None:
+        e.partial = _redact_partial(e.partial, forms)
 
 
 class LlmkitError(Exception):

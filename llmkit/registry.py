@@ -14,7 +14,7 @@ import importlib
 import os
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import cast
+from typing import Any, cast
 
 import msgspec
 
@@ -24,8 +24,10 @@ from llmkit.protocols import Provider
 
 class Secret:
     """An API key. Its repr and str are '***' so it cannot leak into logs,
-    tracebacks or error messages, and msgspec refuses to encode it; `reveal()`
-    is the one way to read it. (A plain class, not a Struct: a Struct would
+    tracebacks or error messages, msgspec refuses to encode it and pickle
+    refuses to pickle it (a pickle is bytes on disk or on a wire, key
+    included); `reveal()` is the one way to read it. Copies are the same
+    object: it is immutable. (A plain class, not a Struct: a Struct would
     serialize its field.)"""
 
     __slots__ = ("_value",)
@@ -46,6 +48,18 @@ class Secret:
         return "Secret('***')"
 
     __str__ = __repr__
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        raise TypeError(
+            "an llmkit Secret cannot be pickled: it would write the key out; "
+            "pass the key by other means (an env var) to the other process"
+        )
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
 
 
 class Endpoint(msgspec.Struct, frozen=True, kw_only=True):

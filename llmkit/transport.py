@@ -15,9 +15,9 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -32,6 +32,8 @@ from llmkit.errors import (
     LlmkitError,
     StreamError,
     Timeout,
+    redact,
+    redact_text,
 )
 from llmkit.protocols import HttpRequest, Provider
 from llmkit.providers._common import retry_after_seconds
@@ -138,38 +140,30 @@ def _api_error(
         err.request_id = headers.get("request-id") or headers.get("x-request-id")
     err.headers = {**headers, **err.headers}
     err.provider = call.name
-    if call.key is not None:
-        _redact(err, call.key)
+    return _keyless(call, err)
+
+
+_E = TypeVar("_E", bound=LlmkitError)
+_T = TypeVar("_T")
+
+
+def _keyless(call: Call, err: _E) -> _E:
+    """Every error the transport raises passes here: a vendor that echoes the
+    key (in a 401 body, a header, a mid-stream error event) must not get it
+    into our error, whatever the key's shape."""
+    redact(err, None if call.key is None else call.key.reveal())
     return err
 
 
-def _key_forms(key: str) -> tuple[str, ...]:
-    """The key as it may show up in text: raw, and escaped as in a repr."""
-    return tuple({key, repr(key)[1:-1], repr(key.encode())[2:-1]} - {""})
-
-
 def _without_key(text: str, key: Secret | None) -> str:
-    if key is None:
-        return text
-    for form in _key_forms(key.reveal()):
-        text = text.replace(form, "***")
-    return text
-
-
-def _redact(err: ApiError, key: Secret) -> None:
-    """A vendor that echoes the key back (some 401 bodies do) must not get it
-    into our error."""
-    message, body = _without_key(err.message, key), _without_key(err.body, key)
-    if (message, body) != (err.message, err.body):
-        err.message, err.body = message, body
-        err.args = (message,)
+    return redact_text(text, None if key is None else key.reveal())
 
 
 def _network_error(call: Call, e: httpx.HTTPError, partial: Response | None = None) -> LlmkitError:
     if isinstance(e, httpx.TimeoutException):
         return Timeout(f"timed out: {type(e).__name__}", provider=call.name, partial=partial)
     text = _without_key(f"{type(e).__name__}: {e}", call.key)
-    return ConnectionFailed(text, provider=call.name, partial=partial)
+    return _keyless(call, ConnectionFailed(text, provider=call.name, partial=partial))
 
 
 def _cause(call: Call, e: Exception) -> Exception | None:
@@ -321,7 +315,7 @@ def chat(call: Call, client: httpx.Client, req: ChatRequest) -> Response:
     r = send(call, client, p.build_request(req, call.base_url))
     if _is_sse(r):
         return _folded(call, req, r)
-    return _renamed(call, p.parse_response(r.content))
+    return _renamed(call, _parsed(call, p.parse_response, r.content))
 
 
 async def achat(call: Call, client: httpx.AsyncClient, req: ChatRequest) -> Response:
@@ -329,7 +323,15 @@ async def achat(call: Call, client: httpx.AsyncClient, req: ChatRequest) -> Resp
     r = await asend(call, client, p.build_request(req, call.base_url))
     if _is_sse(r):
         return _folded(call, req, r)
-    return _renamed(call, p.parse_response(r.content))
+    return _renamed(call, _parsed(call, p.parse_response, r.content))
+
+
+def _parsed(call: Call, parse: Callable[[bytes], _T], body: bytes) -> _T:
+    try:
+        return parse(body)
+    except LlmkitError as e:
+        _keyless(call, e)
+        raise
 
 
 def _folded(call: Call, req: ChatRequest, r: httpx.Response) -> Response:
@@ -354,11 +356,12 @@ def _folded(call: Call, req: ChatRequest, r: httpx.Response) -> Response:
 
 def _not_sse(call: Call, r: httpx.Response, body: bytes) -> StreamError:
     kind = r.headers.get("content-type", "nothing")
-    return StreamError(
+    err = StreamError(
         f"expected text/event-stream, got {kind}",
         provider=call.name,
         body=body.decode("utf-8", "replace"),
     )
+    return _keyless(call, err)
 
 
 def _is_sse(r: httpx.Response) -> bool:
@@ -366,14 +369,15 @@ def _is_sse(r: httpx.Response) -> bool:
 
 
 def _broken(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
-    """The error that ends a stream, with the partial response attached."""
-    err = _broken_error(call, p, state, e)
-    text = _without_key(str(err), call.key)  # a vendor error event may echo the key
-    _log.debug("stream from %s broke: %s: %s", call.name, type(err).__name__, text)
+    """The error that ends a stream, with the partial response attached (and,
+    like `e` itself, without the key)."""
+    redact(e, None if call.key is None else call.key.reveal())
+    err = _keyless(call, _ending(call, p, state, e))
+    _log.debug("stream from %s broke: %s: %s", call.name, type(err).__name__, err)
     return err
 
 
-def _broken_error(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
+def _ending(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
     partial = _renamed(call, p.snapshot(state))
     if isinstance(e, DecodeError):  # an unreadable event is a broken stream, whoever read it
         return StreamError(e.message, provider=call.name, body=e.body, partial=partial)
@@ -452,7 +456,7 @@ def list_models(call: Call, client: httpx.Client) -> list[ModelInfo]:
     page: str | None = None
     while True:
         r = send(call, client, p.build_list_models(call.base_url, page))
-        batch, page = p.parse_list_models(r.content)
+        batch, page = _parsed(call, p.parse_list_models, r.content)
         models += batch
         if not page:
             return models
@@ -464,7 +468,7 @@ async def alist_models(call: Call, client: httpx.AsyncClient) -> list[ModelInfo]
     page: str | None = None
     while True:
         r = await asend(call, client, p.build_list_models(call.base_url, page))
-        batch, page = p.parse_list_models(r.content)
+        batch, page = _parsed(call, p.parse_list_models, r.content)
         models += batch
         if not page:
             return models

@@ -16,7 +16,7 @@ import httpx
 import uvicorn
 
 from llmkit import registry as r
-from llmkit.server import ServerConfig, create_app
+from llmkit.server import ServerConfig, create_app, uvicorn_options
 
 TOY = r.Endpoint(
     name="toy", wire="tests.toy_wire", base_url="https://toy.invalid", key_env=("TOY_API_KEY",)
@@ -99,8 +99,9 @@ def running(cfg: ServerConfig) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    options = uvicorn_options(cfg)  # what `serve` runs: its timeouts and limits
     server = uvicorn.Server(
-        uvicorn.Config(create_app(cfg), log_level="info", timeout_graceful_shutdown=2)
+        uvicorn.Config(create_app(cfg), log_level="info", timeout_graceful_shutdown=2, **options)
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, NoReturn, TypeAlias, TypeVar
 
@@ -49,9 +50,11 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     so it is left to the transport."""
     for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
         try:
-            return max(0.0, float(headers[name]) / scale)
+            seconds = float(headers[name]) / scale
         except (KeyError, ValueError):
             continue
+        if math.isfinite(seconds):  # "inf", "1e309" and "nan" are no advice
+            return max(0.0, seconds)
     return None
 
 

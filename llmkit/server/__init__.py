@@ -28,35 +28,48 @@ Errors are `{"error": {"type", "message", "status"?, "provider"?, "request_id"?,
 snake_case (`rate_limited`, `unknown_model`, ...) or a server word
 (`invalid_json`, `invalid_body`, `forbidden_field`, `body_too_large`, ...);
 `status` and `vendor_type` are the vendor's own, when it answered. HTTP status:
-- 400: bad JSON or field types, unknown or server-only fields, bad messages or
-  options, an unknown model, a provider without a key on this server (the
-  client must choose another model; the message names the env var), a feature
-  the provider lacks. 401 bad token, 413 body too large, 415 not JSON.
+- 400: bad JSON (not UTF-8, or nested past 64 levels) or field types, unknown
+  or server-only fields, bad messages or options, an unknown model, a provider
+  without a key on this server (the client must choose another model; the
+  message names the env var), a feature
+  the provider lacks. 401 bad token, 408 body too slow, 413 body too large,
+  415 not JSON, 503 over `max_connections`.
 - A vendor's 4xx passes through (429 stays 429, with Retry-After); a vendor 5xx
   is 502, or 503 when the vendor is overloaded. Timeout 504, connection failure
-  or an unreadable vendor answer 502. Anything else is a 500 without details;
+  or an unreadable vendor answer 502 (a `--replay` mismatch too, naming the
+  closest recording without bodies). Anything else is a 500 without details;
   the traceback goes to the `llmkit.server` log.
 A stream's status line waits for its first event (at most `keep_alive`
 seconds), so errors before it get an HTTP status; later ones are `event: error`
 frames.
 
-`serve(host, port, config)` runs uvicorn; `create_app(config)` is the ASGI app
-for any server; `replay_config(folder)` answers from recordings (no keys, no
-network); `main(host, port, replay)` is what `llmkit serve` calls.
+`serve(host, port, config)` runs uvicorn with `uvicorn_options(config)`: the
+deadlines for request heads, idle keep-alive connections and the connection cap
+(pass them to your own uvicorn too); `create_app(config)` is the ASGI app for any
+server (it keeps the body deadline itself); `replay_config(folder)` answers
+from recordings (no keys, no network); `main(host, port, replay)` is what `llmkit serve` calls.
 
 Security: a request body may carry only the fields above; `api_key`,
 `base_url`, `http_client`, `registry`, `timeout` and `max_retries` are refused
 with a 400 naming the field (keys and upstreams are server configuration, so
 no request can point the server elsewhere). Key values never reach a response
 or a log line. Requests must be `application/json` (so a web page cannot post
-without a CORS preflight), the Host header must be an allowed name (against
-DNS rebinding), and with a token every `/api/` call needs
-`Authorization: Bearer <token>`. CORS is off unless origins are configured.
+without a CORS preflight), the Host header must be an allowed name, parsed strictly
+as `name[:port]` or `[ipv6][:port]` (against DNS rebinding), and with a token
+every `/api/` call needs `Authorization: Bearer <token>`. CORS is off unless origins are configured.
 """
 
 from __future__ import annotations
 
-from llmkit.server._app import create_app, main, replay_config, serve
+from llmkit.server._app import create_app, main, replay_config, serve, uvicorn_options
 from llmkit.server._config import ServerConfig, default_http_client
 
-__all__ = ["ServerConfig", "create_app", "default_http_client", "main", "replay_config", "serve"]
+__all__ = [
+    "ServerConfig",
+    "create_app",
+    "default_http_client",
+    "main",
+    "replay_config",
+    "serve",
+    "uvicorn_options",
+]

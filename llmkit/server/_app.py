@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -55,7 +56,8 @@ def _routes(cfg: ServerConfig) -> tuple[list[Route], Callable[[], Awaitable[None
         return cfg.registry or _registry.current()
 
     async def call_args(request: Request) -> tuple[ChatHead, dict[str, Any]]:
-        head, options = parse_chat(await read_body(request, cfg.max_body_bytes))
+        body = await read_body(request, cfg.max_body_bytes, cfg.body_timeout)
+        head, options = parse_chat(body)
         return head, {
             "tools": head.tools,
             "tool_choice": head.tool_choice,
@@ -125,11 +127,26 @@ async def _http_error(request: Request, e: Exception) -> Response:
     )
 
 
-def _hostname(host: str) -> str:
-    """`example.com:8100` → `example.com`, `[::1]:8100` → `::1`."""
-    if host.startswith("["):
-        return host[1 : host.find("]")].lower()
-    return host.rpartition(":")[0].lower() if host.count(":") == 1 else host.lower()
+# What a browser sends as Host: a DNS name or IPv4 address, or a bracketed IPv6
+# address, then an optional numeric port. No userinfo, spaces or other bytes.
+_HOST = re.compile(
+    r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9_.-]+))(?::(?P<port>[0-9]{1,5}))?"
+)
+
+
+def _hostname(host: str) -> str | None:
+    """`example.com:8100` → `example.com`, `[::1]:8100` → `::1`; None for a
+    value no browser sends (`localhost:8100@evil.example`, `[::1]evil`,
+    `localhost:abc`, surrounding spaces), which is refused."""
+    m = _HOST.fullmatch(host)
+    if m is None or (m["port"] is not None and int(m["port"]) > 65535):
+        return None
+    if m["v6"] is None:
+        return m["name"].lower()
+    try:
+        return str(ipaddress.IPv6Address(m["v6"]))
+    except ValueError:
+        return None
 
 
 def _guard(app: ASGIApp, *, token: Secret | None, hosts: tuple[str, ...]) -> ASGIApp:
@@ -139,7 +156,9 @@ def _guard(app: ASGIApp, *, token: Secret | None, hosts: tuple[str, ...]) -> ASG
     def check(scope: Scope) -> tuple[int, ErrorInfo, dict[str, str]] | None:
         headers = Headers(scope=scope)
         if "*" not in allowed and (name := _hostname(headers.get("host", ""))) not in allowed:
-            hint = f"Host {name!r} not allowed: add it to ServerConfig(allowed_hosts=...)"
+            # None (a malformed Host) is never allowed
+            shown = "malformed Host header" if name is None else f"Host {name!r}"
+            hint = f"{shown} not allowed: add the host to ServerConfig(allowed_hosts=...)"
             return 400, ErrorInfo(type="untrusted_host", message=hint), {}
         # Mounted under a prefix (or --root-path), "path" still holds the prefix:
         # compare the app's own path, and guard everything but the health check.
@@ -217,7 +236,22 @@ def serve(
     if not _is_loopback(host) and cfg.token is None:
         log.warning("serving on %s without LLMKIT_SERVER_TOKEN: anyone who reaches it "
                     "can spend this server's API keys", host)  # fmt: skip
-    uvicorn.run(create_app(cfg), host=host, port=port, log_level=log_level, server_header=False)
+    uvicorn.run(create_app(cfg), host=host, port=port, log_level=log_level, **uvicorn_options(cfg))
+
+
+def uvicorn_options(config: ServerConfig | None = None) -> dict[str, Any]:
+    """uvicorn settings that hold slow and idle clients to `config`'s timeouts
+    (see ServerConfig), for running `create_app(config)` under your own
+    uvicorn: `uvicorn.run(create_app(cfg), host=..., **uvicorn_options(cfg))`."""
+    from llmkit.server._protocol import with_header_timeout
+
+    cfg = config or ServerConfig()
+    return {
+        "http": with_header_timeout(cfg.header_timeout),
+        "timeout_keep_alive": cfg.idle_timeout,
+        "limit_concurrency": cfg.max_connections,
+        "server_header": False,
+    }
 
 
 def replay_config(folder: str | Path, config: ServerConfig | None = None) -> ServerConfig:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import msgspec
 from starlette.requests import Request
 
@@ -25,9 +26,28 @@ _HEAD_FIELDS = frozenset(ChatHead.__struct_fields__)
 _OPTION_FIELDS = frozenset(Options.__struct_fields__)
 # Keyword arguments of llmkit.chat/stream a request must never set.
 _SERVER_ONLY = ("api_key", "base_url", "http_client", "registry", "timeout", "max_retries")
+# JSON nesting a request may use. Real chat bodies nest under 20 levels (a tool
+# schema inside a tool inside the list); llmkit's converters recurse, so a body
+# 1,000 levels deep must be refused up front, not die in a RecursionError.
+MAX_DEPTH = 64
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+def _too_deep(value: Any) -> bool:
+    """Whether `value` nests more than MAX_DEPTH containers (iterative, so
+    the check itself cannot overflow the stack)."""
+    todo = [(value, 1)]
+    while todo:
+        v, depth = todo.pop()
+        items = v.values() if isinstance(v, dict) else v if isinstance(v, list) else None
+        if items is None:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        todo += [(x, depth + 1) for x in items if isinstance(x, (dict, list))]
+    return False
+
+
+async def read_body(request: Request, limit: int, timeout: float = 30.0) -> bytes:
     kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if kind != "application/json":
         raise Rejected(415, "unsupported_media_type", "send the body as application/json")
@@ -36,11 +56,15 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise too_big
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_big
-        chunks.append(chunk)
+    try:
+        with anyio.fail_after(timeout):  # a trickling body must not hold the connection
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_big
+                chunks.append(chunk)
+    except TimeoutError:
+        raise Rejected(408, "body_timeout", f"request body not read in {timeout:g} s") from None
     return b"".join(chunks)
 
 
@@ -50,8 +74,13 @@ def parse_chat(body: bytes) -> tuple[ChatHead, dict[str, Any]]:
         raw = _decode_object.decode(body)
     except msgspec.ValidationError as e:
         raise Rejected(400, "invalid_body", f"request body: {e}") from e
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:  # invalid UTF-8 inside a string
         raise Rejected(400, "invalid_json", f"request body is not valid JSON: {e}") from e
+    except RecursionError:
+        raise Rejected(400, "too_deep", f"request body nests deeper than {MAX_DEPTH}") from None
+    # Counting brackets is a cheap bound: fewer containers than the cap, no walk.
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _too_deep(raw):
+        raise Rejected(400, "too_deep", f"request body nests deeper than {MAX_DEPTH}")
     for name in _SERVER_ONLY:
         if name in raw:
             raise Rejected(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import msgspec
@@ -43,6 +44,16 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
       use; the app closes it at shutdown. Tests and replay modes inject a
       client with a recorded transport here.
     - `max_retries`: connection retries per upstream call.
+    - `header_timeout`: seconds a client has to send a request's head, from
+      connecting (or from the first byte of a later request on the same
+      connection); then the connection is closed.
+    - `body_timeout`: seconds to read a request body; then a 408 and close.
+    - `idle_timeout`: seconds an idle keep-alive connection stays open.
+    - `max_connections`: beyond this many open connections (or running
+      requests), new requests get a 503 at once (uvicorn's `limit_concurrency`);
+      None for no limit.
+    The last four are applied by `serve`, or by any uvicorn given
+    `uvicorn_options(config)`; `body_timeout` holds under any ASGI server.
     """
 
     registry: Registry | None = None
@@ -53,3 +64,16 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
     http_client: Callable[[], httpx.AsyncClient] = default_http_client
     max_retries: int = 2
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    idle_timeout: float = 5.0
+    max_connections: int | None = 1000
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        raise TypeError(
+            "a ServerConfig cannot be pickled: it holds the server token; "
+            "build it in the process that serves"
+        )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ServerConfig:
+        return self  # frozen all the way down, and pickling (deepcopy's fallback) is refused

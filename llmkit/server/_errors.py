@@ -30,6 +30,9 @@ from llmkit.errors import (
 )
 from llmkit.messages import InvalidMessages
 from llmkit.registry import Registry
+from llmkit.structured import InvalidResponseFormat, StructuredOutputError
+from llmkit.testing import ReplayMismatch
+from llmkit.tools import ToolDefinitionError
 
 log = logging.getLogger("llmkit.server")
 
@@ -63,12 +66,16 @@ _STATUS: Mapping[type[Exception], int] = {
     UnknownModel: 400,
     MissingApiKey: 400,
     Unsupported: 400,
+    InvalidResponseFormat: 400,
+    ToolDefinitionError: 400,
     RateLimited: 429,
     Overloaded: 503,
     Timeout: 504,
     ConnectionFailed: 502,
     StreamError: 502,
     DecodeError: 502,
+    StructuredOutputError: 502,
+    ReplayMismatch: 502,  # the "vendor" (a recording) has no answer for this request
     ApiError: 502,
 }
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -121,8 +128,10 @@ def error_response(e: Exception, reg: Registry) -> Response:
     info = error_info(e, reg)
     status = http_status(e)
     headers = {}
-    if info.retry_after is not None and status in (429, 503):
+    if info.retry_after is not None and math.isfinite(info.retry_after) and status in (429, 503):
         headers["retry-after"] = str(math.ceil(info.retry_after))
+    if status in (408, 413):  # the rest of the body may still be coming: close, do not read it
+        headers["connection"] = "close"
     return json_response(ErrorBody(info), status, headers)
 
 

@@ -7,8 +7,9 @@ A recording is a folder of exchanges, numbered in the order they happened:
     0001.sse        the response body, byte for byte (0001.body.json for JSON)
 
 Credentials never reach disk: auth headers and `key=` query parameters are
-dropped, and any string shaped like a known key is replaced, in the request
-and the response alike.
+dropped, the key they carried is replaced wherever it shows up (whatever its
+shape: the recorder reads it from the request it forwards), and any string
+shaped like a known key is replaced too, in the request and the response alike.
 
 `replay_transport(folder)` serves those exchanges to an httpx client (sync or
 async), streaming bodies in small chunks. A request is matched on method,
@@ -35,13 +36,12 @@ from typing import Any, Literal
 import httpx
 import msgspec
 
-from llmkit.errors import LlmkitError
+from llmkit.errors import LlmkitError, redact_text
 
 Match = Literal["body", "path"]
 
-_SECRET_HEADERS = frozenset(
-    {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "set-cookie"}
-)
+_AUTH_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
+_SECRET_HEADERS = _AUTH_HEADERS | {"cookie", "set-cookie"}
 _KEPT_RESPONSE_HEADERS = re.compile(
     r"^(content-type|request-id|x-request-id|retry-after(-ms)?|x-should-retry|"
     r"anthropic-ratelimit-.*|x-ratelimit-.*)$"
@@ -51,7 +51,17 @@ _SECRET_QUERY = frozenset({"key", "api_key", "apikey"})
 
 
 class ReplayMismatch(LlmkitError):
-    """A request that no recording answers."""
+    """A request that no recording answers. `message` names the request and
+    the closest recording; `diff` holds how their bodies differ (prompts
+    included), shown by `str()` for a test's failure but kept out of `message`,
+    which is all llmkit's server sends a client."""
+
+    def __init__(self, message: str, *, diff: str = "") -> None:
+        super().__init__(message)
+        self.diff = diff
+
+    def __str__(self) -> str:
+        return super().__str__() + self.diff
 
 
 class Exchange(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,8 +101,11 @@ _decode_record = msgspec.json.Decoder(_Record).decode
 # ---- scrubbing ------------------------------------------------------------
 
 
-def scrub_text(text: str) -> str:
-    """Replace anything shaped like an API key."""
+def scrub_text(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Replace the given secrets (in every escaped form), then anything shaped
+    like an API key."""
+    for secret in secrets:
+        text = redact_text(text, secret)
     return _KEY_SHAPES.sub("***", text)
 
 
@@ -101,10 +114,23 @@ def scrub_query(query: str) -> str:
     return "&".join(pairs)
 
 
-def _json_or_text(raw: bytes) -> Any:
+def _secrets(request: httpx.Request) -> tuple[str, ...]:
+    """The credentials a request carries: auth header values (without their
+    scheme word) and key query parameters."""
+    found = []
+    for name, value in request.headers.items():
+        if name.lower() in _AUTH_HEADERS:
+            found += [value, value.partition(" ")[2].strip()]
+    for name, value in request.url.params.multi_items():
+        if name.lower() in _SECRET_QUERY:
+            found.append(value)
+    return tuple(sorted({v for v in found if v}, key=len, reverse=True))
+
+
+def _json_or_text(raw: bytes, secrets: tuple[str, ...] = ()) -> Any:
     if not raw:
         return None
-    text = scrub_text(raw.decode("utf-8", "replace"))
+    text = scrub_text(raw.decode("utf-8", "replace"), secrets)
     try:
         return json.loads(text)
     except ValueError:
@@ -112,18 +138,19 @@ def _json_or_text(raw: bytes) -> Any:
 
 
 def _request_key(request: httpx.Request) -> _ReqRecord:
+    secrets = _secrets(request)
     return _ReqRecord(
         method=request.method,
         host=request.url.host,
-        path=request.url.path,
-        query=scrub_query(request.url.query.decode()),
-        body=_json_or_text(request.content),
+        path=scrub_text(request.url.path, secrets),
+        query=scrub_text(scrub_query(request.url.query.decode()), secrets),
+        body=_json_or_text(request.content, secrets),
     )
 
 
-def _kept_headers(headers: httpx.Headers) -> dict[str, str]:
+def _kept_headers(headers: httpx.Headers, secrets: tuple[str, ...] = ()) -> dict[str, str]:
     return {
-        k: scrub_text(v)
+        k: scrub_text(v, secrets)
         for k, v in headers.items()
         if k.lower() not in _SECRET_HEADERS and _KEPT_RESPONSE_HEADERS.match(k.lower())
     }
@@ -145,17 +172,21 @@ def _suffix(headers: httpx.Headers) -> str:
 _save_lock = threading.Lock()
 
 
-def _save(folder: Path, req: _ReqRecord, resp: httpx.Response, body: bytes) -> None:
-    """Write one exchange once its body has been read in full."""
+def _save(
+    folder: Path, req: _ReqRecord, resp: httpx.Response, body: bytes, secrets: tuple[str, ...]
+) -> None:
+    """Write one exchange once its body has been read in full, without `secrets`."""
     with _save_lock:
         folder.mkdir(parents=True, exist_ok=True)
         n = _next_number(folder)
         name = f"{n:04d}{_suffix(resp.headers)}"
-        (folder / name).write_bytes(scrub_text(body.decode("utf-8", "replace")).encode())
+        (folder / name).write_bytes(scrub_text(body.decode("utf-8", "replace"), secrets).encode())
         rec = _Record(
             request=req,
             response=_RespRecord(
-                status=resp.status_code, headers=_kept_headers(resp.headers), body_file=name
+                status=resp.status_code,
+                headers=_kept_headers(resp.headers, secrets),
+                body_file=name,
             ),
         )
         (folder / f"{n:04d}.json").write_bytes(_pretty(rec))
@@ -174,7 +205,7 @@ def recording_transport(
     real = inner or httpx.HTTPTransport()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        key = _request_key(request)
+        key, secrets = _request_key(request), _secrets(request)
         resp = real.handle_request(request)
 
         def tee() -> Iterator[bytes]:
@@ -185,7 +216,7 @@ def recording_transport(
                     yield chunk
             finally:
                 resp.close()
-            _save(root, key, resp, bytes(got))
+            _save(root, key, resp, bytes(got), secrets)
 
         return httpx.Response(resp.status_code, headers=resp.headers, content=tee())
 
@@ -200,7 +231,7 @@ def arecording_transport(
     real = inner or httpx.AsyncHTTPTransport()
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        key = _request_key(request)
+        key, secrets = _request_key(request), _secrets(request)
         resp = await real.handle_async_request(request)
 
         async def tee() -> AsyncIterator[bytes]:
@@ -211,7 +242,7 @@ def arecording_transport(
                     yield chunk
             finally:
                 await resp.aclose()
-            _save(root, key, resp, bytes(got))
+            _save(root, key, resp, bytes(got), secrets)
 
         return httpx.Response(resp.status_code, headers=resp.headers, content=tee())
 
@@ -294,11 +325,12 @@ def _summary(r: Exchange | _ReqRecord) -> str:
     return f"{r.method} {r.host}{r.path} {_encode(r.body).decode()}"
 
 
-def _closest(exchanges: list[Exchange], req: _ReqRecord) -> str:
+def _closest(exchanges: list[Exchange], req: _ReqRecord) -> tuple[str, str]:
+    """The closest recording's name, and how its body differs from the request's."""
     want = _summary(req)
     scored = [(difflib.SequenceMatcher(None, want, _summary(e)).ratio(), e) for e in exchanges]
     if not scored:
-        return "the recording folder is empty"
+        return "the recording folder is empty", ""
     _, best = max(scored, key=lambda t: t[0])
     where = "" if best.host == req.host else f" on host {best.host} (sent to {req.host})"
     if best.path != req.path:
@@ -306,8 +338,8 @@ def _closest(exchanges: list[Exchange], req: _ReqRecord) -> str:
     model = _model(req.body)
     if model != _model(best.body):
         where += f", model {_model(best.body)!r} (sent {model!r})"
-    diff = _body_diff(best.body, req.body)
-    return f"closest recording: {Path(best.body_file).stem}{where}{diff}"
+    name = f"closest recording: {Path(best.body_file).stem} ({best.method} {best.path}){where}"
+    return name, _body_diff(best.body, req.body)
 
 
 def _body_diff(recorded: Any, sent: Any) -> str:
@@ -356,9 +388,11 @@ def replay_transport(
                     exchanges, [i for i, e in enumerate(exchanges) if _matches(e, req, match)], req
                 )
                 if not hits:
+                    closest, diff = _closest(exchanges, req)
                     raise ReplayMismatch(
                         f"no recorded exchange for {req.method} {req.host}{req.path} "
-                        f"(model {_model(req.body)!r}); " + _closest(exchanges, req)
+                        f"(model {_model(req.body)!r}); {closest}",
+                        diff=diff,
                     )
             except ReplayMismatch as err:
                 if on_mismatch is not None:

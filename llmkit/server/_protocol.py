@@ -1,0 +1,56 @@
+"""uvicorn's h11 protocol with a deadline on request heads.
+
+uvicorn closes a connection that idles after a response (`timeout_keep_alive`)
+but has no timer before a request: a client that connects and says nothing, or
+sends its headers a byte at a time, holds the connection forever. This adds
+one: a request head must be complete `header_timeout` seconds after the
+connection opens, or after the first byte of a later request, or the
+connection is closed. (Slow bodies are the app's: `read_body` has its own
+deadline and answers 408.) Imported only by `uvicorn_options`, when serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+def with_header_timeout(header_timeout: float) -> type[H11Protocol]:
+    """H11Protocol closing connections whose request head is not complete in
+    time. A class because uvicorn instantiates one per connection."""
+
+    class HeadDeadline(H11Protocol):
+        _head_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self.cycle is None or self.cycle.response_complete:  # waiting for a head
+                self._arm()
+            super().data_received(data)
+            if self.cycle is not None and not self.cycle.response_complete:  # it came
+                self._disarm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            if self._head_timer is None:
+                self._head_timer = self.loop.call_later(header_timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _too_slow(self) -> None:
+            self._head_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return HeadDeadline
