@@ -7,7 +7,7 @@ imported on first call, so `import llmkit` stays light.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +15,7 @@ import msgspec
 
 from llmkit import registry as _registry
 from llmkit import structured
-from llmkit.errors import LlmkitError
+from llmkit.errors import InvalidArgument as InvalidArgument  # its first home; re-exported
 from llmkit.messages import MessagesLike, to_messages
 from llmkit.tools import FunctionTool
 from llmkit.types import (
@@ -31,14 +31,11 @@ from llmkit.types import (
 if TYPE_CHECKING:
     import httpx
 
-    from llmkit.transport import Call
+    from llmkit._closing import EventStream
+    from llmkit.transport import Call, Limits
 
 ToolChoiceLike = ToolChoice | str | Mapping[str, Any]
 ToolsLike = Iterable[Tool | FunctionTool | Mapping[str, Any]]
-
-
-class InvalidArgument(LlmkitError, TypeError):
-    """A call argument llmkit cannot use; raised before any I/O."""
 
 
 def _tools(tools: ToolsLike | None) -> list[Tool]:
@@ -113,22 +110,29 @@ def _call(
     api_key: str | _registry.Secret | None,
     base_url: str | None,
     timeout: float | httpx.Timeout | None,
+    deadline: float | None,
+    limits: Limits | None,
     max_retries: int,
     reg: _registry.Registry | None,
 ) -> tuple[Call, str]:
-    from llmkit.transport import Call, RetryPolicy
+    from llmkit.transport import Call, Limits, RetryPolicy, timeout_from
 
     route = _registry.resolve(model, reg)
     ep = route.endpoint
     if max_retries < 0:
         raise InvalidArgument("max_retries must be 0 or more")
+    for name, seconds in (("timeout", timeout), ("deadline", deadline)):
+        if isinstance(seconds, (int, float)) and not seconds > 0:  # NaN too
+            raise InvalidArgument(f"{name} must be a number of seconds above 0, or None")
     call = Call(
         provider=_registry.wire(ep),
         name=ep.name,
         base_url=(base_url or ep.base_url).rstrip("/"),
         key=_registry.api_key(ep, api_key),
-        timeout=timeout,
+        timeout=timeout_from(timeout),
+        deadline=deadline,
         retry=RetryPolicy(max_retries=max_retries),
+        limits=limits or Limits(),
     )
     return call, route.model
 
@@ -142,6 +146,8 @@ def _prepare(
     api_key: str | _registry.Secret | None,
     base_url: str | None,
     timeout: float | httpx.Timeout | None,
+    deadline: float | None,
+    limits: Limits | None,
     max_retries: int,
     reg: _registry.Registry | None,
     options: dict[str, Any],
@@ -154,6 +160,8 @@ def _prepare(
         api_key=api_key,
         base_url=base_url,
         timeout=timeout,
+        deadline=deadline,
+        limits=limits,
         max_retries=max_retries,
         reg=reg,
     )
@@ -172,7 +180,9 @@ async def chat(
     api_key: str | _registry.Secret | None = None,
     base_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
-    timeout: float | httpx.Timeout | None = None,
+    timeout: float | httpx.Timeout | None = 120.0,
+    deadline: float | None = None,
+    limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
     **options: Any,
@@ -187,8 +197,8 @@ async def chat(
     from llmkit import transport
 
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, False, api_key, base_url, timeout, max_retries,
-        registry, options,
+        model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
+        limits, max_retries, registry, options,
     )  # fmt: skip
     resp = await transport.achat(call, http_client or transport.default_async_client(), req)
     return resp if target is None else structured.parse_structured(resp, target)
@@ -203,7 +213,9 @@ def chat_sync(
     api_key: str | _registry.Secret | None = None,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
-    timeout: float | httpx.Timeout | None = None,
+    timeout: float | httpx.Timeout | None = 120.0,
+    deadline: float | None = None,
+    limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
     **options: Any,
@@ -212,8 +224,8 @@ def chat_sync(
     from llmkit import transport
 
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, False, api_key, base_url, timeout, max_retries,
-        registry, options,
+        model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
+        limits, max_retries, registry, options,
     )  # fmt: skip
     resp = transport.chat(call, http_client or transport.default_client(), req)
     return resp if target is None else structured.parse_structured(resp, target)
@@ -228,7 +240,9 @@ def stream(
     api_key: str | _registry.Secret | None = None,
     base_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
-    timeout: float | httpx.Timeout | None = None,
+    timeout: float | httpx.Timeout | None = 120.0,
+    deadline: float | None = None,
+    limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
     **options: Any,
@@ -241,11 +255,11 @@ def stream(
     from llmkit import transport
 
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
-        registry, options,
+        model, messages, tools, tool_choice, True, api_key, base_url, timeout, deadline,
+        limits, max_retries, registry, options,
     )  # fmt: skip
-    events = transport.astream(call, http_client, req)
-    return events if target is None else structured.aparsed(events, target)
+    finish = None if target is None else partial(structured.parse_structured, target=target)
+    return transport.astream(call, http_client, req, finish)
 
 
 def stream_sync(
@@ -257,20 +271,24 @@ def stream_sync(
     api_key: str | _registry.Secret | None = None,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
-    timeout: float | httpx.Timeout | None = None,
+    timeout: float | httpx.Timeout | None = 120.0,
+    deadline: float | None = None,
+    limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
     **options: Any,
-) -> Iterator[StreamEvent]:
-    """The sync twin of `stream`."""
+) -> EventStream[StreamEvent]:
+    """The sync twin of `stream`: an iterator that is also a context manager.
+    Leaving a `with` block, `close()`, running out or an error closes the
+    connection at once; one dropped unfinished is closed soon after."""
     from llmkit import transport
 
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
-        registry, options,
+        model, messages, tools, tool_choice, True, api_key, base_url, timeout, deadline,
+        limits, max_retries, registry, options,
     )  # fmt: skip
-    events = transport.stream(call, http_client, req)
-    return events if target is None else map(partial(structured.parsed_done, target=target), events)
+    finish = None if target is None else partial(structured.parse_structured, target=target)
+    return transport.stream(call, http_client, req, finish)
 
 
 def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[ModelInfo]:
@@ -303,7 +321,7 @@ def _live_calls(reg: _registry.Registry) -> list[Call]:
                 provider=_registry.wire(ep),
                 name=name,
                 base_url=ep.base_url,
-                key=_registry.find_key(ep),
+                key=_registry.api_key(ep),
             )
         )
     return calls

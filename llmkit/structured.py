@@ -4,15 +4,14 @@ and decodes the answer into `Response.parsed`."""
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
 from llmkit.errors import LlmkitError
-from llmkit.types import Done, Response, ResponseFormat, StreamEvent
+from llmkit.types import Response, ResponseFormat
 
 
 class InvalidResponseFormat(LlmkitError, TypeError):
@@ -66,16 +65,3 @@ def parse_structured(resp: Response, target: Any) -> Response:
             f"the answer is not a valid {schema_name(target)}: {e}", raw=raw, partial=resp
         ) from e
     return msgspec.structs.replace(resp, parsed=value)
-
-
-def parsed_done(ev: StreamEvent, target: Any) -> StreamEvent:
-    if isinstance(ev, Done):
-        return Done(response=parse_structured(ev.response, target))
-    return ev
-
-
-async def aparsed(events: AsyncIterator[StreamEvent], target: Any) -> AsyncIterator[StreamEvent]:
-    # aclosing: closing this wrapper must close the upstream stream now, not at GC
-    async with contextlib.aclosing(events):  # type: ignore[type-var]
-        async for ev in events:
-            yield parsed_done(ev, target)
