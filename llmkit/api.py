@@ -310,7 +310,7 @@ def _merge(catalog: list[ModelInfo], live: list[ModelInfo]) -> list[ModelInfo]:
     ]
 
 
-def _live_calls(reg: _registry.Registry) -> list[Call]:
+def _live_calls(reg: _registry.Registry, deadline: float | None) -> list[Call]:
     from llmkit.transport import Call
 
     calls = []
@@ -322,6 +322,7 @@ def _live_calls(reg: _registry.Registry) -> list[Call]:
                 name=name,
                 base_url=ep.base_url,
                 key=_registry.api_key(ep),
+                deadline=deadline,
             )
         )
     return calls
@@ -336,6 +337,7 @@ async def list_models(
     live: bool = False,
     registry: _registry.Registry | None = None,
     http_client: httpx.AsyncClient | None = None,
+    deadline: float | None = None,
 ) -> list[ModelInfo]:
     """The catalog, each model marked available when its provider's key is set.
     With `live`, each available provider's own listing is merged in."""
@@ -345,7 +347,7 @@ async def list_models(
     models = _catalog(reg, None)
     if live:
         client = http_client or transport.default_async_client()
-        for call in _live_calls(reg):
+        for call in _live_calls(reg, deadline):
             models = _merge(models, _named(call, await transport.alist_models(call, client)))
     return models
 
@@ -355,6 +357,7 @@ def list_models_sync(
     live: bool = False,
     registry: _registry.Registry | None = None,
     http_client: httpx.Client | None = None,
+    deadline: float | None = None,
 ) -> list[ModelInfo]:
     """The sync twin of `list_models`."""
     from llmkit import transport
@@ -363,6 +366,6 @@ def list_models_sync(
     models = _catalog(reg, None)
     if live:
         client = http_client or transport.default_client()
-        for call in _live_calls(reg):
+        for call in _live_calls(reg, deadline):
             models = _merge(models, _named(call, transport.list_models(call, client)))
     return models
