@@ -155,6 +155,21 @@ def test_with_closes_the_connection_at_once_and_break_soon_after() -> None:
             assert pool.connections == []
 
 
+def test_stream_sync_is_a_context_manager_and_an_iterator() -> None:
+    with lb.vendor(half_open_stream) as server:
+        reg = registry_at(server)
+
+        def run() -> None:
+            client = httpx.Client(limits=httpx.Limits(max_connections=1))
+            for _ in range(3):  # one connection: each `with` must give it back
+                with llmkit.stream_sync("loop:claude-x", "hi", api_key=TEST_KEY, registry=reg,
+                                        http_client=client, timeout=5.0) as events:  # fmt: skip
+                    assert next(events) is not None
+            client.close()
+
+        lb.watchdog(run, 20)
+
+
 def test_a_full_stream_is_unchanged_and_closed() -> None:
     with lb.vendor(lambda n: [lb.head(), lb.chunk(SSE), lb.END]) as server:
         with httpx.Client() as client:
@@ -176,18 +191,20 @@ def _rss() -> int:
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc")
-def test_asyncio_run_does_not_leak_clients_or_sockets() -> None:
+@pytest.mark.parametrize(("backend", "loops"), [("asyncio", 120), ("trio", 40)])
+def test_event_loops_that_end_do_not_leak_clients_or_sockets(backend: str, loops: int) -> None:
     with lb.vendor(lambda n: [lb.whole(200, JSON)]) as server:
         reg = registry_at(server)
 
         def one() -> None:
-            asyncio.run(llmkit.chat("loop:claude-x", "hi", api_key=TEST_KEY, registry=reg))
+            anyio.run(lambda: llmkit.chat("loop:claude-x", "hi", api_key=TEST_KEY, registry=reg),
+                      backend=backend)  # fmt: skip
 
         for _ in range(10):
             one()
         gc.collect()
         fds, rss = _fds(), _rss()
-        lb.watchdog(lambda: [one() for _ in range(120)], 90)
+        lb.watchdog(lambda: [one() for _ in range(loops)], 90)
         gc.collect()
         assert _fds() <= fds + 2
         assert len(tr._async_clients) <= 1
