@@ -57,9 +57,11 @@ class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Limits(msgspec.Struct, frozen=True, kw_only=True):
-    """What llmkit buffers from a vendor, in bytes. Beyond `max_line` a stream
-    ends with a StreamError, beyond `max_body` a whole body is a DecodeError;
-    an error body is read up to `max_error_body` and the rest is dropped."""
+    """What llmkit buffers from a vendor, in bytes. An SSE line still without
+    its end after `max_line` bytes ends the stream with a StreamError (the
+    bytes of finished lines are only ever as many as one network read holds);
+    beyond `max_body` a whole body is a DecodeError; an error body is read up
+    to `max_error_body` and the rest is dropped."""
 
     max_line: int = 16 * 2**20  # one SSE line: Gemini sends a whole chunk, images included
     max_body: int = 64 * 2**20

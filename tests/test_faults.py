@@ -17,6 +17,8 @@ import anyio
 import httpx
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import llmkit
 import llmkit.testing
@@ -485,3 +487,22 @@ def test_recording_serves_a_new_event_loop_each_time(tmp_path: Path) -> None:
         with llmkit.testing.recording(tmp_path):
             texts = [asyncio.run(one()) for _ in range(3)]
     assert all(texts) and len(list(tmp_path.glob("[0-9][0-9][0-9][0-9].json"))) == 3
+
+
+LONGEST = max(len(line) for line in SSE.splitlines())
+
+
+@given(st.lists(st.integers(1, len(SSE) - 1), max_size=12))
+def test_the_line_cap_never_trips_below_it_wherever_the_chunks_are_cut(cuts: list[int]) -> None:
+    """A cap of the longest line passes the stream whole for any chunking (the
+    count survives lines split across chunks); fed byte by byte, so that every
+    line is held unfinished at some point, one byte less stops it."""
+    from tests.replay import transport
+
+    def run(cap: int, cuts: list[int]) -> list[Any]:
+        with httpx.Client(transport=transport(SSE, cuts=cuts)) as client:
+            return list(tr.stream(call(limits=tr.Limits(max_line=cap)), client, SREQ))
+
+    assert isinstance(run(LONGEST, cuts)[-1], Done)
+    with pytest.raises(StreamError, match="max_line"):
+        run(LONGEST - 1, list(range(1, len(SSE))))
