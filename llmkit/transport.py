@@ -288,8 +288,8 @@ def loop_local(
     entry = cache.get(loop)
     if entry is not None and not getattr(entry[0], "is_closed", False):
         return entry[0]  # type: ignore[no-any-return]
-    for other in [k for k in cache if getattr(k, "is_closed", _open)()]:
-        del cache[other]  # a loop closed without shutting down; its sockets go with it
+    for other in [k for k in cache if _ended(k)]:
+        del cache[other]  # its sockets go with it, at the next garbage collection
     thing = make()
     guard = _closed_at_loop_end(thing, cache, loop)
     with contextlib.suppress(StopIteration):  # run it to its `yield`: the loop now tracks it
@@ -298,8 +298,11 @@ def loop_local(
     return thing
 
 
-def _open() -> bool:
-    return False
+def _ended(loop: Any) -> bool:
+    """An asyncio loop closed without shutting its generators down (a manual
+    `loop.close()`); trio's tokens have no such state."""
+    is_closed = getattr(loop, "is_closed", None)
+    return bool(is_closed is not None and is_closed())
 
 
 async def _closed_at_loop_end(

@@ -344,6 +344,14 @@ async def test_a_stall_before_headers_ends_at_the_deadline_async() -> None:
     assert time.monotonic() - start < 2
 
 
+def test_a_stall_before_headers_ends_at_the_deadline_sync() -> None:
+    with lb.vendor(lambda n: [30.0]) as server, httpx.Client() as client:
+        start = time.monotonic()
+        with pytest.raises(Timeout):
+            lb.watchdog(lambda: tr.chat(call(server, deadline=0.5, max_retries=5), client, REQ), 10)
+    assert time.monotonic() - start < 2 and server.count == 1
+
+
 def test_retries_never_wait_past_the_deadline() -> None:
     answer = [lb.whole(503, ERR_500, extra="retry-after: 5\r\n")]
     with lb.vendor(lambda n: answer) as server, httpx.Client() as client:
