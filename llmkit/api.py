@@ -193,6 +193,10 @@ async def chat(
     `gemini-…`) or `provider:model`. `options` are the fields of
     `llmkit.Options` (max_tokens, temperature, top_p, stop, seed, reasoning,
     response_format, extra, foreign_thinking).
+
+    `timeout` bounds each network step (120 s of silence, 10 s to connect;
+    None: no limit); `deadline` bounds the whole call in seconds, retries and
+    waits included. A 2xx answer that has begun is never sent again.
     """
     from llmkit import transport
 
