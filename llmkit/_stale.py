@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import replace
 
+from llmkit._closing import EventStream
 from llmkit.errors import ApiError
 from llmkit.types import ChatRequest, Response, StreamEvent, Thinking
 
@@ -81,12 +82,16 @@ def _may_retry(call: Call, req: ChatRequest) -> bool:
 
 
 def stream(
-    call: Call, req: ChatRequest, open: Callable[[ChatRequest], Iterator[StreamEvent]]
-) -> Iterator[StreamEvent]:
+    call: Call, req: ChatRequest, open: Callable[[ChatRequest], EventStream[StreamEvent]]
+) -> EventStream[StreamEvent]:
     """The stream, retried once without reasoning when the vendor refused it
     (before any event). Wrapped only when a retry could happen: a wrapper costs
     a little on every event."""
-    return _retrying(call, req, open) if _may_retry(call, req) else open(req)
+    if not _may_retry(call, req):
+        return open(req)
+    # an EventStream, as the transport's own: closed by the caller, never by the
+    # garbage collector while a connection pool's lock may be held (_closing)
+    return EventStream(lambda _: _retrying(call, req, open))
 
 
 def _retrying(

@@ -7,7 +7,7 @@ imported on first call, so `import llmkit` stays light.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +15,7 @@ import msgspec
 
 from llmkit import _stale, structured
 from llmkit import registry as _registry
-from llmkit.errors import LlmkitError
+from llmkit.errors import InvalidArgument as InvalidArgument  # its first home; re-exported
 from llmkit.messages import MessagesLike, check_history, to_messages
 from llmkit.tools import FunctionTool
 from llmkit.types import (
@@ -31,14 +31,11 @@ from llmkit.types import (
 if TYPE_CHECKING:
     import httpx
 
-    from llmkit.transport import Call
+    from llmkit._closing import EventStream
+    from llmkit.transport import Call, Limits
 
 ToolChoiceLike = ToolChoice | str | Mapping[str, Any]
 ToolsLike = Iterable[Tool | FunctionTool | Mapping[str, Any]]
-
-
-class InvalidArgument(LlmkitError, TypeError):
-    """A call argument llmkit cannot use; raised before any I/O."""
 
 
 def _tools(tools: ToolsLike | None) -> list[Tool]:
@@ -118,22 +115,29 @@ def _call(
     api_key: str | _registry.Secret | None,
     base_url: str | None,
     timeout: float | httpx.Timeout | None,
+    deadline: float | None,
+    limits: Limits | None,
     max_retries: int,
     reg: _registry.Registry | None,
 ) -> tuple[Call, str]:
-    from llmkit.transport import Call, RetryPolicy
+    from llmkit.transport import Call, Limits, RetryPolicy, timeout_from
 
     route = _registry.resolve(model, reg)
     ep = route.endpoint
     if max_retries < 0:
         raise InvalidArgument("max_retries must be 0 or more")
+    for name, seconds in (("timeout", timeout), ("deadline", deadline)):
+        if isinstance(seconds, (int, float)) and not seconds > 0:  # NaN too
+            raise InvalidArgument(f"{name} must be a number of seconds above 0, or None")
     call = Call(
         provider=_registry.wire(ep),
         name=ep.name,
         base_url=(base_url or _registry.base_url(ep)).rstrip("/"),
         key=_registry.api_key(ep, api_key),
-        timeout=timeout,
+        timeout=timeout_from(timeout),
+        deadline=deadline,
         retry=RetryPolicy(max_retries=max_retries),
+        limits=limits or Limits(),
     )
     return call, route.model
 
@@ -147,6 +151,8 @@ def _prepare(
     api_key: str | _registry.Secret | None,
     base_url: str | None,
     timeout: float | httpx.Timeout | None,
+    deadline: float | None,
+    limits: Limits | None,
     max_retries: int,
     reg: _registry.Registry | None,
     options: dict[str, Any],
@@ -159,6 +165,8 @@ def _prepare(
         api_key=api_key,
         base_url=base_url,
         timeout=timeout,
+        deadline=deadline,
+        limits=limits,
         max_retries=max_retries,
         reg=reg,
     )
@@ -177,7 +185,9 @@ async def chat(
     api_key: str | _registry.Secret | None = None,
     base_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
-    timeout: float | httpx.Timeout | None = None,
+    timeout: float | httpx.Timeout | None = 120.0,
+    deadline: float | None = None,
+    limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
     **options: Any,
@@ -188,12 +198,16 @@ async def chat(
     `gemini-…`) or `provider:model`. `options` are the fields of
     `llmkit.Options` (max_tokens, temperature, top_p, stop, seed, reasoning,
     response_format, extra, foreign_thinking).
+
+    `timeout` bounds each network step (120 s of silence, 10 s to connect;
+    None: no limit); `deadline` bounds the whole call in seconds, retries and
+    waits included. A 2xx answer that has begun is never sent again.
     """
     from llmkit import transport
 
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, False, api_key, base_url, timeout, max_retries,
-        registry, options,
+        model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
+        limits, max_retries, registry, options,
     )  # fmt: skip
     client = http_client or transport.default_async_client()
     resp = await _stale.achat(call, req, partial(transport.achat, call, client))
@@ -209,7 +223,9 @@ def chat_sync(
     api_key: str | _registry.Secret | None = None,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
-    timeout: float | httpx.Timeout | None = None,
+    timeout: float | httpx.Timeout | None = 120.0,
+    deadline: float | None = None,
+    limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
     **options: Any,
@@ -218,8 +234,8 @@ def chat_sync(
     from llmkit import transport
 
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, False, api_key, base_url, timeout, max_retries,
-        registry, options,
+        model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
+        limits, max_retries, registry, options,
     )  # fmt: skip
     client = http_client or transport.default_client()
     resp = _stale.chat(call, req, partial(transport.chat, call, client))
@@ -235,7 +251,9 @@ def stream(
     api_key: str | _registry.Secret | None = None,
     base_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
-    timeout: float | httpx.Timeout | None = None,
+    timeout: float | httpx.Timeout | None = 120.0,
+    deadline: float | None = None,
+    limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
     **options: Any,
@@ -248,11 +266,11 @@ def stream(
     from llmkit import transport
 
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
-        registry, options,
+        model, messages, tools, tool_choice, True, api_key, base_url, timeout, deadline,
+        limits, max_retries, registry, options,
     )  # fmt: skip
-    events = _stale.astream(call, req, partial(transport.astream, call, http_client))
-    return events if target is None else structured.aparsed(events, target)
+    finish = None if target is None else partial(structured.parse_structured, target=target)
+    return _stale.astream(call, req, partial(transport.astream, call, http_client, finish=finish))
 
 
 def stream_sync(
@@ -264,20 +282,24 @@ def stream_sync(
     api_key: str | _registry.Secret | None = None,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
-    timeout: float | httpx.Timeout | None = None,
+    timeout: float | httpx.Timeout | None = 120.0,
+    deadline: float | None = None,
+    limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
     **options: Any,
-) -> Iterator[StreamEvent]:
-    """The sync twin of `stream`."""
+) -> EventStream[StreamEvent]:
+    """The sync twin of `stream`: an iterator that is also a context manager.
+    Leaving a `with` block, `close()`, running out or an error closes the
+    connection at once; one dropped unfinished is closed soon after."""
     from llmkit import transport
 
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, True, api_key, base_url, timeout, max_retries,
-        registry, options,
+        model, messages, tools, tool_choice, True, api_key, base_url, timeout, deadline,
+        limits, max_retries, registry, options,
     )  # fmt: skip
-    events = _stale.stream(call, req, partial(transport.stream, call, http_client))
-    return events if target is None else map(partial(structured.parsed_done, target=target), events)
+    finish = None if target is None else partial(structured.parse_structured, target=target)
+    return _stale.stream(call, req, partial(transport.stream, call, http_client, finish=finish))
 
 
 def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[ModelInfo]:
@@ -299,7 +321,7 @@ def _merge(catalog: list[ModelInfo], live: list[ModelInfo]) -> list[ModelInfo]:
     ]
 
 
-def _live_calls(reg: _registry.Registry) -> list[Call]:
+def _live_calls(reg: _registry.Registry, deadline: float | None) -> list[Call]:
     from llmkit.transport import Call
 
     calls = []
@@ -311,6 +333,7 @@ def _live_calls(reg: _registry.Registry) -> list[Call]:
                 name=name,
                 base_url=_registry.base_url(ep),
                 key=_registry.api_key(ep),  # checked as chat checks it
+                deadline=deadline,
             )
         )
     return calls
@@ -325,6 +348,7 @@ async def list_models(
     live: bool = False,
     registry: _registry.Registry | None = None,
     http_client: httpx.AsyncClient | None = None,
+    deadline: float | None = None,
 ) -> list[ModelInfo]:
     """The catalog, each model marked available when its provider's key is set.
     With `live`, each available provider's own listing is merged in."""
@@ -334,7 +358,7 @@ async def list_models(
     models = _catalog(reg, None)
     if live:
         client = http_client or transport.default_async_client()
-        for call in _live_calls(reg):
+        for call in _live_calls(reg, deadline):
             models = _merge(models, _named(call, await transport.alist_models(call, client)))
     return models
 
@@ -344,6 +368,7 @@ def list_models_sync(
     live: bool = False,
     registry: _registry.Registry | None = None,
     http_client: httpx.Client | None = None,
+    deadline: float | None = None,
 ) -> list[ModelInfo]:
     """The sync twin of `list_models`."""
     from llmkit import transport
@@ -352,6 +377,6 @@ def list_models_sync(
     models = _catalog(reg, None)
     if live:
         client = http_client or transport.default_client()
-        for call in _live_calls(reg):
+        for call in _live_calls(reg, deadline):
             models = _merge(models, _named(call, transport.list_models(call, client)))
     return models

@@ -125,7 +125,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
         options["reasoning"] = {"effort": args.reasoning}
     key = "replay" if args.replay else None
     with _client(args.replay) as client:
-        events = api.stream_sync(args.model, messages, http_client=client, api_key=key, **options)
+        events = api.stream_sync(
+            args.model, messages, http_client=client, api_key=key, deadline=args.timeout, **options
+        )
         if args.json:
             for ev in events:
                 sys.stdout.write(_encode(ev).decode() + "\n")
@@ -141,7 +143,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     from llmkit import api
 
     with _client(args.replay) as client:
-        models = api.list_models_sync(live=args.live, http_client=client)
+        models = api.list_models_sync(live=args.live, http_client=client, deadline=args.timeout)
     if args.json:
         sys.stdout.write(_encode(models).decode() + "\n")
         return 0
@@ -180,6 +182,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(live=args.live, out=sys.stdout)
 
 
+_TIMEOUT_HELP = "give up a call after this many seconds, retries included (default: no limit)"
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds above 0: {text!r}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="llmkit", description="Talk to many LLM vendors.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -193,12 +208,14 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--temperature", type=float)
     c.add_argument("--reasoning", choices=["minimal", "low", "medium", "high", "xhigh", "max"])
     c.add_argument("--replay", metavar="DIR", help="answer from a recording instead")
+    c.add_argument("--timeout", type=_seconds, metavar="SECONDS", help=_TIMEOUT_HELP)
     c.set_defaults(run=cmd_chat)
 
     m = sub.add_parser("models", help="the model catalog and which models are available")
     m.add_argument("--live", action="store_true", help="merge each vendor's live list")
     m.add_argument("--json", action="store_true")
     m.add_argument("--replay", metavar="DIR", help="serve live listings from a recording")
+    m.add_argument("--timeout", type=_seconds, metavar="SECONDS", help=_TIMEOUT_HELP)
     m.set_defaults(run=cmd_models)
 
     s = sub.add_parser("serve", help="the HTTP server (/api/chat, /api/chat/stream, ...)")

@@ -254,6 +254,11 @@ class DecodeError(LlmkitError):
         self.body = scrub(body)
 
 
+class InvalidArgument(LlmkitError, TypeError):
+    """A call argument llmkit cannot use (a malformed `base_url`, a negative
+    timeout, ...); raised before any I/O."""
+
+
 class Unsupported(LlmkitError):
     """The request asks for something this provider or model cannot do; raised
     by `build_request`, before any I/O."""

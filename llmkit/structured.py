@@ -4,17 +4,16 @@ and decodes the answer into `Response.parsed`."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 import msgspec.inspect as mi
 
 from llmkit.errors import LlmkitError
-from llmkit.types import Done, Response, ResponseFormat, StreamEvent
+from llmkit.types import Response, ResponseFormat
 
 
 class InvalidResponseFormat(LlmkitError, TypeError):
@@ -167,16 +166,3 @@ def _variant(value: dict[str, Any], t: mi.UnionType) -> mi.Type:
         if isinstance(u, mi.StructType) and u.tag_field and value.get(u.tag_field) == u.tag:
             return u
     return members[0] if len(members) == 1 else t
-
-
-def parsed_done(ev: StreamEvent, target: Any) -> StreamEvent:
-    if isinstance(ev, Done):
-        return Done(response=parse_structured(ev.response, target))
-    return ev
-
-
-async def aparsed(events: AsyncIterator[StreamEvent], target: Any) -> AsyncIterator[StreamEvent]:
-    # aclosing: closing this wrapper must close the upstream stream now, not at GC
-    async with contextlib.aclosing(events):  # type: ignore[type-var]
-        async for ev in events:
-            yield parsed_done(ev, target)

@@ -8,6 +8,8 @@ sync function has its async twin right below it.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import contextvars
 import email.utils
 import logging
@@ -15,7 +17,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -23,12 +25,15 @@ import anyio
 import anyio.lowlevel
 import httpx
 import httpx_sse
+import httpx_sse._decoders
 import msgspec
 
+from llmkit._closing import EventStream, _Open
 from llmkit.errors import (
     ApiError,
     ConnectionFailed,
     DecodeError,
+    InvalidArgument,
     LlmkitError,
     StreamError,
     Timeout,
@@ -58,41 +63,81 @@ def _log_retry(call: Call, attempt: int, delay: float, err: LlmkitError) -> None
                attempt + 1, call.retry.max_retries, call.name, delay, err)  # fmt: skip
 
 
+Finish = Callable[[Response], Response]
+
+
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
-    """Exponential backoff with full jitter, honouring the vendor's
-    retry-after advice up to `max_delay`."""
+    """Exponential backoff with full jitter. The vendor's retry-after advice is
+    followed when it asks for at most `max_delay` seconds; longer advice (up to
+    a day has been seen) ends the retries at once, so the error, with its
+    `retry_after`, reaches the caller instead of a silent long wait."""
 
     max_retries: int = 2
     base_delay: float = 0.5
-    max_delay: float = 60.0
+    max_delay: float = 20.0
+
+
+class Limits(msgspec.Struct, frozen=True, kw_only=True):
+    """What llmkit buffers from a vendor, in bytes. An SSE line still without
+    its end after `max_line` bytes ends the stream with a StreamError (the
+    bytes of finished lines are only ever as many as one network read holds);
+    beyond `max_body` a whole body is a DecodeError; an error body is read up
+    to `max_error_body` and the rest is dropped."""
+
+    max_line: int = 16 * 2**20  # one SSE line: Gemini sends a whole chunk, images included
+    max_body: int = 64 * 2**20
+    max_error_body: int = 2**20
+
+
+# Between-bytes limits: 10 s to connect (or to get a pooled connection), 120 s
+# of silence otherwise. Not the SDKs' 600 s: a stall is found in two minutes.
+DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0, pool=10.0)
+
+
+def timeout_from(t: float | httpx.Timeout | None) -> httpx.Timeout:
+    """A call's `timeout`: seconds for each network step (connect and pool
+    capped at 10 s), an httpx.Timeout as given, or None for no limit at all."""
+    if t is None or isinstance(t, httpx.Timeout):
+        return httpx.Timeout(None) if t is None else t
+    return httpx.Timeout(t, connect=min(t, 10.0), pool=min(t, 10.0))
 
 
 class Call(msgspec.Struct, frozen=True, kw_only=True):
     """One resolved call: who to ask, with what key, under which name.
-    `name` differs from `provider.NAME` for OpenAI-compatible endpoints."""
+    `name` differs from `provider.NAME` for OpenAI-compatible endpoints.
+    `deadline` bounds the whole call in seconds: retries, waits and the
+    entire stream."""
 
     provider: Any  # a Provider module; Any because msgspec cannot type modules
     name: str
     base_url: str
     key: Secret | None
-    timeout: float | httpx.Timeout | None = None
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT
+    deadline: float | None = None
     retry: RetryPolicy = RetryPolicy()
+    limits: Limits = Limits()
 
 
 # ---- requests and errors ---------------------------------------------------
 
 
 def _to_httpx(
-    client: httpx.Client | httpx.AsyncClient, call: Call, hr: HttpRequest
+    client: httpx.Client | httpx.AsyncClient, call: Call, hr: HttpRequest, end: float | None
 ) -> httpx.Request:
     p: Provider = call.provider
     headers = dict(hr.headers)
     if call.key is not None:
         headers.update(p.auth_headers(call.key.reveal()))  # last, never logged
-    timeout = call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT
-    return client.build_request(
-        hr.method, hr.url, headers=headers, content=hr.body, timeout=timeout
-    )
+    try:
+        return client.build_request(
+            hr.method, hr.url, headers=headers, content=hr.body, timeout=_capped(call.timeout, end)
+        )
+    except httpx.InvalidURL as e:  # a malformed base_url; httpx quotes the URL, never a header
+        raise InvalidArgument(f"{call.name}: not a usable URL: {e}", provider=call.name) from None
+    except UnicodeEncodeError:  # a header value outside ASCII: maybe the key, so say nothing more
+        raise InvalidArgument(
+            f"{call.name}: a header (the API key?) holds non-ASCII characters", provider=call.name
+        ) from None
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
@@ -109,21 +154,25 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _delay(policy: RetryPolicy, attempt: int, err: LlmkitError) -> float:
-    advised = err.retry_after if isinstance(err, ApiError) else None
-    if advised is not None:
-        return min(advised, policy.max_delay)
-    return random.uniform(0, min(policy.max_delay, policy.base_delay * 2**attempt))
-
-
-def _should_retry(err: LlmkitError, attempt: int, policy: RetryPolicy) -> bool:
+def _delay(policy: RetryPolicy, attempt: int, err: LlmkitError, end: float | None) -> float | None:
+    """Seconds to wait before the next attempt, or None to stop retrying: the
+    vendor asked for longer than `max_delay`, or the wait would pass the deadline."""
     if attempt >= policy.max_retries:
-        return False
+        return None
     if isinstance(err, ApiError):
-        if err.headers.get("x-should-retry") == "false":
-            return False
-        return err.retryable
-    return isinstance(err, (ConnectionFailed, Timeout))
+        if err.headers.get("x-should-retry") == "false" or not err.retryable:
+            return None
+    elif not isinstance(err, (ConnectionFailed, Timeout)):
+        return None
+    advised = err.retry_after if isinstance(err, ApiError) else None
+    if advised is not None and not advised <= policy.max_delay:  # NaN too
+        return None
+    wait = (
+        advised
+        if advised is not None
+        else random.uniform(0, min(policy.max_delay, policy.base_delay * 2**attempt))
+    )
+    return None if end is not None and time.monotonic() + wait >= end else wait
 
 
 def _api_error(
@@ -189,12 +238,12 @@ def _renamed(call: Call, resp: Response) -> Response:
 
 # ---- default clients ---------------------------------------------------------
 
-_DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
-
 # Clients the default ones give way to, set only inside `using_transport`
-# (llmkit.testing's replay and record modes).
-_override: contextvars.ContextVar[tuple[httpx.Client, httpx.AsyncClient] | None] = (
-    contextvars.ContextVar("llmkit_transport_override", default=None)
+# (llmkit.testing's replay and record modes): a sync client, the async
+# transport, and that transport's clients, one per event loop.
+_Override = tuple[httpx.Client, httpx.AsyncBaseTransport, "weakref.WeakKeyDictionary[Any, Any]"]
+_override: contextvars.ContextVar[_Override | None] = contextvars.ContextVar(
+    "llmkit_transport_override", default=None
 )
 
 
@@ -203,24 +252,24 @@ def using_transport(
     sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport | None = None
 ) -> Iterator[None]:
     """Inside this block, calls without an `http_client` go through `sync` /
-    `async_` (one object may serve both, as httpx.MockTransport does)."""
+    `async_` (one object may serve both, as httpx.MockTransport does). Each
+    event loop gets its own async client over `async_`."""
     if async_ is None:
         assert isinstance(sync, httpx.AsyncBaseTransport), "pass an async transport too"
         async_ = sync
-    sync_client = httpx.Client(transport=sync, timeout=_DEFAULT_TIMEOUT)
-    async_client = httpx.AsyncClient(transport=async_, timeout=_DEFAULT_TIMEOUT)
-    token = _override.set((sync_client, async_client))
+    sync_client = httpx.Client(transport=sync, timeout=DEFAULT_TIMEOUT)
+    token = _override.set((sync_client, async_, weakref.WeakKeyDictionary()))
     try:
         yield
     finally:
         _override.reset(token)
-        sync_client.close()  # the async one holds nothing that outlives this block
+        sync_client.close()
 
 
 _sync_client: httpx.Client | None = None
 _sync_lock = threading.Lock()
 # One pooled AsyncClient per event loop: connections cannot cross loops.
-_async_clients: weakref.WeakKeyDictionary[object, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+_async_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def default_client() -> httpx.Client:
@@ -230,100 +279,264 @@ def default_client() -> httpx.Client:
     global _sync_client
     with _sync_lock:
         if _sync_client is None or _sync_client.is_closed:
-            _sync_client = httpx.Client(timeout=_DEFAULT_TIMEOUT)
+            _sync_client = httpx.Client(timeout=DEFAULT_TIMEOUT)
         return _sync_client
 
 
 def default_async_client() -> httpx.AsyncClient:
+    """The running event loop's default client, closed when the loop ends."""
     override = _override.get()
     if override is not None:
-        return override[1]
+        inner = override[1]
+        return loop_local(override[2], lambda: httpx.AsyncClient(transport=inner))
+    return loop_local(_async_clients, lambda: httpx.AsyncClient(timeout=DEFAULT_TIMEOUT))
+
+
+_Closable = TypeVar("_Closable", httpx.AsyncClient, httpx.AsyncBaseTransport)
+
+
+def loop_local(
+    cache: weakref.WeakKeyDictionary[Any, Any], make: Callable[[], _Closable]
+) -> _Closable:
+    """The running event loop's entry in `cache`, made on first use and closed
+    (awaited, in that loop) when the loop shuts its async generators down, as
+    `asyncio.run` and `trio.run` do; the pooled sockets refer to the loop, so
+    a loop's entry would otherwise keep it, and them, alive for ever."""
     loop = anyio.lowlevel.current_token().native_token
-    client = _async_clients.get(loop)
-    if client is None or client.is_closed:
-        client = _async_clients[loop] = httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT)
-    return client
+    entry = cache.get(loop)
+    if entry is not None and not getattr(entry[0], "is_closed", False):
+        return entry[0]  # type: ignore[no-any-return]
+    for other in [k for k in cache if _ended(k)]:
+        del cache[other]  # its sockets go with it, at the next garbage collection
+    thing = make()
+    guard = _closed_at_loop_end(thing, cache, loop)
+    with contextlib.suppress(StopIteration):  # run it to its `yield`: the loop now tracks it
+        guard.asend(None).send(None)
+    cache[loop] = (thing, guard)
+    return thing
+
+
+def _ended(loop: Any) -> bool:
+    """An asyncio loop closed without shutting its generators down (a manual
+    `loop.close()`); trio's tokens have no such state."""
+    is_closed = getattr(loop, "is_closed", None)
+    return bool(is_closed is not None and is_closed())
+
+
+async def _closed_at_loop_end(
+    thing: httpx.AsyncClient | httpx.AsyncBaseTransport,
+    cache: weakref.WeakKeyDictionary[Any, Any],
+    loop: Any,
+) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        if cache.get(loop, (None,))[0] is thing:
+            del cache[loop]
+        await thing.aclose()
+
+
+# ---- deadlines ------------------------------------------------------------------
+
+
+def _end(call: Call) -> float | None:
+    return None if call.deadline is None else time.monotonic() + call.deadline
+
+
+def _capped(t: httpx.Timeout, end: float | None) -> httpx.Timeout:
+    """`t` with no step longer than the time left."""
+    if end is None:
+        return t
+    left = max(end - time.monotonic(), 0.001)
+    steps = (t.connect, t.read, t.write, t.pool)
+    c, r, w, p = (left if s is None else min(s, left) for s in steps)
+    return httpx.Timeout(connect=c, read=r, write=w, pool=p)
+
+
+def _late(call: Call, partial: Response | None = None) -> Timeout:
+    return Timeout(f"the deadline of {call.deadline} s passed", provider=call.name, partial=partial)
+
+
+@contextmanager
+def _within(call: Call, end: float | None) -> Iterator[None]:
+    """Async: cancel what runs inside once the deadline passes (asyncio and
+    trio alike), and say so as a Timeout."""
+    if end is None:
+        yield
+        return
+    try:
+        with anyio.fail_after(max(end - time.monotonic(), 0.0)):
+            yield
+    except TimeoutError:
+        raise _late(call) from None
+
+
+def _pool_exhausted(call: Call) -> Timeout:
+    return Timeout(
+        f"no free connection in the pool within {call.timeout.pool} s: too many streams "
+        "open at once (close the ones you stopped reading, or pass an http_client with "
+        "larger httpx.Limits)",
+        provider=call.name,
+    )
+
+
+# ---- reading bodies ---------------------------------------------------------------
+
+
+def _too_big(call: Call, data: bytearray) -> DecodeError:
+    return DecodeError(
+        f"response body over {call.limits.max_body} bytes (Limits.max_body)",
+        provider=call.name,
+        body=bytes(data[:2000]).decode("utf-8", "replace"),
+    )
+
+
+def _read_body(call: Call, r: httpx.Response, end: float | None) -> bytes:
+    """A success body, whole. The response has started, so a break here is
+    raised, never retried: the vendor may already be generating (and billing)."""
+    data = bytearray()
+    try:
+        for chunk in r.iter_bytes():
+            data += chunk
+            if len(data) > call.limits.max_body:
+                raise _too_big(call, data)
+            if end is not None and time.monotonic() > end:
+                raise _late(call)
+    except httpx.HTTPError as e:
+        raise _network_error(call, e) from _cause(call, e)
+    return bytes(data)
+
+
+async def _aread_body(call: Call, r: httpx.Response, end: float | None) -> bytes:
+    data = bytearray()
+    try:
+        with _within(call, end):
+            async for chunk in r.aiter_bytes():
+                data += chunk
+                if len(data) > call.limits.max_body:
+                    raise _too_big(call, data)
+    except httpx.HTTPError as e:
+        raise _network_error(call, e) from _cause(call, e)
+    return bytes(data)
+
+
+def _error_body(call: Call, r: httpx.Response, end: float | None) -> bytes:
+    """The start of an error body (or of a body that should have been SSE):
+    enough to read the vendor's message. Whatever stops the reading (the cap,
+    the deadline, a cut or stalled connection), the status already says what
+    happened, so what arrived is the body."""
+    data = bytearray()
+    with contextlib.suppress(httpx.HTTPError):
+        for chunk in r.iter_bytes():
+            data += chunk
+            if len(data) >= call.limits.max_error_body or (
+                end is not None and time.monotonic() > end
+            ):
+                break
+    r.close()
+    return bytes(data[: call.limits.max_error_body])
+
+
+async def _aerror_body(call: Call, r: httpx.Response, end: float | None) -> bytes:
+    data = bytearray()
+    with contextlib.suppress(httpx.HTTPError, Timeout), _within(call, end):
+        async for chunk in r.aiter_bytes():
+            data += chunk
+            if len(data) >= call.limits.max_error_body:
+                break
+    await r.aclose()
+    return bytes(data[: call.limits.max_error_body])
 
 
 # ---- sending, with retries -----------------------------------------------------
 
 
-def send(
-    call: Call, client: httpx.Client, hr: HttpRequest, *, stream: bool = False
-) -> httpx.Response:
-    """Send with retries; return the first 2xx answer. With `stream`, its body
-    is not read yet and the caller must close it."""
+def send(call: Call, client: httpx.Client, hr: HttpRequest, end: float | None) -> httpx.Response:
+    """Send with retries; return the first 2xx answer, its body not read yet
+    (the caller closes it). Only attempts that got no answer, or an error
+    status, are retried: a 2xx response has started, and is never re-sent."""
     attempt = 0
     while True:
         t0 = time.monotonic()
         try:
-            r = client.send(_to_httpx(client, call, hr), stream=stream)
+            r = client.send(_to_httpx(client, call, hr, end), stream=True)
+        except httpx.PoolTimeout as e:
+            raise _pool_exhausted(call) from e
         except httpx.HTTPError as e:
             err: LlmkitError = _network_error(call, e)
             _log_request(hr, t0, None, err)
-            if not _should_retry(err, attempt, call.retry):
-                raise err from _cause(call, e)
+            cause: BaseException | None = _cause(call, e)
         else:
             _log_request(hr, t0, r)
             if r.is_success:
                 return r
-            try:
-                err = _api_error(call, r.status_code, r.headers, r.read(), f"{hr.method} {hr.url}")
-            finally:
-                r.close()
-            if not _should_retry(err, attempt, call.retry):
-                raise err
-        delay = _delay(call.retry, attempt, err)
-        _log_retry(call, attempt, delay, err)
-        time.sleep(delay)
+            where = f"{hr.method} {hr.url}"
+            err, cause = (
+                _api_error(call, r.status_code, r.headers, _error_body(call, r, end), where),
+                None,
+            )
+        wait = _delay(call.retry, attempt, err, end)
+        if wait is None:
+            raise err from cause
+        _log_retry(call, attempt, wait, err)
+        time.sleep(wait)
         attempt += 1
 
 
 async def asend(
-    call: Call, client: httpx.AsyncClient, hr: HttpRequest, *, stream: bool = False
+    call: Call, client: httpx.AsyncClient, hr: HttpRequest, end: float | None
 ) -> httpx.Response:
     attempt = 0
     while True:
         t0 = time.monotonic()
         try:
-            r = await client.send(_to_httpx(client, call, hr), stream=stream)
+            with _within(call, end):
+                r = await client.send(_to_httpx(client, call, hr, end), stream=True)
+        except httpx.PoolTimeout as e:
+            raise _pool_exhausted(call) from e
         except httpx.HTTPError as e:
             err: LlmkitError = _network_error(call, e)
             _log_request(hr, t0, None, err)
-            if not _should_retry(err, attempt, call.retry):
-                raise err from _cause(call, e)
+            cause: BaseException | None = _cause(call, e)
         else:
             _log_request(hr, t0, r)
             if r.is_success:
                 return r
-            try:
-                err = _api_error(
-                    call, r.status_code, r.headers, await r.aread(), f"{hr.method} {hr.url}"
-                )
-            finally:
-                await r.aclose()
-            if not _should_retry(err, attempt, call.retry):
-                raise err
-        delay = _delay(call.retry, attempt, err)
-        _log_retry(call, attempt, delay, err)
-        await anyio.sleep(delay)
+            body = await _aerror_body(call, r, end)
+            where = f"{hr.method} {hr.url}"
+            err, cause = _api_error(call, r.status_code, r.headers, body, where), None
+        wait = _delay(call.retry, attempt, err, end)
+        if wait is None:
+            raise err from cause
+        _log_retry(call, attempt, wait, err)
+        await anyio.sleep(wait)
         attempt += 1
 
 
 def chat(call: Call, client: httpx.Client, req: ChatRequest) -> Response:
     p: Provider = call.provider
-    r = send(call, client, p.build_request(req, call.base_url))
+    end = _end(call)
+    r = send(call, client, p.build_request(req, call.base_url), end)
+    try:
+        body = _read_body(call, r, end)
+    finally:
+        r.close()
     if _is_sse(r):
-        return _folded(call, req, r)
-    return _renamed(call, _parsed(call, p.parse_response, r.content))
+        return _folded(call, req, body)
+    return _renamed(call, _parsed(call, p.parse_response, body))
 
 
 async def achat(call: Call, client: httpx.AsyncClient, req: ChatRequest) -> Response:
     p: Provider = call.provider
-    r = await asend(call, client, p.build_request(req, call.base_url))
+    end = _end(call)
+    r = await asend(call, client, p.build_request(req, call.base_url), end)
+    try:
+        body = await _aread_body(call, r, end)
+    finally:
+        await r.aclose()
     if _is_sse(r):
-        return _folded(call, req, r)
-    return _renamed(call, _parsed(call, p.parse_response, r.content))
+        return _folded(call, req, body)
+    return _renamed(call, _parsed(call, p.parse_response, body))
 
 
 def _parsed(call: Call, parse: Callable[[bytes], _T], body: bytes) -> _T:
@@ -334,13 +547,15 @@ def _parsed(call: Call, parse: Callable[[bytes], _T], body: bytes) -> _T:
         raise
 
 
-def _folded(call: Call, req: ChatRequest, r: httpx.Response) -> Response:
-    """A whole (already read) event stream answering a non-streamed call, as a
-    replayed streamed recording does: the fold gives the same Response."""
+def _folded(call: Call, req: ChatRequest, body: bytes) -> Response:
+    """A whole (already read, so bounded) event stream answering a
+    non-streamed call, as a replayed streamed recording does: the fold gives
+    the same Response."""
     p: Provider = call.provider
     state = p.start(req)
+    events = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
     try:
-        for sse in httpx_sse.EventSource(r).iter_sse():
+        for sse in httpx_sse.EventSource(events).iter_sse():
             state, _ = p.step(state, sse)
         out = p.finish(state)
     except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
@@ -392,49 +607,126 @@ def _ending(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
     return _network_error(call, e, partial)
 
 
-def _done(call: Call, ev: StreamEvent) -> StreamEvent:
-    if isinstance(ev, Done) and ev.response.provider != call.name:
-        return Done(response=_renamed(call, ev.response))
-    return ev
+def _done(call: Call, ev: StreamEvent, finish: Finish | None) -> StreamEvent:
+    if not isinstance(ev, Done):
+        return ev
+    resp = ev.response if ev.response.provider == call.name else _renamed(call, ev.response)
+    if finish is not None:
+        resp = finish(resp)
+    return ev if resp is ev.response else Done(response=resp)
 
 
-def stream(call: Call, client: httpx.Client | None, req: ChatRequest) -> Iterator[StreamEvent]:
+def _line_run(call: Call, chunk: bytes, run: int) -> int:
+    """Bytes since the last line break, after `chunk`; too many is a StreamError
+    (httpx-sse would buffer a line without end for ever)."""
+    cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+    run = run + len(chunk) if cut < 0 else len(chunk) - cut - 1
+    if run > call.limits.max_line:
+        raise StreamError(f"an SSE line over {call.limits.max_line} bytes (Limits.max_line)")
+    return run
+
+
+# httpx-sse's own line splitter and event decoder, fed from bytes we have
+# checked: its `iter_sse` reads the response itself, with no bound on a line.
+_Lines = httpx_sse._decoders.SSELineDecoder
+_Events = httpx_sse._decoders.SSEDecoder
+
+
+def _sse(call: Call, chunks: Iterator[bytes], end: float | None) -> Iterator[Any]:
+    text = codecs.getincrementaldecoder("utf-8")("replace")  # SSE is UTF-8 by definition
+    lines, decode, run = _Lines(), _Events().decode, 0
+    for chunk in chunks:
+        run = _line_run(call, chunk, run)
+        if end is not None and time.monotonic() > end:
+            raise _late(call)
+        for line in lines.decode(text.decode(chunk)):
+            sse = decode(line)
+            if sse is not None:
+                yield sse
+    tail = text.decode(b"", True)
+    for line in [*(lines.decode(tail) if tail else []), *lines.flush()]:
+        sse = decode(line)
+        if sse is not None:
+            yield sse
+
+
+async def _asse(call: Call, chunks: AsyncIterator[bytes], end: float | None) -> AsyncIterator[Any]:
+    text = codecs.getincrementaldecoder("utf-8")("replace")
+    lines, decode, run = _Lines(), _Events().decode, 0
+    async for chunk in chunks:
+        run = _line_run(call, chunk, run)
+        for line in lines.decode(text.decode(chunk)):
+            sse = decode(line)
+            if sse is not None:
+                yield sse
+    tail = text.decode(b"", True)
+    for line in [*(lines.decode(tail) if tail else []), *lines.flush()]:
+        sse = decode(line)
+        if sse is not None:
+            yield sse
+
+
+async def _achunks(call: Call, r: httpx.Response, end: float | None) -> AsyncIterator[bytes]:
+    """The body's chunks, each awaited under what is left of the deadline."""
+    chunks = r.aiter_bytes()
+    while True:
+        try:
+            with _within(call, end):
+                chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            return
+        yield chunk
+
+
+def stream(
+    call: Call, client: httpx.Client | None, req: ChatRequest, finish: Finish | None = None
+) -> EventStream[StreamEvent]:
     """The provider's fold over the SSE events of one streamed call (the
-    default client when `client` is None)."""
+    default client when `client` is None), as an iterator that is also a
+    context manager; nothing is sent before the first `next`. `finish` maps
+    the final response."""
+    return EventStream(lambda h: _fold(call, client, req, finish, h))
+
+
+def _fold(
+    call: Call, client: httpx.Client | None, req: ChatRequest, finish: Finish | None, h: _Open
+) -> Iterator[StreamEvent]:
+    # No try/finally here: the EventStream closes the response (see llmkit._closing).
     p: Provider = call.provider
     step = p.step
-    r = send(call, client or default_client(), p.build_request(req, call.base_url), stream=True)
+    end = _end(call)
+    r = send(call, client or default_client(), p.build_request(req, call.base_url), end)
+    h.release = r.close
+    if not _is_sse(r):
+        raise _not_sse(call, r, _error_body(call, r, end))
+    state = p.start(req)
     try:
-        if not _is_sse(r):
-            raise _not_sse(call, r, r.read())
-        state = p.start(req)
-        try:
-            for sse in httpx_sse.EventSource(r).iter_sse():
-                state, out = step(state, sse)
-                for ev in out:  # cheaper than `yield from` for a list of one
-                    yield ev
-            out = p.finish(state)
-        except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
-            raise _broken(call, p, state, e) from e
-        for ev in out:
-            yield _done(call, ev)
-    finally:
-        r.close()
+        for sse in _sse(call, r.iter_bytes(), end):
+            state, out = step(state, sse)
+            for ev in out:  # cheaper than `yield from` for a list of one
+                yield ev
+        out = p.finish(state)
+    except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
+        raise _broken(call, p, state, e) from e
+    for ev in out:
+        yield _done(call, ev, finish)
 
 
 async def astream(
-    call: Call, client: httpx.AsyncClient | None, req: ChatRequest
+    call: Call, client: httpx.AsyncClient | None, req: ChatRequest, finish: Finish | None = None
 ) -> AsyncIterator[StreamEvent]:
     p: Provider = call.provider
     step = p.step
+    end = _end(call)
     client = client or default_async_client()  # here, inside the running event loop
-    r = await asend(call, client, p.build_request(req, call.base_url), stream=True)
+    r = await asend(call, client, p.build_request(req, call.base_url), end)
     try:
         if not _is_sse(r):
-            raise _not_sse(call, r, await r.aread())
+            raise _not_sse(call, r, await _aerror_body(call, r, end))
         state = p.start(req)
+        chunks = r.aiter_bytes() if end is None else _achunks(call, r, end)
         try:
-            async for sse in httpx_sse.EventSource(r).aiter_sse():
+            async for sse in _asse(call, chunks, end):
                 state, out = step(state, sse)
                 for ev in out:
                     yield ev
@@ -442,7 +734,7 @@ async def astream(
         except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
             raise _broken(call, p, state, e) from e
         for ev in out:
-            yield _done(call, ev)
+            yield _done(call, ev, finish)
     finally:
         await r.aclose()
 
@@ -454,9 +746,14 @@ def list_models(call: Call, client: httpx.Client) -> list[ModelInfo]:
     p: Provider = call.provider
     models: list[ModelInfo] = []
     page: str | None = None
+    end = _end(call)
     while True:
-        r = send(call, client, p.build_list_models(call.base_url, page))
-        batch, page = _parsed(call, p.parse_list_models, r.content)
+        r = send(call, client, p.build_list_models(call.base_url, page), end)
+        try:
+            body = _read_body(call, r, end)
+        finally:
+            r.close()
+        batch, page = _parsed(call, p.parse_list_models, body)
         models += batch
         if not page:
             return models
@@ -466,9 +763,14 @@ async def alist_models(call: Call, client: httpx.AsyncClient) -> list[ModelInfo]
     p: Provider = call.provider
     models: list[ModelInfo] = []
     page: str | None = None
+    end = _end(call)
     while True:
-        r = await asend(call, client, p.build_list_models(call.base_url, page))
-        batch, page = _parsed(call, p.parse_list_models, r.content)
+        r = await asend(call, client, p.build_list_models(call.base_url, page), end)
+        try:
+            body = await _aread_body(call, r, end)
+        finally:
+            await r.aclose()
+        batch, page = _parsed(call, p.parse_list_models, body)
         models += batch
         if not page:
             return models

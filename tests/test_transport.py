@@ -168,10 +168,14 @@ def test_retry_after_as_http_date() -> None:
 
 
 def test_backoff_is_capped_and_follows_advice() -> None:
-    policy = tr.RetryPolicy(base_delay=1.0, max_delay=5.0)
-    advised = RateLimited("x", retry_after=120.0)
-    assert tr._delay(policy, 0, advised) == 5.0
-    assert all(0 <= tr._delay(policy, 10, ServerError("x")) <= 5.0 for _ in range(50))
+    policy = tr.RetryPolicy(base_delay=1.0, max_delay=5.0, max_retries=20)
+    assert tr._delay(policy, 0, RateLimited("x", retry_after=3.0), None) == 3.0
+    for advice in (120.0, 86400.0, float("inf"), float("nan")):  # longer than we wait: give up
+        assert tr._delay(policy, 0, RateLimited("x", retry_after=advice), None) is None
+    waits = [tr._delay(policy, 10, ServerError("x"), None) for _ in range(50)]
+    assert all(w is not None and 0 <= w <= 5.0 for w in waits)
+    soon = time.monotonic() + 2.0  # a wait that would pass the deadline is not taken
+    assert tr._delay(policy, 0, RateLimited("x", retry_after=3.0), soon) is None
 
 
 # ---- streaming --------------------------------------------------------------

@@ -102,9 +102,11 @@ def decode(
     decoder: msgspec.json.Decoder[Any], body: bytes | str | memoryview | msgspec.Raw, provider: str
 ) -> Any:
     """Decode a vendor body (any buffer, `msgspec.Raw` included), turning
-    msgspec's error into llmkit's DecodeError."""
+    msgspec's error into llmkit's DecodeError. Invalid UTF-8 inside a JSON
+    string is one too (msgspec raises UnicodeDecodeError for it): a body that
+    is not UTF-8 is not the JSON it should be."""
     try:
         return decoder.decode(body)
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:
         text = body if isinstance(body, str) else bytes(body).decode("utf-8", "replace")
         raise DecodeError(f"unreadable {provider} body: {e}", provider=provider, body=text) from e

@@ -29,6 +29,7 @@ import difflib
 import json
 import re
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -196,6 +197,38 @@ def _pretty(rec: _Record) -> bytes:
     return json.dumps(msgspec.to_builtins(rec), indent=2, ensure_ascii=False).encode() + b"\n"
 
 
+class _Tee(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A vendor body passed through as it comes and saved once read in full.
+    `close` closes the vendor's response at once, so a stream that ends
+    early never leaves it to a finalizer (which could run while the same
+    thread holds the connection pool's lock, and wait on it for ever)."""
+
+    def __init__(self, save: Callable[[bytes], None], resp: httpx.Response) -> None:
+        self._save, self._resp = save, resp
+
+    def __iter__(self) -> Iterator[bytes]:
+        got = bytearray()
+        for chunk in self._resp.stream:  # type: ignore[union-attr]
+            got += chunk
+            yield chunk
+        self.close()
+        self._save(bytes(got))
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        got = bytearray()
+        async for chunk in self._resp.stream:  # type: ignore[union-attr]
+            got += chunk
+            yield chunk
+        await self.aclose()
+        self._save(bytes(got))
+
+    def close(self) -> None:
+        self._resp.close()
+
+    async def aclose(self) -> None:
+        await self._resp.aclose()
+
+
 def recording_transport(
     folder: str | Path, inner: httpx.BaseTransport | None = None
 ) -> httpx.MockTransport:
@@ -207,18 +240,8 @@ def recording_transport(
     def handler(request: httpx.Request) -> httpx.Response:
         key, secrets = _request_key(request), _secrets(request)
         resp = real.handle_request(request)
-
-        def tee() -> Iterator[bytes]:
-            got = bytearray()
-            try:
-                for chunk in resp.stream:  # type: ignore[union-attr]
-                    got += chunk
-                    yield chunk
-            finally:
-                resp.close()
-            _save(root, key, resp, bytes(got), secrets)
-
-        return httpx.Response(resp.status_code, headers=resp.headers, content=tee())
+        tee = _Tee(lambda body: _save(root, key, resp, body, secrets), resp)
+        return httpx.Response(resp.status_code, headers=resp.headers, stream=tee)
 
     return httpx.MockTransport(handler)
 
@@ -226,25 +249,19 @@ def recording_transport(
 def arecording_transport(
     folder: str | Path, inner: httpx.AsyncBaseTransport | None = None
 ) -> httpx.MockTransport:
-    """The async twin of `recording_transport`."""
+    """The async twin of `recording_transport`. Without `inner`, each event
+    loop gets its own connection pool (pooled connections cannot cross loops)."""
+    from llmkit import transport
+
     root = Path(folder)
-    real = inner or httpx.AsyncHTTPTransport()
+    pools: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
     async def handler(request: httpx.Request) -> httpx.Response:
         key, secrets = _request_key(request), _secrets(request)
+        real = inner or transport.loop_local(pools, httpx.AsyncHTTPTransport)
         resp = await real.handle_async_request(request)
-
-        async def tee() -> AsyncIterator[bytes]:
-            got = bytearray()
-            try:
-                async for chunk in resp.stream:  # type: ignore[union-attr]
-                    got += chunk
-                    yield chunk
-            finally:
-                await resp.aclose()
-            _save(root, key, resp, bytes(got), secrets)
-
-        return httpx.Response(resp.status_code, headers=resp.headers, content=tee())
+        tee = _Tee(lambda body: _save(root, key, resp, body, secrets), resp)
+        return httpx.Response(resp.status_code, headers=resp.headers, stream=tee)
 
     return httpx.MockTransport(handler)
 

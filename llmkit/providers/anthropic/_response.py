@@ -109,7 +109,7 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ApiErro
     text = body.decode("utf-8", "replace")
     try:
         wire = error_decoder.decode(body)
-    except msgspec.DecodeError:  # a proxy's HTML page, an empty body
+    except (msgspec.DecodeError, UnicodeDecodeError):  # a proxy's HTML page, an empty body
         wire = WireErrorBody()
     if not wire.error.message:
         wire = msgspec.structs.replace(

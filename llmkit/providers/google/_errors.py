@@ -96,7 +96,7 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ApiErro
     text = body.decode("utf-8", "replace")
     try:
         parsed = w.ERROR.decode(body)
-    except msgspec.DecodeError:  # an HTML page from a proxy, say
+    except (msgspec.DecodeError, UnicodeDecodeError):  # an HTML page from a proxy, say
         return api_error(NAME, status, f"HTTP {status}", body=text, headers=headers)
     if isinstance(parsed, list):
         if not parsed:
