@@ -45,6 +45,7 @@ import httpx
 
 import llmkit
 from llmkit.errors import LlmkitError
+from llmkit.transport import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -53,6 +54,7 @@ WIRES = {  # wire module: (model, recorded stream, recorded JSON answer)
     "anthropic": ("claude-sonnet-4-5", "anthropic/text.sse", "anthropic/text.json"),
     "openai": ("gpt-4o", "openai/text.sse", "openai/text.json"),
     "xai": ("grok-4", "openai/text.sse", "openai/text.json"),
+    "responses": ("gpt-4o", "openai-responses/text.sse", "openai-responses/text.json"),
     "google": ("gemini-2.5-flash", "google/text.sse", "google/text.json"),
 }
 RELEASE = threading.Event()  # set at the end: every stalled vendor handler returns
@@ -181,6 +183,8 @@ async def _ask(
         "api_key": key,
         "max_retries": 0,
         "timeout": 0.5,
+        # the caps are settings: a smaller one than the flood proves it holds
+        "limits": Limits(max_line=FLOOD // 4, max_body=FLOOD // 4),
         **kw,
     }
     if not stream:
