@@ -383,6 +383,8 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     (ANTHROPIC, _claude(output_config={"format": {"type": "json_schema", "schema": {
         **_CLOSED, "properties": {"a": {"type": "integer", "minimum": 1}}}}}), "[schema]",
      "Claude schema keywords"),
+    (ANTHROPIC, _claude(tools=[{"name": "f", "input_schema": {"type": "array"}}]), "[schema]",
+     "tools.0.custom.input_schema.type: Input should be 'object'"),
     (GEMINI, _gem(generationConfig={"responseMimeType": "application/json", "responseJsonSchema": {
         "type": "object", "properties": {"a": {"type": "string", "default": "x"}}}}), "[schema]",
      "Gemini schema subset"),

@@ -348,6 +348,8 @@ def anthropic_schemas(s: Sent) -> Iterator[str]:
     if fmt:
         yield from claude_strict(fmt.get("schema"), "output_config.format.schema")
     for i, t in enumerate(s.body.get("tools") or []):
+        if "input_schema" in t and (t["input_schema"] or {}).get("type") != "object":
+            yield f"[schema] tools[{i}].input_schema.type must be 'object' (1.2)"
         if t.get("strict"):
             yield from claude_strict(t.get("input_schema"), f"tools[{i}].input_schema")
 

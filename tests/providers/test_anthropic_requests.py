@@ -1102,3 +1102,12 @@ def test_structured_output_without_native_support_is_a_forced_tool() -> None:
     }  # fmt: skip
     assert got["tool_choice"] == {"type": "tool", "name": "Answer"}
     assert "output_config" not in got
+
+
+@pytest.mark.parametrize("model", ["claude-sonnet-4-20250514", "claude-sonnet-4-5"])
+def test_structured_output_as_a_tool_needs_an_object(model: str) -> None:
+    """A forced tool's input_schema must be an object (a 400 otherwise); an
+    array answer took that fallback (no native support, or a dict inside)."""
+    schema = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}
+    with pytest.raises(Unsupported, match="other than an object"):
+        body(msg("user", "q"), model=model, response_format=ResponseFormat(schema=schema))

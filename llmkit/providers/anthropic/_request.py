@@ -417,6 +417,8 @@ def _as_forced_tool(req: ChatRequest, info: ModelInfo | None) -> ChatRequest:
     if req.tool_choice is not None and req.tool_choice.mode != "auto":
         mode = req.tool_choice.mode
         raise _unsupported(f"structured output with tool_choice {mode!r} on {req.model}")
+    if f.schema.get("type") != "object":  # 400 "input_schema.type: Input should be 'object'"
+        raise _unsupported(f"structured output other than an object on {req.model}")
     answer = Tool(name=f.name, description="Give the answer in this shape.", parameters=f.schema)
     return replace(
         req,
