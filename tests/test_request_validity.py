@@ -367,6 +367,8 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     (ANTHROPIC, _claude({"role": "assistant", "content": [
         {"type": "thinking", "thinking": "t", "signature": "s",
          "cache_control": {"type": "ephemeral"}}]}, *_USER), "[cache]", "thinking.cache_control"),
+    (GEMINI, _gem(contents=[{"role": "user", "parts": [{"text": ""}]}]), "[text]",
+     "Unable to submit request because it has an empty text parameter"),
     (GEMINI, _gem(toolConfig={"functionCallingConfig": {"mode": "AUTO"}}), "[toolconfig]",
      "Function calling config is set without function_declarations"),
     (ANTHROPIC, {**_claude(), "model": "claude-opus-4-8", "temperature": 0.5}, "[sampling]",

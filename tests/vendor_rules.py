@@ -595,6 +595,8 @@ def _gemini_turns(turns: list[Json], model: str) -> Iterator[str]:
         if not t.get("parts"):
             yield f"[other] contents[{i}]: a turn without parts"
         for j, p in enumerate(t.get("parts") or []):
+            if p.get("text") == "" and "thoughtSignature" not in p:
+                yield f"[text] contents[{i}].parts[{j}]: an empty text parameter"
             data = [k for k in _DATA if k in p]
             if len(data) != 1 and not (data == [] and "thoughtSignature" in p):
                 yield f"[other] contents[{i}].parts[{j}]: exactly one data field, not {data}"
