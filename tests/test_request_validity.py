@@ -387,6 +387,8 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
      "Claude schema keywords"),
     (ANTHROPIC, _claude(tools=[{"name": "f", "input_schema": {"type": "array"}}]), "[schema]",
      "tools.0.custom.input_schema.type: Input should be 'object'"),
+    (ANTHROPIC, {**_claude(tools=[{"name": "f", "input_schema": _CLOSED, "strict": True}]),
+                 "model": "claude-sonnet-4-20250514"}, "[schema]", "does not support strict tools"),
     (GEMINI, _gem(generationConfig={"responseMimeType": "application/json", "responseJsonSchema": {
         "type": "object", "properties": {"a": {"type": "string", "default": "x"}}}}), "[schema]",
      "Gemini schema subset"),

@@ -1111,3 +1111,11 @@ def test_structured_output_as_a_tool_needs_an_object(model: str) -> None:
     schema = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}
     with pytest.raises(Unsupported, match="other than an object"):
         body(msg("user", "q"), model=model, response_format=ResponseFormat(schema=schema))
+
+
+def test_strict_tools_need_structured_outputs() -> None:
+    """400 "'claude-sonnet-4-20250514' does not support strict tools." before I/O."""
+    strict = replace(WEATHER, strict=True)
+    with pytest.raises(Unsupported, match="no structured outputs"):
+        body(msg("user", "q"), model="claude-sonnet-4-20250514", tools=[strict])
+    assert body(msg("user", "q"), model="claude-sonnet-4-5", tools=[strict])["tools"][0]["strict"]

@@ -289,7 +289,10 @@ def messages_from_wire(
 # ---- tools and options -------------------------------------------------------------
 
 
-def _tool(t: Tool) -> dict[str, Any]:
+def _tool(t: Tool, model: str, info: ModelInfo | None) -> dict[str, Any]:
+    if t.strict and info is not None and "structured_outputs" not in info.capabilities:
+        # 400 "'claude-sonnet-4-20250514' does not support strict tools." (eigent-ai/eigent#1649)
+        raise _unsupported(f"strict tool {t.name!r} on {model} (no structured outputs)")
     out: dict[str, Any] = {"name": t.name}
     if t.description:
         out["description"] = t.description
@@ -443,7 +446,7 @@ def _body(req: ChatRequest, info: ModelInfo | None) -> dict[str, Any]:
         body["system"] = system
     body["messages"] = messages
     if req.tools:
-        body["tools"] = [_tool(t) for t in req.tools]
+        body["tools"] = [_tool(t, req.model, info) for t in req.tools]
     keep_last_breakpoints([body.get("tools", []), system or [], *(m["content"] for m in messages)])
     choice = _tool_choice(req.tool_choice, bool(req.tools))
     if choice is not None:
