@@ -1119,3 +1119,12 @@ def test_strict_tools_need_structured_outputs() -> None:
     with pytest.raises(Unsupported, match="no structured outputs"):
         body(msg("user", "q"), model="claude-sonnet-4-20250514", tools=[strict])
     assert body(msg("user", "q"), model="claude-sonnet-4-5", tools=[strict])["tools"][0]["strict"]
+
+
+def test_a_raw_tool_result_sends_no_blank_text() -> None:
+    """Blank text is a 400 inside a tool_result too, kept whole as Raw or not."""
+    raw = Raw(provider="anthropic", data={
+        "type": "tool_result", "tool_use_id": "t1", "cache_control": {"type": "ephemeral"},
+        "content": [{"type": "text", "text": " \n"}, {"type": "text", "text": "42"}]})  # fmt: skip
+    _, wire = anthropic.messages_to_wire([Message(role="user", content=[raw])])
+    assert wire[0]["content"][0]["content"] == [{"type": "text", "text": "42"}]

@@ -184,6 +184,10 @@ def _raw(data: dict[str, Any]) -> dict[str, Any] | None:
     kind = data.get("type")
     if kind == "text" and blank(str(data.get("text", ""))):
         return None
+    inner = data.get("content")
+    if kind == "tool_result" and isinstance(inner, list):  # its blocks obey the same rule
+        kept = [b for b in inner if not (isinstance(b, dict) and _raw(b) is None)]
+        data = data if len(kept) == len(inner) else {**data, "content": kept}
     key = _ID_KEYS.get(str(kind))
     if key is not None and isinstance(data.get(key), str):
         fitted = fit_id(data[key], ANTHROPIC)
