@@ -1128,3 +1128,6 @@ def test_a_raw_tool_result_sends_no_blank_text() -> None:
         "content": [{"type": "text", "text": " \n"}, {"type": "text", "text": "42"}]})  # fmt: skip
     _, wire = anthropic.messages_to_wire([Message(role="user", content=[raw])])
     assert wire[0]["content"][0]["content"] == [{"type": "text", "text": "42"}]
+    blank = Raw(provider="anthropic", data={**raw.data, "content": [{"type": "text", "text": ""}]})
+    _, wire = anthropic.messages_to_wire([Message(role="user", content=[blank])])
+    assert "content" not in wire[0]["content"][0]

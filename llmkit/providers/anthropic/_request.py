@@ -187,7 +187,9 @@ def _raw(data: dict[str, Any]) -> dict[str, Any] | None:
     inner = data.get("content")
     if kind == "tool_result" and isinstance(inner, list):  # its blocks obey the same rule
         kept = [b for b in inner if not (isinstance(b, dict) and _raw(b) is None)]
-        data = data if len(kept) == len(inner) else {**data, "content": kept}
+        if len(kept) < len(inner):  # none left: no content, as for a modelled result
+            rest = {k: v for k, v in data.items() if k != "content"}
+            data = {**rest, "content": kept} if kept else rest
     key = _ID_KEYS.get(str(kind))
     if key is not None and isinstance(data.get(key), str):
         fitted = fit_id(data[key], ANTHROPIC)
