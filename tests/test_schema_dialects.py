@@ -740,3 +740,12 @@ def test_gemini_object_enum_values_go_into_the_description() -> None:
     out = gemini({"type": "object", "properties": {"a": {"const": {"k": 1}}}})
     assert out["properties"]["a"] == {"description": '{enum: [{"k":1}]}'}
     gemini_rules(out)
+
+
+def test_gemini_reads_definitions_as_defs() -> None:
+    """Gemini takes `$defs` only: `definitions` used to go into the description,
+    every `$ref` to them left dangling."""
+    out = gemini({"type": "object", "properties": {"a": {"$ref": "#/definitions/X"}},
+                  "definitions": {"X": _X}})  # fmt: skip
+    assert out == {"type": "object", "properties": {"a": {"$ref": "#/$defs/X"}}, "$defs": {"X": _X}}
+    gemini_rules(out)

@@ -484,11 +484,22 @@ def gemini(schema: Json) -> Json:
     return _memo(_gemini, schema, False)
 
 
+_OLD_DEFS = "#/definitions/"
+
+
 def _gemini(schema: Json, tool: bool) -> Json:
+    # Gemini resolves `$defs` only: older generators' `definitions` (pydantic v1)
+    # would go into the description and leave every `$ref` to them dangling.
+    old = isinstance(schema.get("definitions"), dict) and "$defs" not in schema
+    if old:
+        schema = {("$defs" if k == "definitions" else k): v for k, v in schema.items()}
 
     def node(s: Any, path: str) -> Any:
         if not isinstance(s, dict):
             return s
+        ref = s.get("$ref")
+        if old and isinstance(ref, str) and ref.startswith(_OLD_DEFS):
+            s = {**s, "$ref": "#/$defs/" + ref[len(_OLD_DEFS) :]}
         s = _describe(_gemini_enum(s), lambda k, v: k in _GEMINI_KEYS, _GEMINI_DROP)
         if isinstance(s.get("items"), bool):  # `items: false` after prefixItems
             s = {k: v for k, v in s.items() if k != "items"}
