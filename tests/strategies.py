@@ -311,7 +311,9 @@ def conversations(draw: st.DrawFn, tool_names: list[str],
         elif draw(st.booleans()):
             out += draw(assistant_turn(tool_names))
     last = out[-1].role
-    prefill = last == "assistant" and draw(st.integers(0, 9)) == 0
+    # 5, not 0: hypothesis draws 0 far above 1/10 (one conversation in six ended
+    # on a prefill, Claude 4.6+ refuses it, and the validity check built too few).
+    prefill = last == "assistant" and draw(st.integers(0, 9)) == 5
     if (last == "assistant" and not prefill) or (last == "tool" and draw(st.booleans())):
         out.append(Message(role="user", content=[Text(text=draw(words))]))
     return out

@@ -371,6 +371,8 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     (ANTHROPIC, _claude({"role": "assistant", "content": [
         {"type": "thinking", "thinking": "t", "signature": "s",
          "cache_control": {"type": "ephemeral"}}]}, *_USER), "[cache]", "thinking.cache_control"),
+    (GEMINI, _gem(contents=[{"role": "user", "parts": [{"text": ""}]}]), "[text]",
+     "Unable to submit request because it has an empty text parameter"),
     (GEMINI, _gem(toolConfig={"functionCallingConfig": {"mode": "AUTO"}}), "[toolconfig]",
      "Function calling config is set without function_declarations"),
     (ANTHROPIC, {**_claude(), "model": "claude-opus-4-8", "temperature": 0.5}, "[sampling]",
@@ -387,6 +389,10 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     (ANTHROPIC, _claude(output_config={"format": {"type": "json_schema", "schema": {
         **_CLOSED, "properties": {"a": {"type": "integer", "minimum": 1}}}}}), "[schema]",
      "Claude schema keywords"),
+    (ANTHROPIC, _claude(tools=[{"name": "f", "input_schema": {"type": "array"}}]), "[schema]",
+     "tools.0.custom.input_schema.type: Input should be 'object'"),
+    (ANTHROPIC, {**_claude(tools=[{"name": "f", "input_schema": _CLOSED, "strict": True}]),
+                 "model": "claude-sonnet-4-20250514"}, "[schema]", "does not support strict tools"),
     (GEMINI, _gem(generationConfig={"responseMimeType": "application/json", "responseJsonSchema": {
         "type": "object", "properties": {"a": {"type": "string", "default": "x"}}}}), "[schema]",
      "Gemini schema subset"),

@@ -701,3 +701,51 @@ def test_openai_response_schema_falls_back_to_not_strict() -> None:
         {"type": "object", "properties": {}},
         False,
     )
+
+
+# ---- review: schemas whose meaning a dialect must not change silently -------------------------
+
+_X = {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}
+
+
+@pytest.mark.parametrize(
+    ("schema", "why"),
+    [
+        # `["object", "null"]` is an object too: open, it cannot be closed
+        ({"type": "object", "properties": {"a": {"type": ["object", "null"]}}}, "dict"),
+        # the branch's properties used to replace the outer ones, losing `a`
+        ({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"],
+          "allOf": [{"properties": {"b": {"type": "integer"}}}]}, "properties"),
+        ({"type": "object", "properties": {"r": {"$ref": "#/$defs/X", "properties": {}}},
+          "$defs": {"X": _X}}, "properties"),
+        # a required key of any value: closing the object forbade it
+        ({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a", "b"]}, "b"),
+    ],
+)  # fmt: skip
+def test_strict_dialects_refuse_what_closing_would_change(schema: Json, why: str) -> None:
+    for dialect in (openai_strict, anthropic_strict):
+        with pytest.raises(NotStrict, match=why):
+            dialect(schema)
+
+
+def test_strict_dialects_still_merge_annotations() -> None:
+    field = {"allOf": [{"$ref": "#/$defs/X"}], "description": "d", "default": None}
+    out = openai_strict({"type": "object", "properties": {"x": field}, "$defs": {"X": _X}})
+    assert out["properties"]["x"]["description"] == "d"
+    openai_rules(out)
+
+
+def test_gemini_object_enum_values_go_into_the_description() -> None:
+    """They used to raise IndexError from build_request (untyped, after no I/O)."""
+    out = gemini({"type": "object", "properties": {"a": {"const": {"k": 1}}}})
+    assert out["properties"]["a"] == {"description": '{enum: [{"k":1}]}'}
+    gemini_rules(out)
+
+
+def test_gemini_reads_definitions_as_defs() -> None:
+    """Gemini takes `$defs` only: `definitions` used to go into the description,
+    every `$ref` to them left dangling."""
+    out = gemini({"type": "object", "properties": {"a": {"$ref": "#/definitions/X"}},
+                  "definitions": {"X": _X}})  # fmt: skip
+    assert out == {"type": "object", "properties": {"a": {"$ref": "#/$defs/X"}}, "$defs": {"X": _X}}
+    gemini_rules(out)

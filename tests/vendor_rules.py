@@ -186,6 +186,10 @@ _NO_MANUAL = ("claude-opus-4-7", "claude-opus-4-8", "claude-mythos", "claude-fab
               "claude-opus-5-5")  # fmt: skip
 _ALWAYS_ON = ("claude-opus-5-5", "claude-fable", "claude-mythos")
 _NO_FORCED = ("claude-opus-5-5", "claude-fable-5-1", "claude-sonnet-5-5")
+# No structured outputs or strict tools before Sonnet 4.5 / Opus 4.1 (7.3): "'claude-sonnet-
+# 4-20250514' does not support strict tools." (400, eigent-ai/eigent#1649).
+_NO_STRUCTURED = ("claude-3", "claude-sonnet-4-0", "claude-sonnet-4-2", "claude-opus-4-0",
+                  "claude-opus-4-2")  # fmt: skip
 # A final assistant message (prefill) is a 400 from Claude 4.6 on (8.1).
 _NO_PREFILL = ("claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-7", "claude-opus-4-8",
                "claude-opus-5", "claude-sonnet-5", "claude-haiku-5", "claude-fable",
@@ -348,8 +352,12 @@ def anthropic_schemas(s: Sent) -> Iterator[str]:
     if fmt:
         yield from claude_strict(fmt.get("schema"), "output_config.format.schema")
     for i, t in enumerate(s.body.get("tools") or []):
+        if "input_schema" in t and (t["input_schema"] or {}).get("type") != "object":
+            yield f"[schema] tools[{i}].input_schema.type must be 'object' (1.2)"
         if t.get("strict"):
             yield from claude_strict(t.get("input_schema"), f"tools[{i}].input_schema")
+            if s.model.startswith(_NO_STRUCTURED):
+                yield f"[schema] tools[{i}]: {s.model!r} does not support strict tools"
 
 
 ANTHROPIC: tuple[Rule, ...] = (anthropic_text, anthropic_ids, anthropic_cache, anthropic_sampling,
@@ -593,6 +601,8 @@ def _gemini_turns(turns: list[Json], model: str) -> Iterator[str]:
         if not t.get("parts"):
             yield f"[other] contents[{i}]: a turn without parts"
         for j, p in enumerate(t.get("parts") or []):
+            if p.get("text") == "" and "thoughtSignature" not in p:
+                yield f"[text] contents[{i}].parts[{j}]: an empty text parameter"
             data = [k for k in _DATA if k in p]
             if len(data) != 1 and not (data == [] and "thoughtSignature" in p):
                 yield f"[other] contents[{i}].parts[{j}]: exactly one data field, not {data}"

@@ -25,8 +25,9 @@ A keyword a dialect does not take is moved into `description` as
 llmkit's decoding still enforces it for a `response_format` type or a tool's
 parameters. That makes the schema looser, never narrower. What a dialect
 cannot express without losing values the schema accepts (a free-form dict
-under a closed-object rule, tuples, a multi-branch `allOf`, recursion on
-Claude, `{}` = anything) raises `NotStrict` before any I/O; callers then send
+or a required key without a schema under a closed-object rule, tuples, a
+multi-branch `allOf`, a keyword given both beside and inside an `allOf` or
+`$ref`, recursion on Claude, `{}` = anything) raises `NotStrict` before any I/O; callers then send
 the schema unchanged without strict mode, or refuse (see each provider).
 """
 
@@ -60,6 +61,8 @@ _ONE = frozenset(
     {"items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames"}
 )
 _TYPED = frozenset({"type", "anyOf", "oneOf", "allOf", "enum", "const", "$ref"})
+# Annotations, which constrain nothing: either side's may stand when merging.
+_NOTES = frozenset({"description", "title", "default", "examples", "$comment"})
 _NULL = {"type": "null"}
 
 
@@ -126,7 +129,8 @@ def _inline_ref(node: Json, root: Json, dialect: str, path: str, drop: frozenset
     target = _resolve(root, ref, dialect, path)
     if "$ref" in target:  # a definition that is itself a reference: keep it bare
         return {"$ref": ref}
-    return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    siblings = {k: v for k, v in node.items() if k != "$ref"}
+    return {**_merged(siblings, target, dialect, path), **siblings}
 
 
 def _structural(node: Json, dialect: str, path: str) -> Json:
@@ -135,7 +139,8 @@ def _structural(node: Json, dialect: str, path: str) -> Json:
     kept (tuples, free keys, several `allOf` branches, anything-goes)."""
     all_of = node.get("allOf")
     if isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0], dict):
-        node = {**{k: v for k, v in node.items() if k != "allOf"}, **all_of[0]}
+        rest = {k: v for k, v in node.items() if k != "allOf"}
+        node = {**rest, **_merged(rest, all_of[0], dialect, path)}
     if "oneOf" in node and "anyOf" not in node:
         node = {("anyOf" if k == "oneOf" else k): v for k, v in node.items()}
     for key, why in _REFUSED.items():
@@ -144,6 +149,16 @@ def _structural(node: Json, dialect: str, path: str) -> Json:
     if not node.keys() & _TYPED:
         raise NotStrict(dialect, "a schema without a type (it accepts anything)", path)
     return node
+
+
+def _merged(outer: Json, inner: Json, dialect: str, path: str) -> Json:
+    """`inner`, to be laid over `outer` where both must hold (an allOf branch,
+    a `$ref` target): a keyword both give differently would lose one side's
+    constraint, so that is refused; annotations may differ."""
+    clash = sorted(k for k in outer.keys() & inner.keys() - _NOTES if outer[k] != inner[k])
+    if clash:
+        raise NotStrict(dialect, f"{', '.join(clash)} both beside and inside an allOf/$ref", path)
+    return inner
 
 
 def _strict_node(s: Json, root: Json, dialect: str, path: str, drop: frozenset[str]) -> Json:
@@ -169,6 +184,9 @@ def _close(node: Json, dialect: str, path: str, all_required: bool) -> Json:
         raise NotStrict(dialect, "an object with free-form keys (a dict)", path)
     if not isinstance(props, dict):
         return node
+    free = [k for k in node.get("required", ()) if k not in props]
+    if free:  # a required key of any value: closing the object would forbid it
+        raise NotStrict(dialect, f"required keys without a schema ({', '.join(free)})", path)
     out = {**node, "additionalProperties": False}
     if all_required:
         given = [k for k in node.get("required", ()) if k in props]
@@ -212,7 +230,8 @@ def _nullable(s: Any) -> Any:
 
 
 def _is_object(node: Json) -> bool:
-    return node.get("type") == "object" or "properties" in node
+    t = node.get("type")
+    return t == "object" or (isinstance(t, list) and "object" in t) or "properties" in node
 
 
 # The same schemas go out with every request: each dialect's result is kept
@@ -448,6 +467,8 @@ def _gemini_enum(s: Json) -> Json:
     plain = [v for v in values if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
     if len(plain) == len(values):
         return s
+    if any(isinstance(v, (dict, list)) for v in values):  # no way to say these: looser
+        return _describe(s, lambda k, v: k != "enum", frozenset())
     rest = {k: v for k, v in s.items() if k not in ("enum", "type")}
     branches: list[Json] = [{"enum": plain}] if plain else []
     if None in values:
@@ -463,11 +484,22 @@ def gemini(schema: Json) -> Json:
     return _memo(_gemini, schema, False)
 
 
+_OLD_DEFS = "#/definitions/"
+
+
 def _gemini(schema: Json, tool: bool) -> Json:
+    # Gemini resolves `$defs` only: older generators' `definitions` (pydantic v1)
+    # would go into the description and leave every `$ref` to them dangling.
+    old = isinstance(schema.get("definitions"), dict) and "$defs" not in schema
+    if old:
+        schema = {("$defs" if k == "definitions" else k): v for k, v in schema.items()}
 
     def node(s: Any, path: str) -> Any:
         if not isinstance(s, dict):
             return s
+        ref = s.get("$ref")
+        if old and isinstance(ref, str) and ref.startswith(_OLD_DEFS):
+            s = {**s, "$ref": "#/$defs/" + ref[len(_OLD_DEFS) :]}
         s = _describe(_gemini_enum(s), lambda k, v: k in _GEMINI_KEYS, _GEMINI_DROP)
         if isinstance(s.get("items"), bool):  # `items: false` after prefixItems
             s = {k: v for k, v in s.items() if k != "items"}

@@ -987,7 +987,7 @@ _conversation = st.lists(
 ).map(lambda turns: [m for user, asst in turns for m in [*user, asst]])
 
 
-@given(_conversation, st.lists(_word, max_size=2))
+@given(_conversation, st.lists(_prose, max_size=2))  # blank system text is not sent either
 def test_unified_to_wire_to_unified_is_the_identity(
     conversation: list[Message], system: list[str]
 ) -> None:
@@ -1102,3 +1102,32 @@ def test_structured_output_without_native_support_is_a_forced_tool() -> None:
     }  # fmt: skip
     assert got["tool_choice"] == {"type": "tool", "name": "Answer"}
     assert "output_config" not in got
+
+
+@pytest.mark.parametrize("model", ["claude-sonnet-4-20250514", "claude-sonnet-4-5"])
+def test_structured_output_as_a_tool_needs_an_object(model: str) -> None:
+    """A forced tool's input_schema must be an object (a 400 otherwise); an
+    array answer took that fallback (no native support, or a dict inside)."""
+    schema = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}
+    with pytest.raises(Unsupported, match="other than an object"):
+        body(msg("user", "q"), model=model, response_format=ResponseFormat(schema=schema))
+
+
+def test_strict_tools_need_structured_outputs() -> None:
+    """400 "'claude-sonnet-4-20250514' does not support strict tools." before I/O."""
+    strict = replace(WEATHER, strict=True)
+    with pytest.raises(Unsupported, match="no structured outputs"):
+        body(msg("user", "q"), model="claude-sonnet-4-20250514", tools=[strict])
+    assert body(msg("user", "q"), model="claude-sonnet-4-5", tools=[strict])["tools"][0]["strict"]
+
+
+def test_a_raw_tool_result_sends_no_blank_text() -> None:
+    """Blank text is a 400 inside a tool_result too, kept whole as Raw or not."""
+    raw = Raw(provider="anthropic", data={
+        "type": "tool_result", "tool_use_id": "t1", "cache_control": {"type": "ephemeral"},
+        "content": [{"type": "text", "text": " \n"}, {"type": "text", "text": "42"}]})  # fmt: skip
+    _, wire = anthropic.messages_to_wire([Message(role="user", content=[raw])])
+    assert wire[0]["content"][0]["content"] == [{"type": "text", "text": "42"}]
+    blank = Raw(provider="anthropic", data={**raw.data, "content": [{"type": "text", "text": ""}]})
+    _, wire = anthropic.messages_to_wire([Message(role="user", content=[blank])])
+    assert "content" not in wire[0]["content"][0]

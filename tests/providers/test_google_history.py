@@ -216,9 +216,16 @@ def _fc(name: str, args: dict[str, Any], id: str | None) -> dict[str, Any]:
     return {"name": name, "args": args, **({"id": id} if id else {})}
 
 
+_said = st.text(min_size=1, max_size=8)  # an empty text part goes out only signed
+
+
+def _sent(part: dict[str, Any]) -> bool:
+    return part["text"] != "" or "thoughtSignature" in part
+
+
 _model_part = st.one_of(
-    st.builds(lambda t, s: _with({"text": t}, s), _text, _sig),
-    st.builds(lambda t, s: _with({"text": t, "thought": True}, s), _text, _sig),
+    st.builds(lambda t, s: _with({"text": t}, s), _text, _sig).filter(_sent),
+    st.builds(lambda t, s: _with({"text": t, "thought": True}, s), _text, _sig).filter(_sent),
     st.builds(
         lambda n, a, i, s: _with({"functionCall": _fc(n, a, i)}, s),
         _name,
@@ -229,7 +236,7 @@ _model_part = st.one_of(
     st.just({"executableCode": {"language": "PYTHON", "code": "print(1)"}}),
 )
 _user_part = st.one_of(
-    st.builds(lambda t: {"text": t}, _text),
+    st.builds(lambda t: {"text": t}, _said),
     st.builds(
         lambda n, r, i: {
             "functionResponse": {"name": n, "response": r, **({"id": i} if i else {})}
@@ -260,7 +267,7 @@ def _contents(draw: st.DrawFn) -> list[dict[str, Any]]:
     ]
 
 
-@given(_contents(), st.none() | st.builds(lambda t: {"parts": [{"text": t}]}, _text))
+@given(_contents(), st.none() | st.builds(lambda t: {"parts": [{"text": t}]}, _said))
 def test_any_alternating_contents_round_trip(
     contents: list[dict[str, Any]], system: dict[str, Any] | None
 ) -> None:
@@ -314,4 +321,20 @@ def test_id_less_results_are_sent_in_call_order() -> None:
         (calls[0].id, "sun"),
         (calls[1].id, "12:00"),
         (calls[2].id, "rain"),
+    ]
+
+
+def test_empty_text_is_not_sent_unless_signed() -> None:
+    """Gemini: 400 "Unable to submit request because it has an empty text parameter"."""
+    system, contents = google.messages_to_wire([
+        Message(role="system", content=[Text(text="")]),
+        Message(role="user", content=[Text(text=""), Text(text="q")]),
+        Message(role="assistant", content=[Text(text="")], provider="google"),
+        Message(role="assistant", content=[Text(text="", signature="c2ln", provider="google")]),
+        Message(role="user", content=[Text(text="")]),
+    ])  # fmt: skip
+    assert system is None
+    assert contents == [
+        {"role": "user", "parts": [{"text": "q"}]},
+        {"role": "model", "parts": [{"text": "", "thoughtSignature": "c2ln"}]},
     ]

@@ -184,6 +184,12 @@ def _raw(data: dict[str, Any]) -> dict[str, Any] | None:
     kind = data.get("type")
     if kind == "text" and blank(str(data.get("text", ""))):
         return None
+    inner = data.get("content")
+    if kind == "tool_result" and isinstance(inner, list):  # its blocks obey the same rule
+        kept = [b for b in inner if not (isinstance(b, dict) and _raw(b) is None)]
+        if len(kept) < len(inner):  # none left: no content, as for a modelled result
+            rest = {k: v for k, v in data.items() if k != "content"}
+            data = {**rest, "content": kept} if kept else rest
     key = _ID_KEYS.get(str(kind))
     if key is not None and isinstance(data.get(key), str):
         fitted = fit_id(data[key], ANTHROPIC)
@@ -289,7 +295,10 @@ def messages_from_wire(
 # ---- tools and options -------------------------------------------------------------
 
 
-def _tool(t: Tool) -> dict[str, Any]:
+def _tool(t: Tool, model: str, info: ModelInfo | None) -> dict[str, Any]:
+    if t.strict and info is not None and "structured_outputs" not in info.capabilities:
+        # 400 "'claude-sonnet-4-20250514' does not support strict tools." (eigent-ai/eigent#1649)
+        raise _unsupported(f"strict tool {t.name!r} on {model} (no structured outputs)")
     out: dict[str, Any] = {"name": t.name}
     if t.description:
         out["description"] = t.description
@@ -417,6 +426,8 @@ def _as_forced_tool(req: ChatRequest, info: ModelInfo | None) -> ChatRequest:
     if req.tool_choice is not None and req.tool_choice.mode != "auto":
         mode = req.tool_choice.mode
         raise _unsupported(f"structured output with tool_choice {mode!r} on {req.model}")
+    if f.schema.get("type") != "object":  # 400 "input_schema.type: Input should be 'object'"
+        raise _unsupported(f"structured output other than an object on {req.model}")
     answer = Tool(name=f.name, description="Give the answer in this shape.", parameters=f.schema)
     return replace(
         req,
@@ -441,7 +452,7 @@ def _body(req: ChatRequest, info: ModelInfo | None) -> dict[str, Any]:
         body["system"] = system
     body["messages"] = messages
     if req.tools:
-        body["tools"] = [_tool(t) for t in req.tools]
+        body["tools"] = [_tool(t, req.model, info) for t in req.tools]
     keep_last_breakpoints([body.get("tools", []), system or [], *(m["content"] for m in messages)])
     choice = _tool_choice(req.tool_choice, bool(req.tools))
     if choice is not None:

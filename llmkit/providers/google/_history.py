@@ -1,7 +1,8 @@
 """Conversation history to and from Gemini `contents` (plain JSON dicts).
 
 Wire to llmkit to wire is the identity on Gemini JSON (contents alternating
-user/model, which is what Gemini returns and what merging produces): every part
+user/model, without unsigned empty text, which Gemini refuses and never
+sends back: what Gemini returns and what merging produces): every part
 is checked by mapping it back, and anything llmkit cannot reproduce exactly
 (code execution, a signed image, snake_case keys, ...) is kept as a `Raw` part.
 
@@ -9,8 +10,9 @@ llmkit to wire to llmkit is the identity up to: consecutive same-role turns
 merged (`tool` turns become `user` turns), message-level `provider`/`model`/
 `name`/`cache` dropped (not on the wire), a tool result's list of texts joined
 into one string and JSON-object texts re-serialized compactly, `Document.title`
-dropped, results for id-less calls put in call order (name by name), and ids
-llmkit made for id-less calls renumbered per turn.
+dropped, empty text without a signature dropped, results for id-less calls
+put in call order (name by name), and ids llmkit made for id-less calls
+renumbered per turn.
 """
 
 from __future__ import annotations
@@ -116,9 +118,9 @@ def _part_to_wire(part: Part, role: str, names: Mapping[str, str], opts: Options
         case None:
             return None
         case Text(text=text, signature=sig, provider=provider):
-            return _signed({"text": text}, sig, provider)
+            return _unless_empty(_signed({"text": text}, sig, provider))
         case Thinking(text=text, signature=sig):
-            return _signed({"text": text, "thought": True}, sig, pt.NAME)
+            return _unless_empty(_signed({"text": text, "thought": True}, sig, pt.NAME))
         case ToolCall() if role == "model":
             return _call_to_wire(p)
         case ToolResult() if role == "user":
@@ -133,10 +135,17 @@ def _part_to_wire(part: Part, role: str, names: Mapping[str, str], opts: Options
             never(p)
 
 
+def _unless_empty(part: Json) -> Json | None:
+    """An empty text part is a 400 ("Unable to submit request because it has an
+    empty text parameter", zuisong/gemini-openai-proxy#83, microsoft/autogen#5762)
+    and says nothing, so it is not sent; one carrying a signature is (Gemini's own)."""
+    return part if part["text"] or "thoughtSignature" in part else None
+
+
 def _system(m: Message) -> list[Json]:
     if not all(isinstance(p, Text) for p in m.content):
         raise Unsupported("non-text parts in a system message", provider=pt.NAME)
-    return [{"text": p.text} for p in m.content if isinstance(p, Text)]
+    return [{"text": p.text} for p in m.content if isinstance(p, Text) and p.text]
 
 
 def _in_call_order(parts: list[Json], keys: list[int | None]) -> list[Json]:
