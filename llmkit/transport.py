@@ -632,38 +632,36 @@ _Lines = httpx_sse._decoders.SSELineDecoder
 _Events = httpx_sse._decoders.SSEDecoder
 
 
-def _sse(call: Call, chunks: Iterator[bytes], end: float | None) -> Iterator[Any]:
+# The events of each network chunk come as one list: the fold loops over it,
+# so a generator is resumed once per chunk, not once per event (hot path).
+def _sse(call: Call, chunks: Iterator[bytes], end: float | None) -> Iterator[list[Any]]:
     text = codecs.getincrementaldecoder("utf-8")("replace")  # SSE is UTF-8 by definition
     lines, decode, run = _Lines(), _Events().decode, 0
     for chunk in chunks:
         run = _line_run(call, chunk, run)
         if end is not None and time.monotonic() > end:
             raise _late(call)
-        for line in lines.decode(text.decode(chunk)):
-            sse = decode(line)
-            if sse is not None:
-                yield sse
+        batch = [e for e in map(decode, lines.decode(text.decode(chunk))) if e is not None]
+        if batch:
+            yield batch
     tail = text.decode(b"", True)
-    for line in [*(lines.decode(tail) if tail else []), *lines.flush()]:
-        sse = decode(line)
-        if sse is not None:
-            yield sse
+    lasts = [*(lines.decode(tail) if tail else []), *lines.flush()]
+    yield [e for e in map(decode, lasts) if e is not None]
 
 
-async def _asse(call: Call, chunks: AsyncIterator[bytes], end: float | None) -> AsyncIterator[Any]:
+async def _asse(
+    call: Call, chunks: AsyncIterator[bytes], end: float | None
+) -> AsyncIterator[list[Any]]:
     text = codecs.getincrementaldecoder("utf-8")("replace")
     lines, decode, run = _Lines(), _Events().decode, 0
     async for chunk in chunks:
         run = _line_run(call, chunk, run)
-        for line in lines.decode(text.decode(chunk)):
-            sse = decode(line)
-            if sse is not None:
-                yield sse
+        batch = [e for e in map(decode, lines.decode(text.decode(chunk))) if e is not None]
+        if batch:
+            yield batch
     tail = text.decode(b"", True)
-    for line in [*(lines.decode(tail) if tail else []), *lines.flush()]:
-        sse = decode(line)
-        if sse is not None:
-            yield sse
+    lasts = [*(lines.decode(tail) if tail else []), *lines.flush()]
+    yield [e for e in map(decode, lasts) if e is not None]
 
 
 async def _achunks(call: Call, r: httpx.Response, end: float | None) -> AsyncIterator[bytes]:
@@ -701,10 +699,11 @@ def _fold(
         raise _not_sse(call, r, _error_body(call, r, end))
     state = p.start(req)
     try:
-        for sse in _sse(call, r.iter_bytes(), end):
-            state, out = step(state, sse)
-            for ev in out:  # cheaper than `yield from` for a list of one
-                yield ev
+        for batch in _sse(call, r.iter_bytes(), end):
+            for sse in batch:
+                state, out = step(state, sse)
+                for ev in out:  # cheaper than `yield from` for a list of one
+                    yield ev
         out = p.finish(state)
     except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
         raise _broken(call, p, state, e) from e
@@ -726,10 +725,11 @@ async def astream(
         state = p.start(req)
         chunks = r.aiter_bytes() if end is None else _achunks(call, r, end)
         try:
-            async for sse in _asse(call, chunks, end):
-                state, out = step(state, sse)
-                for ev in out:
-                    yield ev
+            async for batch in _asse(call, chunks, end):
+                for sse in batch:
+                    state, out = step(state, sse)
+                    for ev in out:
+                        yield ev
             out = p.finish(state)
         except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
             raise _broken(call, p, state, e) from e
