@@ -50,7 +50,8 @@ MODEL = {"anthropic": "claude-bench-{kind}-{n}", "openai": "gpt-bench-{kind}-{n}
 # "openai" is Chat Completions (llmkit's `openai-chat:`), "responses" OpenAI's Responses API
 CASES = [("anthropic", "text"), ("anthropic", "tool"), ("openai", "text"), ("openai", "tool"),
          ("responses", "text"), ("responses", "tool"), ("google", "text")]  # fmt: skip
-TARGET = 1.2  # the issue's bound on every ratio to the floor
+STREAM_TARGET = 1.10  # a streamed event within 1.10x raw httpx-sse + msgspec
+TARGET = 1.2  # the older bound, kept for linearity, whole answers and imports
 Row = dict[str, Any]
 
 
@@ -394,9 +395,9 @@ def targets(res: dict[str, Any]) -> list[Row]:
     out = []
     llm = [r for r in res["stream"] if r["client"] == "llmkit"]
     worst = max(llm, key=lambda r: r["x_floor"])
-    out.append({"target": "stream CPU/event ≤ 1.2× floor (every case, sync and async)",
+    out.append({"target": "stream CPU/event ≤ 1.10× floor (every case, sync and async)",
                 "value": f"worst {worst['x_floor']:.2f}× ({worst['case']} {worst['mode']})",
-                "met": worst["x_floor"] <= TARGET})  # fmt: skip
+                "met": worst["x_floor"] <= STREAM_TARGET})  # fmt: skip
     if res.get("linearity"):
         lin = max((r for r in res["linearity"] if r["client"] == "llmkit"),
                   key=lambda r: r["late_over_early"])  # fmt: skip
