@@ -74,10 +74,10 @@ def _setup(
     return to_messages(messages), by_name(fns), [t.spec for t in fns]
 
 
-def _split(
-    table: dict[str, FunctionTool], calls: list[ToolCall]
-) -> tuple[list[ToolCall], list[ToolCall]]:
-    """Calls to run now, and calls that wait for the caller's approval."""
+def _split(table: dict[str, FunctionTool], resp: Response) -> tuple[list[ToolCall], list[ToolCall]]:
+    """Calls to run now, and calls that wait for the caller's approval. A
+    response that carries the structured answer ends the run: nothing runs."""
+    calls = [] if resp.parsed is not None else resp.tool_calls
     pending = [c for c in calls if c.name in table and table[c.name].approval]
     return [c for c in calls if c not in pending], pending
 
@@ -107,6 +107,12 @@ def _plus(a: Usage, b: Usage) -> Usage:
     )
 
 
+def _answer_result(c: ToolCall) -> ToolResult:
+    """A result for each call of the step that gave the structured answer, so
+    the history stays a valid conversation to continue."""
+    return ToolResult(tool_call_id=c.id, name=c.name, content="answer received")
+
+
 def _step_end(
     history: list[Message], resp: Response, results: list[ToolResult], pending: list[ToolCall],
     step: int, max_steps: int, usage: Usage,
@@ -118,6 +124,9 @@ def _step_end(
         history.append(Message(role="tool", content=list(results)))
     done = RunResult(response=resp, messages=history, steps=step + 1, usage=usage)
     if not resp.tool_calls:
+        return done
+    if resp.parsed is not None:  # the structured answer, through the answer tool
+        history.append(Message(role="tool", content=[_answer_result(c) for c in resp.tool_calls]))
         return done
     if pending:
         return msgspec.structs.replace(done, stop="approval", pending=pending)
@@ -140,7 +149,7 @@ async def run(
     total = Usage()
     for step in range(max_steps):
         resp = await api.chat(_model_at(model, step), history, tools=specs, **kwargs)
-        auto, pending = _split(table, resp.tool_calls)
+        auto, pending = _split(table, resp)
         results = await run_calls(table, auto)
         total = _plus(total, resp.usage)
         end = _step_end(history, resp, results, pending, step, max_steps, total)
@@ -163,7 +172,7 @@ def run_sync(
     total = Usage()
     for step in range(max_steps):
         resp = api.chat_sync(_model_at(model, step), history, tools=specs, **kwargs)
-        auto, pending = _split(table, resp.tool_calls)
+        auto, pending = _split(table, resp)
         results = run_async(run_calls, table, auto) if auto else []
         total = _plus(total, resp.usage)
         end = _step_end(history, resp, results, pending, step, max_steps, total)
@@ -195,7 +204,7 @@ async def run_stream(
                 resp = ev.response
         if resp is None:
             raise LlmkitError("the stream ended without a response")
-        auto, pending = _split(table, resp.tool_calls)
+        auto, pending = _split(table, resp)
         results = await run_calls(table, auto)
         for r in results:
             yield ToolExecuted(result=r)
@@ -227,7 +236,7 @@ def run_stream_sync(
                 resp = ev.response
         if resp is None:
             raise LlmkitError("the stream ended without a response")
-        auto, pending = _split(table, resp.tool_calls)
+        auto, pending = _split(table, resp)
         results = run_async(run_calls, table, auto) if auto else []
         for r in results:
             yield ToolExecuted(result=r)

@@ -50,12 +50,18 @@ def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
 
 def parse_structured(resp: Response, target: Any) -> Response:
     """`resp` with `parsed` set to its text decoded as `target`. A model that
-    answered through a forced tool call (the fallback where a vendor has no
-    native structured output) is read from that call's arguments."""
+    answered through the answer tool (the fallback where a vendor has no
+    native structured output; named after the type) is read from that call's
+    arguments. A response that only calls other tools (a step of the tool
+    loop) has no answer yet: it comes back as it is, `parsed` None."""
     raw = resp.text
     source: Any = raw
     if not raw.strip() and resp.tool_calls:
-        source = resp.tool_calls[0].arguments
+        name = schema_name(target)
+        answer = next((c for c in resp.tool_calls if c.name == name), None)
+        if answer is None:  # a step of the tool loop that calls the caller's tools
+            return resp
+        source = answer.arguments
         raw = msgspec.json.encode(source).decode()
     try:
         value = decode_as(source, target)

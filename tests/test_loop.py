@@ -261,6 +261,44 @@ def test_structured_output_through_a_forced_tool() -> None:
     assert sent["tool_choice"] == {"type": "tool", "name": "Weather"}
 
 
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_the_tool_loop_with_structured_output(vendor: str) -> None:
+    """A step that only calls tools is no answer yet (not a StructuredOutputError);
+    the run ends on the step that gives the typed answer."""
+    calls_made.clear()
+    (a,) = ids(vendor, "a")
+    script = Script([
+        (vendor, vb.reply(vendor, None, [(a, "get_weather", {"city": "Paris"})])),
+        (vendor, vb.reply(vendor, '{"city": "Paris", "celsius": 14}', n=2)),
+    ])  # fmt: skip
+    result = llmkit.run_sync(vb.MODELS[vendor], "Weather in Paris, as JSON", tools=[get_weather],
+                             response_format=Weather, http_client=script.client())  # fmt: skip
+    assert (result.stop, result.steps) == ("done", 2) and calls_made == ["Paris"]
+    assert result.response.parsed == Weather(city="Paris", celsius=14)
+
+
+def test_the_tool_loop_with_claude_answering_through_the_answer_tool() -> None:
+    """Claude Sonnet 4 (no native structured output): beside the caller's tools
+    the answer tool is offered with tool_choice "any", so the tools still run;
+    the answer tool's call ends the run, and the history stays valid."""
+    calls_made.clear()
+    script = Script([
+        ("anthropic", vb.reply("anthropic", None, [("toolu_1", "get_weather", {"city": "Rome"})])),
+        ("anthropic", vb.reply("anthropic", None,
+                               [("toolu_2", "Weather", {"city": "Rome", "celsius": 21})], n=2)),
+    ])  # fmt: skip
+    result = llmkit.run_sync("claude-sonnet-4-20250514", "Rome, as JSON", tools=[get_weather],
+                             response_format=Weather, http_client=script.client())  # fmt: skip
+    assert result.response.parsed == Weather(city="Rome", celsius=21) and result.steps == 2
+    assert calls_made == ["Rome"]
+    first = script.sent[0][1]
+    assert first["tool_choice"] == {"type": "any"}
+    assert [t["name"] for t in first["tools"]] == ["get_weather", "Weather"]
+    # every call has its result: the conversation can go on
+    llmkit.messages.check_history(result.messages)
+    assert isinstance(result.messages[-1].content[0], ToolResult)
+
+
 # ---- the sync twins from a thread that runs an event loop (Jupyter, async handlers) ----
 
 

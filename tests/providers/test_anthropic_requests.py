@@ -1100,8 +1100,17 @@ def test_structured_output_without_native_support_is_a_forced_tool() -> None:
     assert got["tools"][-1] == {
         "name": "Answer", "description": "Give the answer in this shape.", "input_schema": schema,
     }  # fmt: skip
-    assert got["tool_choice"] == {"type": "tool", "name": "Answer"}
+    # beside the caller's tools: one of them or the answer ("any"); alone: forced
+    assert got["tool_choice"] == {"type": "any"}
     assert "output_config" not in got
+    alone = body(
+        msg("user", "q"), model="claude-sonnet-4-20250514",
+        response_format=ResponseFormat(schema=schema, name="Answer"),
+    )  # fmt: skip
+    assert alone["tool_choice"] == {"type": "tool", "name": "Answer"}
+    with pytest.raises(Unsupported, match="beside a tool of that name"):
+        body(msg("user", "q"), model="claude-sonnet-4-20250514", tools=[WEATHER],
+             response_format=ResponseFormat(schema=schema, name=WEATHER.name))  # fmt: skip
 
 
 @pytest.mark.parametrize("model", ["claude-sonnet-4-20250514", "claude-sonnet-4-5"])

@@ -428,11 +428,17 @@ def _as_forced_tool(req: ChatRequest, info: ModelInfo | None) -> ChatRequest:
         raise _unsupported(f"structured output with tool_choice {mode!r} on {req.model}")
     if f.schema.get("type") != "object":  # 400 "input_schema.type: Input should be 'object'"
         raise _unsupported(f"structured output other than an object on {req.model}")
+    if any(t.name == f.name for t in req.tools):
+        raise _unsupported(f"structured output named {f.name!r} beside a tool of that name")
     answer = Tool(name=f.name, description="Give the answer in this shape.", parameters=f.schema)
+    # Beside the caller's own tools the model must call one of them or the
+    # answer tool ("any"), so a tool loop can still use its tools; alone, the
+    # answer tool is forced.
+    choice = ToolChoice(mode="required") if req.tools else ToolChoice(mode="tool", name=f.name)
     return replace(
         req,
         tools=[*req.tools, answer],
-        tool_choice=ToolChoice(mode="tool", name=f.name),
+        tool_choice=choice,
         options=replace(req.options, response_format=None),
     )
 
