@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from llmkit.cli import Style, render, style_for, usage_line
+from llmkit._render import Style, render, style_for, usage_line
 from llmkit.errors import LlmkitError
 from llmkit.types import Message, Response, Text, Tool, ToolCall, ToolResult
 

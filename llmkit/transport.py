@@ -175,6 +175,15 @@ def _delay(policy: RetryPolicy, attempt: int, err: LlmkitError, end: float | Non
     return None if end is not None and time.monotonic() + wait >= end else wait
 
 
+_TRANSPORT_HEADERS = (
+    "retry-after",
+    "retry-after-ms",
+    "x-should-retry",
+    "request-id",
+    "x-request-id",
+)
+
+
 def _api_error(
     call: Call, status: int, headers: httpx.Headers, body: bytes, where: str = ""
 ) -> ApiError:
@@ -187,7 +196,10 @@ def _api_error(
         err.retry_after = retry_after(headers)
     if err.request_id is None:
         err.request_id = headers.get("request-id") or headers.get("x-request-id")
-    err.headers = {**headers, **err.headers}
+    # Only what the transport itself reads is added; the rest stays as the
+    # provider chose (OpenAI's parse_error keeps a whitelist: no set-cookie).
+    own = {k: headers[k] for k in _TRANSPORT_HEADERS if k in headers}
+    err.headers = {**own, **err.headers}
     err.provider = call.name
     return _keyless(call, err)
 

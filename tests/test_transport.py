@@ -13,6 +13,7 @@ import anyio
 import httpx
 import pytest
 
+import llmkit
 from llmkit import transport as tr
 from llmkit.errors import (
     ApiError,
@@ -381,3 +382,17 @@ def test_nothing_is_logged_above_debug(caplog: pytest.LogCaptureFixture) -> None
     with caplog.at_level(logging.INFO, logger="llmkit"):
         run_sync(answers, lambda c, cl: tr.chat(c, cl, REQ), max_retries=2)
     assert caplog.records == []
+
+
+def test_error_headers_stay_as_the_provider_chose() -> None:
+    """OpenAI's parse_error keeps a whitelist of headers; the transport adds
+    only those it reads itself (retry advice, request ids), never the rest."""
+    headers = {"set-cookie": "session=secret", "x-request-id": "req_1", "retry-after": "0",
+               "x-should-retry": "false", "content-type": "application/json"}  # fmt: skip
+    body = b'{"error": {"message": "slow down", "type": "rate_limit_error"}}'
+    mock = httpx.MockTransport(lambda r: httpx.Response(429, headers=headers, content=body))
+    with httpx.Client(transport=mock) as client, pytest.raises(llmkit.RateLimited) as e:
+        llmkit.chat_sync("openai-chat:gpt-4o", "hi", api_key="sk-test-0123456789",
+                         http_client=client)  # fmt: skip
+    assert "set-cookie" not in e.value.headers
+    assert e.value.headers["x-should-retry"] == "false" and e.value.request_id == "req_1"
