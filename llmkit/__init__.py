@@ -24,23 +24,28 @@ from llmkit.errors import (
     ContextTooLong,
     DecodeError,
     InvalidApiKey,
+    InvalidMessages,
     InvalidRequest,
+    InvalidResponseFormat,
     LlmkitError,
     MissingApiKey,
     NotFound,
+    NotStrict,
     Overloaded,
     PermissionDenied,
     RateLimited,
+    ReplayMismatch,
     ServerError,
     StreamError,
+    StructuredOutputError,
     Timeout,
+    ToolDefinitionError,
     UnknownModel,
     Unsupported,
 )
 from llmkit.loop import approve, approve_sync, reject, run, run_stream, run_stream_sync, run_sync
-from llmkit.messages import InvalidMessages, assistant, system, to_messages, user
+from llmkit.messages import assistant, system, to_messages, user
 from llmkit.registry import Registry, Secret, register, resolve, with_endpoint
-from llmkit.structured import StructuredOutputError
 from llmkit.tools import FunctionTool, call_tool, call_tool_sync, tool
 from llmkit.types import (
     ChatRequest,
@@ -96,11 +101,13 @@ __all__ = [
     "InvalidArgument",
     "InvalidMessages",
     "InvalidRequest",
+    "InvalidResponseFormat",
     "LlmkitError",
     "Message",
     "MissingApiKey",
     "ModelInfo",
     "NotFound",
+    "NotStrict",
     "Options",
     "Overloaded",
     "Part",
@@ -109,6 +116,7 @@ __all__ = [
     "Raw",
     "Reasoning",
     "Registry",
+    "ReplayMismatch",
     "Response",
     "ResponseFormat",
     "RunDone",
@@ -132,6 +140,7 @@ __all__ = [
     "ToolCallEnd",
     "ToolCallStart",
     "ToolChoice",
+    "ToolDefinitionError",
     "ToolExecuted",
     "ToolResult",
     "UnknownModel",

@@ -360,3 +360,51 @@ def api_error(
         headers=headers,
         retryable=retryable,
     )
+
+
+# ---- raised before any I/O, or by llmkit's own helpers ---------------------
+
+
+class InvalidMessages(LlmkitError):
+    """Input that cannot be read as messages; says where and why."""
+
+
+class ToolDefinitionError(LlmkitError, TypeError):
+    """A function that cannot be described as a tool."""
+
+
+class InvalidResponseFormat(LlmkitError, TypeError):
+    """A `response_format` type msgspec cannot describe as a JSON Schema."""
+
+
+class StructuredOutputError(LlmkitError):
+    """The model's answer does not decode into the requested type; `raw`
+    keeps the text it sent and `partial` the whole response."""
+
+    def __init__(self, message: str, *, raw: str, partial: Response) -> None:
+        super().__init__(message, provider=partial.provider, partial=partial)
+        self.raw = raw
+
+
+class ReplayMismatch(LlmkitError):
+    """A request that no recording answers. `message` names the request and
+    the closest recording; `diff` holds how their bodies differ (prompts
+    included), shown by `str()` for a test's failure but kept out of `message`,
+    which is all llmkit's server sends a client."""
+
+    def __init__(self, message: str, *, diff: str = "") -> None:
+        super().__init__(message)
+        self.diff = diff
+
+    def __str__(self) -> str:
+        return super().__str__() + self.diff
+
+
+class NotStrict(Unsupported):
+    """A schema a strict dialect cannot express without changing its meaning;
+    `path` is a JSON pointer to the offending sub-schema."""
+
+    def __init__(self, dialect: str, why: str, path: str) -> None:
+        super().__init__(f"{why} at {path} ({dialect} strict mode)")
+        self.dialect = dialect
+        self.path = path

@@ -20,6 +20,9 @@ from typing import Any, TypeAlias
 
 import msgspec
 
+from llmkit.errors import (
+    InvalidMessages as InvalidMessages,  # defined in errors; kept importable here
+)
 from llmkit.errors import LlmkitError
 from llmkit.types import Message, Part, Role, Text, ToolCall, ToolResult
 
@@ -41,10 +44,6 @@ class _MessageIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 _decode_in = msgspec.json.Decoder(list[_MessageIn])
-
-
-class InvalidMessages(LlmkitError):
-    """Input that cannot be read as messages; says where and why."""
 
 
 def _from_in(m: _MessageIn) -> Message:

@@ -12,21 +12,13 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 
-from llmkit.errors import LlmkitError
+from llmkit.errors import (
+    InvalidResponseFormat as InvalidResponseFormat,  # defined in errors; kept importable here
+)
+from llmkit.errors import (
+    StructuredOutputError as StructuredOutputError,  # defined in errors; kept importable here
+)
 from llmkit.types import Response, ResponseFormat
-
-
-class InvalidResponseFormat(LlmkitError, TypeError):
-    """A `response_format` type msgspec cannot describe as a JSON Schema."""
-
-
-class StructuredOutputError(LlmkitError):
-    """The model's answer does not decode into the requested type; `raw`
-    keeps the text it sent and `partial` the whole response."""
-
-    def __init__(self, message: str, *, raw: str, partial: Response) -> None:
-        super().__init__(message, provider=partial.provider, partial=partial)
-        self.raw = raw
 
 
 def schema_name(tp: Any) -> str:

@@ -22,7 +22,9 @@ from typing import Any, TypeVar, get_type_hints, overload
 
 import msgspec
 
-from llmkit.errors import LlmkitError
+from llmkit.errors import (
+    ToolDefinitionError as ToolDefinitionError,  # defined in errors; kept importable here
+)
 from llmkit.structured import convert_as
 from llmkit.types import Tool, ToolCall, ToolResult
 
@@ -45,10 +47,6 @@ class FunctionTool(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.fn)
-
-
-class ToolDefinitionError(LlmkitError, TypeError):
-    """A function that cannot be described as a tool."""
 
 
 _ARGS_HEADER = re.compile(r"^\s*(Args|Arguments|Parameters):\s*$")

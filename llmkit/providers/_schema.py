@@ -39,19 +39,9 @@ from typing import Any
 
 import msgspec
 
-from llmkit.errors import Unsupported
+from llmkit.errors import NotStrict as NotStrict  # defined in errors; kept importable here
 
 Json = dict[str, Any]
-
-
-class NotStrict(Unsupported):
-    """A schema a strict dialect cannot express without changing its meaning;
-    `path` is a JSON pointer to the offending sub-schema."""
-
-    def __init__(self, dialect: str, why: str, path: str) -> None:
-        super().__init__(f"{why} at {path} ({dialect} strict mode)")
-        self.dialect = dialect
-        self.path = path
 
 
 # Keywords whose values are sub-schemas: by name, in a list, or alone.

@@ -37,7 +37,10 @@ from typing import Any, Literal
 import httpx
 import msgspec
 
-from llmkit.errors import LlmkitError, redact_text
+from llmkit.errors import (
+    ReplayMismatch as ReplayMismatch,  # defined in errors; kept importable here
+)
+from llmkit.errors import redact_text
 
 Match = Literal["body", "path"]
 
@@ -49,20 +52,6 @@ _KEPT_RESPONSE_HEADERS = re.compile(
 )
 _KEY_SHAPES = re.compile(r"(sk-ant-|sk-proj-|sk-|xai-|AIza)[A-Za-z0-9_\-]{16,}")
 _SECRET_QUERY = frozenset({"key", "api_key", "apikey"})
-
-
-class ReplayMismatch(LlmkitError):
-    """A request that no recording answers. `message` names the request and
-    the closest recording; `diff` holds how their bodies differ (prompts
-    included), shown by `str()` for a test's failure but kept out of `message`,
-    which is all llmkit's server sends a client."""
-
-    def __init__(self, message: str, *, diff: str = "") -> None:
-        super().__init__(message)
-        self.diff = diff
-
-    def __str__(self) -> str:
-        return super().__str__() + self.diff
 
 
 class Exchange(msgspec.Struct, frozen=True, kw_only=True):
