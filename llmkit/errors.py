@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 _BODY_LIMIT = 2000
 _ELLIPSIS = "…"
 # Shapes of the vendors' keys, so an echoed key in a body never reaches a log.
-_KEY_SHAPES = re.compile(r"(sk-ant-|sk-proj-|sk-|xai-|AIza)[A-Za-z0-9_\-]{8,}")
+# The second net under exact-key redaction: text shaped like a vendor key, one
+# pattern for errors and recordings alike. Not inside a longer word ("task-…"),
+# and long enough (16+) that ordinary text is left alone.
+KEY_SHAPES = re.compile(r"(?<![A-Za-z0-9_-])(sk-ant-|sk-proj-|sk-|xai-|AIza)[A-Za-z0-9_\-]{16,}")
 # Keys shorter than this are placeholders (tests, local servers): not secrets
 # (3 printable characters are under a million guesses), and replacing every "k"
 # in a message would make errors unreadable. Longer keys are replaced wherever
@@ -34,7 +37,7 @@ MIN_SECRET_LENGTH = 4
 
 def scrub(text: str) -> str:
     """Remove anything shaped like an API key, and truncate."""
-    text = _KEY_SHAPES.sub("***", text)
+    text = KEY_SHAPES.sub("***", text)
     return text if len(text) <= _BODY_LIMIT else text[:_BODY_LIMIT] + _ELLIPSIS
 
 

@@ -341,3 +341,21 @@ def test_server_responses_never_hold_the_key(key: str) -> None:
     for text in answers:
         for form in {key, json.dumps(key)[1:-1]}:
             assert form not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("key sk-ant-api03-0123456789abcdef here", False),
+        ("xai-0123456789abcdefABCD", False),
+        ("AIza0123456789abcdefghij", False),
+        ("task-0123456789abcdefghij", True),  # inside a word: not a key's shape
+        ("sk-short", True),  # too short to be told from text
+    ],
+)
+def test_one_key_shape_pattern_for_errors_and_recordings(text: str, kept: bool) -> None:
+    from llmkit import testing
+    from llmkit.errors import KEY_SHAPES
+
+    assert testing.KEY_SHAPES is KEY_SHAPES  # one pattern, not two that disagree
+    assert (KEY_SHAPES.sub("***", text) == text) is kept

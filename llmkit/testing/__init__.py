@@ -37,10 +37,10 @@ from typing import Any, Literal
 import httpx
 import msgspec
 
+from llmkit.errors import KEY_SHAPES, redact_text
 from llmkit.errors import (
     ReplayMismatch as ReplayMismatch,  # defined in errors; kept importable here
 )
-from llmkit.errors import redact_text
 
 Match = Literal["body", "path"]
 
@@ -50,7 +50,6 @@ _KEPT_RESPONSE_HEADERS = re.compile(
     r"^(content-type|request-id|x-request-id|retry-after(-ms)?|x-should-retry|"
     r"anthropic-ratelimit-.*|x-ratelimit-.*)$"
 )
-_KEY_SHAPES = re.compile(r"(sk-ant-|sk-proj-|sk-|xai-|AIza)[A-Za-z0-9_\-]{16,}")
 _SECRET_QUERY = frozenset({"key", "api_key", "apikey"})
 
 
@@ -96,7 +95,7 @@ def scrub_text(text: str, secrets: tuple[str, ...] = ()) -> str:
     like an API key."""
     for secret in secrets:
         text = redact_text(text, secret)
-    return _KEY_SHAPES.sub("***", text)
+    return KEY_SHAPES.sub("***", text)
 
 
 def scrub_query(query: str) -> str:
