@@ -8,8 +8,8 @@ from typing import Any, NoReturn, TypeAlias, TypeVar
 
 import msgspec
 
-from llmkit.errors import DecodeError
-from llmkit.types import ToolCall
+from llmkit.errors import DecodeError, Unsupported
+from llmkit.types import Image, ToolCall, ToolChoice
 
 # An append-only text buffer for stream folds: a cons list of chunks, newest
 # first. Appending is O(1) and never copies, so a frozen fold state can carry
@@ -110,3 +110,23 @@ def decode(
     except (msgspec.DecodeError, UnicodeDecodeError) as e:
         text = body if isinstance(body, str) else bytes(body).decode("utf-8", "replace")
         raise DecodeError(f"unreadable {provider} body: {e}", provider=provider, body=text) from e
+
+
+def tool_choice_for(c: ToolChoice | None, has_tools: bool, provider: str) -> ToolChoice | None:
+    """The tool choice to send. Every vendor rejects one without tools (Gemini:
+    "Function calling config is set without function_declarations"): there
+    auto/none mean nothing and are left out, required/tool cannot be met."""
+    if c is None or has_tools:
+        return c
+    if c.mode in ("auto", "none"):
+        return None
+    raise Unsupported(f"tool_choice {c.mode!r} without tools", provider=provider)
+
+
+def image_url(p: Image, provider: str) -> str:
+    """An image as OpenAI-style wires take it: its URL, or a base64 data URL."""
+    if p.url is not None:
+        return p.url
+    if p.data is None or p.media_type is None:
+        raise Unsupported("an image needs a url, or data with its media_type", provider=provider)
+    return f"data:{p.media_type};base64,{p.data}"

@@ -30,7 +30,7 @@ from msgspec.structs import replace
 from llmkit.errors import Unsupported
 from llmkit.handoff import carry
 from llmkit.protocols import HttpRequest
-from llmkit.providers._common import never
+from llmkit.providers._common import never, tool_choice_for
 from llmkit.providers._ids import ANTHROPIC, fit_id
 from llmkit.providers._schema import NotStrict, anthropic_strict
 from llmkit.types import (
@@ -321,10 +321,9 @@ _CHOICE = {"auto": "auto", "required": "any", "tool": "tool", "none": "none"}
 
 
 def _tool_choice(c: ToolChoice | None, has_tools: bool) -> dict[str, Any] | None:
-    if c is None or (not has_tools and c.mode in ("auto", "none")):
+    c = tool_choice_for(c, has_tools, NAME)
+    if c is None:
         return None
-    if not has_tools:
-        raise _unsupported(f"tool_choice {c.mode!r} without tools")
     out: dict[str, Any] = {"type": _CHOICE[c.mode]}
     if c.mode == "tool":
         if not c.name:

@@ -33,6 +33,7 @@ from msgspec.structs import replace
 
 from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
+from llmkit.providers._common import tool_choice_for
 from llmkit.providers._schema import gemini
 from llmkit.providers.google import _wire as w
 from llmkit.providers.google._errors import parse_error
@@ -90,11 +91,8 @@ def _tool_config(tc: ToolChoice | None, has_tools: bool) -> Json | None:
     "Function calling config is set without function_declarations" otherwise
     (PROTOCOLS 8.3). Without tools, auto/none mean nothing and are left out
     and required/tool cannot be met, as for the other providers."""
-    if tc is None or (not has_tools and tc.mode in ("auto", "none")):
-        return None
-    if not has_tools:
-        raise Unsupported(f"tool_choice {tc.mode!r} without tools", provider=NAME)
-    return _map_tool_choice(tc)
+    tc = tool_choice_for(tc, has_tools, NAME)
+    return None if tc is None else _map_tool_choice(tc)
 
 
 def _map_tool(t: Tool) -> Json:

@@ -29,7 +29,7 @@ from typing import Any
 
 from llmkit.errors import DecodeError, Unsupported
 from llmkit.handoff import carry
-from llmkit.providers._common import tool_call
+from llmkit.providers._common import image_url, tool_call
 from llmkit.providers._ids import fit_id
 from llmkit.providers.openai._wire import WireDialect, encoder
 from llmkit.types import (
@@ -99,20 +99,12 @@ def _part_to_wire(part: Part, role: str, options: Options, d: WireDialect) -> Wi
         case Raw(data=data):
             return data if isinstance(data, dict) else None
         case Image() if role == "user":
-            return {"type": "image_url", "image_url": {"url": _image_url(p, d)}}
+            return {"type": "image_url", "image_url": {"url": image_url(p, d.provider)}}
         case Document() if role == "user":
             return {"type": "file", "file": _file(p, d)}
         case Image() | Document() | ToolCall() | ToolResult():
             raise Unsupported(f"{p.__class__.__name__} in a {role} message", provider=d.provider)
     return None  # pragma: no cover - every Part is matched above
-
-
-def _image_url(p: Image, d: WireDialect) -> str:
-    if p.url is not None:
-        return p.url
-    if p.data is None or p.media_type is None:
-        raise Unsupported("an image needs a url, or data with its media_type", provider=d.provider)
-    return f"data:{p.media_type};base64,{p.data}"
 
 
 def _file(p: Document, d: WireDialect) -> Wire:

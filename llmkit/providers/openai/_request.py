@@ -27,7 +27,7 @@ from msgspec.structs import replace
 
 from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
-from llmkit.providers._common import longest_prefix
+from llmkit.providers._common import longest_prefix, tool_choice_for
 from llmkit.providers._schema import NotStrict, openai_response_schema, openai_strict, xai_tool
 from llmkit.providers.openai._messages import to_wire
 from llmkit.providers.openai._wire import WireDialect, encoder
@@ -100,13 +100,9 @@ def body(req: ChatRequest, d: WireDialect) -> dict[str, Any]:
     out: dict[str, Any] = {"model": req.model, "messages": to_wire(req.messages, o, to)}
     if req.tools:
         out["tools"] = [_tool(t, d) for t in req.tools]
-    if req.tool_choice is not None and req.tools:
-        out.update(_tool_choice(req.tool_choice, d))
-    elif req.tool_choice is not None and req.tool_choice.mode in ("required", "tool"):
-        # OpenAI rejects tool_choice without tools; "auto"/"none" mean nothing then
-        raise Unsupported(
-            f"tool_choice {req.tool_choice.mode!r} without tools", provider=d.provider
-        )
+    choice = tool_choice_for(req.tool_choice, bool(req.tools), d.provider)
+    if choice is not None:
+        out.update(_tool_choice(choice, d))
     if o.response_format is not None:
         out["response_format"] = _response_format(o.response_format)
     out.update(_sampling(o, d))

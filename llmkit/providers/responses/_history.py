@@ -26,6 +26,7 @@ from typing import Any
 
 from llmkit.errors import Unsupported
 from llmkit.handoff import carry
+from llmkit.providers._common import image_url
 from llmkit.providers._ids import RESPONSES, fit_id
 from llmkit.providers.responses._wire import Dialect, encoder
 from llmkit.types import (
@@ -90,20 +91,12 @@ def _input_part(part: Part, options: Options, d: Dialect, to: str) -> Wire | Non
         case Raw(data=data):
             return data if isinstance(data, dict) else None
         case Image() as p:
-            return {"type": "input_image", "image_url": _image_url(p, d)}
+            return {"type": "input_image", "image_url": image_url(p, d.provider)}
         case Document() as p:
             return _file(p, d)
         case ToolCall() | ToolResult() as p:
             raise Unsupported(f"{p.__class__.__name__} in a user message", provider=d.provider)
     return None  # pragma: no cover - every Part is matched above
-
-
-def _image_url(p: Image, d: Dialect) -> str:
-    if p.url is not None:
-        return p.url
-    if p.data is None or p.media_type is None:
-        raise Unsupported("an image needs a url, or data with its media_type", provider=d.provider)
-    return f"data:{p.media_type};base64,{p.data}"
 
 
 def _file(p: Document, d: Dialect) -> Wire:
@@ -125,7 +118,7 @@ def _result(r: ToolResult, d: Dialect) -> Wire:
             if isinstance(p, Text):
                 output.append({"type": "input_text", "text": p.text})
             elif isinstance(p, Image):
-                output.append({"type": "input_image", "image_url": _image_url(p, d)})
+                output.append({"type": "input_image", "image_url": image_url(p, d.provider)})
             else:
                 output.append(_file(p, d))
     return {

@@ -26,6 +26,7 @@ from typing import Any
 
 from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
+from llmkit.providers._common import tool_choice_for
 from llmkit.providers._schema import NotStrict, openai_response_schema, openai_strict, xai_tool
 from llmkit.providers.responses._history import to_wire
 from llmkit.providers.responses._models import check, facts
@@ -56,12 +57,9 @@ def body(req: ChatRequest, d: Dialect) -> dict[str, Any]:
     out["input"] = items
     if req.tools:
         out["tools"] = [_tool(t, d) for t in req.tools]
-    if req.tool_choice is not None and req.tools:
-        out.update(_tool_choice(req.tool_choice, d))
-    elif req.tool_choice is not None and req.tool_choice.mode in ("required", "tool"):
-        raise Unsupported(
-            f"tool_choice {req.tool_choice.mode!r} without tools", provider=d.provider
-        )
+    choice = tool_choice_for(req.tool_choice, bool(req.tools), d.provider)
+    if choice is not None:
+        out.update(_tool_choice(choice, d))
     if o.response_format is not None:
         out["text"] = {"format": _format(o.response_format, d)}
     out.update(_options(req.model, o, d))
