@@ -48,6 +48,7 @@ from llmkit.messages import assistant, system, to_messages, user
 from llmkit.registry import Registry, Secret, register, resolve, with_endpoint
 from llmkit.tools import FunctionTool, call_tool, call_tool_sync, tool
 from llmkit.types import (
+    Attempt,
     ChatRequest,
     Document,
     Done,
@@ -86,6 +87,7 @@ from llmkit.types import (
 
 __all__ = [
     "ApiError",
+    "Attempt",
     "AuthenticationError",
     "ChatRequest",
     "ConnectionFailed",

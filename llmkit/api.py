@@ -7,13 +7,13 @@ imported on first call, so `import llmkit` stays light.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmkit import _stale, structured
+from llmkit import _stale, fallback, structured
 from llmkit import registry as _registry
 from llmkit.errors import InvalidArgument as InvalidArgument  # its first home; re-exported
 from llmkit.messages import MessagesLike, check_history, to_messages
@@ -176,6 +176,28 @@ def _prepare(
     return call, msgspec.structs.replace(req, endpoint=call.name), target
 
 
+def _chain(
+    model: str,
+    fallbacks: Sequence[str],
+    fallback_on: Sequence[type[BaseException]],
+    api_key: str | _registry.Secret | None,
+    base_url: str | None,
+    reg: _registry.Registry | None,
+) -> tuple[list[str], tuple[type[BaseException], ...]]:
+    """The chain's models, each resolved now (a typo fails before any I/O),
+    and the errors that move it on. A key or base URL given by hand belongs
+    to one endpoint: it is never sent to another vendor's."""
+    models = fallback.chain(model, fallbacks)
+    endpoints = {_registry.resolve(m, reg).endpoint.name for m in models}
+    if (api_key is not None or base_url is not None) and len(endpoints) > 1:
+        raise InvalidArgument(
+            "api_key / base_url apply to one endpoint, but the fallback chain spans "
+            f"{', '.join(sorted(endpoints))}: set each endpoint's key in its env var "
+            "or a registry instead"
+        )
+    return models, fallback.classes(fallback_on)
+
+
 async def chat(
     model: str,
     messages: MessagesLike,
@@ -190,6 +212,8 @@ async def chat(
     limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
+    fallbacks: Sequence[str] = (),
+    fallback_on: Sequence[type[BaseException]] = (),
     **options: Any,
 ) -> Response:
     """Send one conversation to `model` and return the whole answer.
@@ -202,9 +226,20 @@ async def chat(
     `timeout` bounds each network step (120 s of silence, 10 s to connect;
     None: no limit); `deadline` bounds the whole call in seconds, retries and
     waits included. A 2xx answer that has begun is never sent again.
+
+    `fallbacks` are models to try in order when `model` fails after its own
+    retries with a 429, 5xx/529, timeout or connection failure (or a class in
+    `fallback_on`); `Response.attempts` lists the failures (llmkit.fallback).
     """
     from llmkit import transport
 
+    if fallbacks or fallback_on:
+        models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)
+        hop = partial(chat, messages=messages, tools=tools, tool_choice=tool_choice,
+                      api_key=api_key, base_url=base_url, http_client=http_client,
+                      timeout=timeout, limits=limits, max_retries=max_retries,
+                      registry=registry, **options)  # fmt: skip
+        return await fallback.achat(models, on, deadline, hop)
     call, req, target = _prepare(
         model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
         limits, max_retries, registry, options,
@@ -228,11 +263,20 @@ def chat_sync(
     limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
+    fallbacks: Sequence[str] = (),
+    fallback_on: Sequence[type[BaseException]] = (),
     **options: Any,
 ) -> Response:
     """The sync twin of `chat`."""
     from llmkit import transport
 
+    if fallbacks or fallback_on:
+        models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)
+        hop = partial(chat_sync, messages=messages, tools=tools, tool_choice=tool_choice,
+                      api_key=api_key, base_url=base_url, http_client=http_client,
+                      timeout=timeout, limits=limits, max_retries=max_retries,
+                      registry=registry, **options)  # fmt: skip
+        return fallback.chat(models, on, deadline, hop)
     call, req, target = _prepare(
         model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
         limits, max_retries, registry, options,
@@ -256,6 +300,8 @@ def stream(
     limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
+    fallbacks: Sequence[str] = (),
+    fallback_on: Sequence[type[BaseException]] = (),
     **options: Any,
 ) -> AsyncIterator[StreamEvent]:
     """Like `chat`, but yields stream events as they arrive, ending with
@@ -265,6 +311,13 @@ def stream(
     first iteration, still before any I/O."""
     from llmkit import transport
 
+    if fallbacks or fallback_on:
+        models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)
+        hop = partial(stream, messages=messages, tools=tools, tool_choice=tool_choice,
+                      api_key=api_key, base_url=base_url, http_client=http_client,
+                      timeout=timeout, limits=limits, max_retries=max_retries,
+                      registry=registry, **options)  # fmt: skip
+        return fallback.astream(models, on, deadline, hop)
     call, req, target = _prepare(
         model, messages, tools, tool_choice, True, api_key, base_url, timeout, deadline,
         limits, max_retries, registry, options,
@@ -287,6 +340,8 @@ def stream_sync(
     limits: Limits | None = None,
     max_retries: int = 2,
     registry: _registry.Registry | None = None,
+    fallbacks: Sequence[str] = (),
+    fallback_on: Sequence[type[BaseException]] = (),
     **options: Any,
 ) -> EventStream[StreamEvent]:
     """The sync twin of `stream`: an iterator that is also a context manager.
@@ -294,6 +349,13 @@ def stream_sync(
     connection at once; one dropped unfinished is closed soon after."""
     from llmkit import transport
 
+    if fallbacks or fallback_on:
+        models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)
+        hop = partial(stream_sync, messages=messages, tools=tools, tool_choice=tool_choice,
+                      api_key=api_key, base_url=base_url, http_client=http_client,
+                      timeout=timeout, limits=limits, max_retries=max_retries,
+                      registry=registry, **options)  # fmt: skip
+        return fallback.stream(models, on, deadline, hop)
     call, req, target = _prepare(
         model, messages, tools, tool_choice, True, api_key, base_url, timeout, deadline,
         limits, max_retries, registry, options,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 if TYPE_CHECKING:
-    from llmkit.types import Response
+    from llmkit.types import Attempt, Response
 
 _BODY_LIMIT = 2000
 _ELLIPSIS = "…"
@@ -142,6 +142,8 @@ class LlmkitError(Exception):
         self.message = message
         self.provider = provider
         self.partial = partial
+        # the models of a fallback chain that failed before this one (llmkit.fallback)
+        self.attempts: tuple[Attempt, ...] = ()
 
     def __str__(self) -> str:
         who = f"[{self.provider}] " if self.provider else ""

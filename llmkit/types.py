@@ -237,9 +237,21 @@ class Finish(msgspec.Struct, frozen=True, kw_only=True):
     raw: str | None = None
 
 
+class Attempt(msgspec.Struct, frozen=True, kw_only=True):
+    """A model of a fallback chain that failed before another answered: the
+    model as the caller named it, the llmkit error class, its message, and the
+    vendor's status when there was one."""
+
+    model: str
+    error: str
+    message: str
+    status: int | None = None
+
+
 class Response(msgspec.Struct, frozen=True, kw_only=True):
     """One complete model answer. `parsed` holds the decoded object when the
-    call asked for `response_format=SomeType`."""
+    call asked for `response_format=SomeType`. `attempts` are the models of a
+    fallback chain that failed before this one answered (empty otherwise)."""
 
     message: Message
     finish: Finish = Finish()
@@ -248,6 +260,7 @@ class Response(msgspec.Struct, frozen=True, kw_only=True):
     provider: str = ""
     id: str | None = None
     parsed: Any = None
+    attempts: tuple[Attempt, ...] = ()
 
     @property
     def text(self) -> str:

@@ -1,0 +1,258 @@
+"""Fallback chains through the real transport: vendors answer with their own
+recorded bodies (httpx.MockTransport keyed by host), so each hop builds, sends
+and parses exactly as a plain call does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+import llmkit
+from llmkit import fallback
+from llmkit.errors import (
+    ContextTooLong,
+    InvalidArgument,
+    Overloaded,
+    RateLimited,
+    StreamError,
+    UnknownModel,
+)
+from llmkit.types import Attempt, Done, Message, Text, TextDelta, Thinking
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures"
+CLAUDE, GPT, GEMINI = "claude-sonnet-4-5", "gpt-4.1", "gemini-2.5-flash"
+SIGNATURE = "EqQBCkgIARABGAIiQL0signature-that-only-anthropic-may-see"
+
+
+def _fixture(name: str) -> httpx.Response:
+    body = (FIX / name).read_bytes()
+    meta = FIX / name.replace(".json", ".headers.json").replace(".sse", ".headers.json")
+    if meta.exists() and meta != FIX / name:
+        m = json.loads(meta.read_text())
+        return httpx.Response(m["status"], headers=m["headers"], content=body)
+    kind = "text/event-stream" if name.endswith(".sse") else "application/json"
+    return httpx.Response(200, headers={"content-type": kind}, content=body)
+
+
+Answers = dict[str, list[str]]
+
+
+def vendors(
+    answers: Answers, seen: list[httpx.Request]
+) -> Callable[[httpx.Request], httpx.Response]:
+    """Each host answers its fixtures in turn (the last one repeats)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()
+        seen.append(request)
+        queue = answers[request.url.host]
+        return _fixture(queue.pop(0) if len(queue) > 1 else queue[0])
+
+    return handler
+
+
+def sync_client(answers: Answers, seen: list[httpx.Request]) -> httpx.Client:
+    return httpx.Client(transport=httpx.MockTransport(vendors(answers, seen)))
+
+
+def async_client(answers: Answers, seen: list[httpx.Request]) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(vendors(answers, seen)))
+
+
+@pytest.fixture(autouse=True)
+def keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for env in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY"):
+        monkeypatch.setenv(env, f"test-{env.lower()}-not-real")
+
+
+def hosts(seen: list[httpx.Request]) -> list[str]:
+    return [r.url.host for r in seen]
+
+
+OVERLOADED = {"api.anthropic.com": ["anthropic/error_529.json"]}
+GPT_TEXT = {"api.openai.com": ["openai-responses/text.json"]}
+GPT_STREAM = {"api.openai.com": ["openai-responses/text.sse"]}
+
+
+def test_overloaded_model_falls_back_after_its_own_retries() -> None:
+    seen: list[httpx.Request] = []
+    resp = llmkit.chat_sync(
+        CLAUDE, "hi", fallbacks=[GPT], max_retries=1,
+        http_client=sync_client({**OVERLOADED, **GPT_TEXT}, seen),
+    )  # fmt: skip
+    # Claude was retried once by the transport before the chain moved on
+    assert hosts(seen) == ["api.anthropic.com", "api.anthropic.com", "api.openai.com"]
+    assert resp.provider == "openai" and resp.text
+    assert resp.attempts == (
+        Attempt(model=CLAUDE, error="Overloaded", message="Overloaded", status=529),
+    )
+
+
+def test_an_error_the_next_model_would_share_is_raised_at_once() -> None:
+    seen: list[httpx.Request] = []
+    answers = {"api.anthropic.com": ["anthropic/error_400_context.json"], **GPT_TEXT}
+    with pytest.raises(ContextTooLong) as info:
+        llmkit.chat_sync(CLAUDE, "hi", fallbacks=[GPT], http_client=sync_client(answers, seen))
+    assert hosts(seen) == ["api.anthropic.com"] and info.value.attempts == ()
+
+
+def test_fallback_on_adds_error_classes() -> None:
+    seen: list[httpx.Request] = []
+    answers = {"api.anthropic.com": ["anthropic/error_400_context.json"], **GPT_TEXT}
+    resp = llmkit.chat_sync(
+        CLAUDE, "hi", fallbacks=[GPT], fallback_on=[ContextTooLong],
+        http_client=sync_client(answers, seen),
+    )  # fmt: skip
+    assert resp.provider == "openai" and [a.error for a in resp.attempts] == ["ContextTooLong"]
+
+
+def test_when_every_model_fails_the_last_error_carries_the_others() -> None:
+    seen: list[httpx.Request] = []
+    answers = {**OVERLOADED, "generativelanguage.googleapis.com": ["google/error_429.json"]}
+    with pytest.raises(RateLimited) as info:
+        llmkit.chat_sync(
+            CLAUDE, "hi", fallbacks=[GEMINI], max_retries=0, http_client=sync_client(answers, seen)
+        )
+    assert [(a.model, a.error, a.status) for a in info.value.attempts] == [
+        (CLAUDE, "Overloaded", 529)
+    ]
+
+
+@pytest.mark.anyio
+async def test_async_chat_falls_back() -> None:
+    seen: list[httpx.Request] = []
+    async with async_client({**OVERLOADED, **GPT_TEXT}, seen) as client:
+        resp = await llmkit.chat(CLAUDE, "hi", fallbacks=[GPT], max_retries=0, http_client=client)
+    assert resp.provider == "openai" and [a.error for a in resp.attempts] == ["Overloaded"]
+
+
+def test_stream_falls_back_before_its_first_event() -> None:
+    seen: list[httpx.Request] = []
+    with llmkit.stream_sync(
+        CLAUDE, "hi", fallbacks=[GPT], max_retries=0,
+        http_client=sync_client({**OVERLOADED, **GPT_STREAM}, seen),
+    ) as events:  # fmt: skip
+        got = list(events)
+    done = got[-1]
+    assert isinstance(done, Done) and done.response.provider == "openai"
+    assert done.response.attempts[0].error == "Overloaded"
+    assert "".join(e.text for e in got if isinstance(e, TextDelta)) == done.response.text
+
+
+@pytest.mark.anyio
+async def test_async_stream_falls_back_before_its_first_event() -> None:
+    seen: list[httpx.Request] = []
+    async with async_client({**OVERLOADED, **GPT_STREAM}, seen) as client:
+        got = [
+            e async for e in llmkit.stream(
+                CLAUDE, "hi", fallbacks=[GPT], max_retries=0, http_client=client
+            )
+        ]  # fmt: skip
+    done = got[-1]
+    assert isinstance(done, Done) and done.response.provider == "openai"
+    assert [a.status for a in done.response.attempts] == [529]
+
+
+def test_a_stream_that_has_begun_never_falls_back() -> None:
+    seen: list[httpx.Request] = []
+    answers = {"api.anthropic.com": ["anthropic/error_midstream.sse"], **GPT_STREAM}
+    got = []
+    with pytest.raises((StreamError, Overloaded)):
+        with llmkit.stream_sync(
+            CLAUDE, "hi", fallbacks=[GPT], max_retries=0, http_client=sync_client(answers, seen)
+        ) as events:
+            got.extend(events)
+    assert got and hosts(seen) == ["api.anthropic.com"]
+
+
+def test_no_vendors_reasoning_reaches_another_on_a_hop() -> None:
+    """The cross-vendor policy holds on the hop: Claude's signed thinking
+    stays with Claude when the chain moves to GPT."""
+    history = [
+        Message(role="user", content=[Text(text="first")]),
+        Message(
+            role="assistant",
+            content=[
+                Thinking(text="private steps", signature=SIGNATURE, provider="anthropic"),
+                Text(text="an answer"),
+            ],
+        ),
+        Message(role="user", content=[Text(text="again")]),
+    ]
+    seen: list[httpx.Request] = []
+    llmkit.chat_sync(
+        CLAUDE, history, fallbacks=[GPT], max_retries=0,
+        http_client=sync_client({**OVERLOADED, **GPT_TEXT}, seen),
+    )  # fmt: skip
+    to_claude, to_gpt = seen[0].content.decode(), seen[1].content.decode()
+    assert SIGNATURE in to_claude and SIGNATURE not in to_gpt
+    assert "private steps" not in to_gpt
+
+
+def test_run_falls_back_per_step() -> None:
+    @llmkit.tool
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    seen: list[httpx.Request] = []
+    result = llmkit.run_sync(
+        CLAUDE, "hi", tools=[add], fallbacks=[GPT], max_retries=0,
+        http_client=sync_client({**OVERLOADED, **GPT_TEXT}, seen),
+    )  # fmt: skip
+    assert result.response.provider == "openai"
+    assert result.response.attempts[0].model == CLAUDE
+
+
+def test_a_chain_is_checked_before_any_io() -> None:
+    seen: list[httpx.Request] = []
+    client = sync_client(GPT_TEXT, seen)
+    with pytest.raises(UnknownModel):
+        llmkit.chat_sync(GPT, "hi", fallbacks=["no-such-model-family"], http_client=client)
+    with pytest.raises(InvalidArgument, match="not one string"):
+        llmkit.chat_sync(GPT, "hi", fallbacks=GPT, http_client=client)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="exception classes"):
+        llmkit.chat_sync(GPT, "hi", fallbacks=[CLAUDE], fallback_on=["429"], http_client=client)  # type: ignore[list-item]
+    assert seen == []
+
+
+def test_a_key_given_by_hand_never_crosses_to_another_vendor() -> None:
+    seen: list[httpx.Request] = []
+    client = sync_client({**OVERLOADED, **GPT_TEXT}, seen)
+    with pytest.raises(InvalidArgument, match="anthropic, openai"):
+        llmkit.chat_sync(
+            CLAUDE, "hi", fallbacks=[GPT], api_key="sk-ant-by-hand", http_client=client
+        )
+    assert seen == []
+    # one endpoint: the key is the caller's for every hop
+    with pytest.raises(Overloaded):
+        llmkit.chat_sync(
+            CLAUDE, "hi", fallbacks=["claude-haiku-4-5"], api_key="sk-ant-by-hand",
+            max_retries=0, http_client=client,
+        )  # fmt: skip
+    assert [r.headers["x-api-key"] for r in seen] == ["sk-ant-by-hand"] * 2
+
+
+def test_the_deadline_bounds_the_whole_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(fallback.time, "monotonic", lambda: now[0])
+    given: list[float | None] = []
+
+    def send(*, model: str, deadline: float | None) -> llmkit.Response:
+        given.append(deadline)
+        now[0] += 4.0  # each model takes 4 s to fail
+        raise RateLimited("slow down", status=429)
+
+    with pytest.raises(RateLimited) as info:
+        fallback.chat(["a", "b", "c"], fallback.FALLBACK_ON, 10.0, send)
+    # 10 s for the chain: a gets 10, b the 6 left, c the 2 left, then it stops
+    assert given == [10.0, 6.0, 2.0] and len(info.value.attempts) == 2
+    given.clear()
+    now[0] = 100.0
+    with pytest.raises(RateLimited) as info:
+        fallback.chat(["a", "b", "c", "d"], fallback.FALLBACK_ON, 7.0, send)
+    assert given == [7.0, 3.0] and [a.model for a in info.value.attempts] == ["a"]
