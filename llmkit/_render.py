@@ -5,6 +5,7 @@ each other."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import TYPE_CHECKING, TextIO
 
 import msgspec
@@ -73,7 +74,14 @@ def usage_line(resp: Response) -> str:
     ]
     more = f" ({', '.join(extra)})" if extra else ""
     raw = f" [{resp.finish.raw}]" if resp.finish.raw else ""
+    cost = resp.cost
+    price = "" if cost is None else f"; {dollars(cost.total)}"
     return (
         f"{resp.provider}/{resp.model}: {u.input_tokens} in, {u.output_tokens} out{more}; "
-        f"finish: {resp.finish.reason}{raw}"
+        f"finish: {resp.finish.reason}{raw}{price}"
     )
+
+
+def dollars(amount: Decimal) -> str:
+    """`$0.004215`: six decimals, enough for one short answer."""
+    return f"${amount:.6f}"

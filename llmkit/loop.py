@@ -115,14 +115,17 @@ def _answer_result(c: ToolCall) -> ToolResult:
 
 def _step_end(
     history: list[Message], resp: Response, results: list[ToolResult], pending: list[ToolCall],
-    step: int, max_steps: int, usage: Usage,
+    step: int, max_steps: int, usage: Usage, answers: list[Response],
 ) -> RunResult | None:  # fmt: skip
     """Append the step to `history`; the RunResult when the loop ends here
-    (`usage` is the run's total so far, this step included)."""
+    (`usage` is the run's total so far and `answers` every step's response,
+    this step included)."""
     history.append(resp.message)
     if results:
         history.append(Message(role="tool", content=list(results)))
-    done = RunResult(response=resp, messages=history, steps=step + 1, usage=usage)
+    done = RunResult(
+        response=resp, messages=history, steps=step + 1, usage=usage, responses=answers
+    )
     if not resp.tool_calls:
         return done
     if resp.parsed is not None:  # the structured answer, through the answer tool
@@ -146,13 +149,14 @@ async def run(
     """The tool loop. `kwargs` are `llmkit.chat`'s (options, tool_choice,
     http_client, ...)."""
     history, table, specs = _setup(messages, tools, max_steps)
-    total = Usage()
+    total, answers = Usage(), list[Response]()
     for step in range(max_steps):
         resp = await api.chat(_model_at(model, step), history, tools=specs, **kwargs)
         auto, pending = _split(table, resp)
         results = await run_calls(table, auto)
         total = _plus(total, resp.usage)
-        end = _step_end(history, resp, results, pending, step, max_steps, total)
+        answers.append(resp)
+        end = _step_end(history, resp, results, pending, step, max_steps, total, list(answers))
         if end is not None:
             return end
     raise AssertionError("unreachable: the last step always ends the loop")
@@ -169,13 +173,14 @@ def run_sync(
     """The sync twin of `run`; a step's calls still run concurrently (in an
     event loop of their own, sync functions in worker threads)."""
     history, table, specs = _setup(messages, tools, max_steps)
-    total = Usage()
+    total, answers = Usage(), list[Response]()
     for step in range(max_steps):
         resp = api.chat_sync(_model_at(model, step), history, tools=specs, **kwargs)
         auto, pending = _split(table, resp)
         results = run_async(run_calls, table, auto) if auto else []
         total = _plus(total, resp.usage)
-        end = _step_end(history, resp, results, pending, step, max_steps, total)
+        answers.append(resp)
+        end = _step_end(history, resp, results, pending, step, max_steps, total, list(answers))
         if end is not None:
             return end
     raise AssertionError("unreachable: the last step always ends the loop")
@@ -193,7 +198,7 @@ async def run_stream(
     result, a `StepStart` before each step after the first, and last
     `RunDone(result)`."""
     history, table, specs = _setup(messages, tools, max_steps)
-    total = Usage()
+    total, answers = Usage(), list[Response]()
     for step in range(max_steps):
         if step:
             yield StepStart(step=step, model=_model_at(model, step))
@@ -209,7 +214,8 @@ async def run_stream(
         for r in results:
             yield ToolExecuted(result=r)
         total = _plus(total, resp.usage)
-        end = _step_end(history, resp, results, pending, step, max_steps, total)
+        answers.append(resp)
+        end = _step_end(history, resp, results, pending, step, max_steps, total, list(answers))
         if end is not None:
             yield RunDone(result=end)
             return
@@ -225,7 +231,7 @@ def run_stream_sync(
 ) -> Iterator[RunEvent]:
     """The sync twin of `run_stream`."""
     history, table, specs = _setup(messages, tools, max_steps)
-    total = Usage()
+    total, answers = Usage(), list[Response]()
     for step in range(max_steps):
         if step:
             yield StepStart(step=step, model=_model_at(model, step))
@@ -241,7 +247,8 @@ def run_stream_sync(
         for r in results:
             yield ToolExecuted(result=r)
         total = _plus(total, resp.usage)
-        end = _step_end(history, resp, results, pending, step, max_steps, total)
+        answers.append(resp)
+        end = _step_end(history, resp, results, pending, step, max_steps, total, list(answers))
         if end is not None:
             yield RunDone(result=end)
             return

@@ -7,6 +7,7 @@ defaults so old JSON keeps decoding.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Literal
 
 import msgspec
@@ -237,6 +238,34 @@ class Finish(msgspec.Struct, frozen=True, kw_only=True):
     raw: str | None = None
 
 
+_ZERO = Decimal(0)
+
+
+class Cost(msgspec.Struct, frozen=True, kw_only=True):
+    """A price in USD, split as vendors bill it: `input` is the input read
+    fresh (neither from nor into a cache), `output` the output other than
+    reasoning. Decimal, as money should be; `total` is the sum."""
+
+    input: Decimal = _ZERO
+    cache_read: Decimal = _ZERO
+    cache_write: Decimal = _ZERO
+    output: Decimal = _ZERO
+    reasoning: Decimal = _ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return self.input + self.cache_read + self.cache_write + self.output + self.reasoning
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(
+            input=self.input + other.input,
+            cache_read=self.cache_read + other.cache_read,
+            cache_write=self.cache_write + other.cache_write,
+            output=self.output + other.output,
+            reasoning=self.reasoning + other.reasoning,
+        )
+
+
 class Attempt(msgspec.Struct, frozen=True, kw_only=True):
     """A model of a fallback chain that failed before another answered: the
     model as the caller named it, the llmkit error class, its message, and the
@@ -277,6 +306,15 @@ class Response(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def finish_reason(self) -> FinishReason:
         return self.finish.reason
+
+    @property
+    def cost(self) -> Cost | None:
+        """The price of this answer from pydantic's genai-prices database (the
+        `prices` extra), or None when the model's price is not known or the
+        extra is absent: never a guess. Computed when read (llmkit.pricing)."""
+        from llmkit.pricing import cost_of
+
+        return cost_of(self)
 
 
 SamplingParam = Literal["temperature", "top_p", "top_k"]
@@ -383,6 +421,19 @@ class RunResult(msgspec.Struct, frozen=True, kw_only=True):
     stop: StopReason = "done"
     pending: list[ToolCall] = []
     usage: Usage = Usage()  # every step's usage, summed (`response.usage` is the last step's)
+    responses: list[Response] = []  # every step's answer, in order (`response` is the last)
+
+    @property
+    def cost(self) -> Cost | None:
+        """The run's price: every step's `cost` summed, or None when one of
+        them is not known."""
+        total = Cost()
+        for r in self.responses or [self.response]:
+            c = r.cost
+            if c is None:
+                return None
+            total += c
+        return total
 
 
 class StepStart(_Event, frozen=True, tag="step_start"):

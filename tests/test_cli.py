@@ -55,6 +55,7 @@ def test_chat_streams_text_tool_calls_and_usage() -> None:
     )
     assert r.stderr.strip() == (
         "anthropic/claude-sonnet-4-20250514: 412 in, 66 out; finish: tool_calls [tool_use]"
+        "; $0.002226"  # 412 x $3 + 66 x $15 per million
     )
 
 
