@@ -7,7 +7,7 @@ imported on first call, so `import llmkit` stays light.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ import msgspec
 from llmkit import _stale, fallback, structured
 from llmkit import registry as _registry
 from llmkit.errors import InvalidArgument as InvalidArgument  # its first home; re-exported
+from llmkit.errors import Unsupported
 from llmkit.messages import MessagesLike, check_history, to_messages
 from llmkit.tools import FunctionTool
 from llmkit.types import (
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     import httpx
 
     from llmkit._closing import EventStream
+    from llmkit.protocols import HttpRequest
     from llmkit.transport import Call, Limits
 
 ToolChoiceLike = ToolChoice | str | Mapping[str, Any]
@@ -362,6 +364,75 @@ def stream_sync(
     )  # fmt: skip
     finish = None if target is None else partial(structured.parse_structured, target=target)
     return _stale.stream(call, req, partial(transport.stream, call, http_client, finish=finish))
+
+
+def _counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes], int]]:
+    """The count request for `req` and its parser, from the provider."""
+    p = call.provider
+    build = getattr(p, "build_count_tokens", None)
+    if build is None:
+        raise Unsupported(
+            f"{call.name} has no endpoint that counts a request's tokens", provider=call.name
+        )
+    return build(req, call.base_url), p.parse_count_tokens
+
+
+async def count_tokens(
+    model: str,
+    messages: MessagesLike,
+    *,
+    tools: ToolsLike | None = None,
+    tool_choice: ToolChoiceLike | None = None,
+    api_key: str | _registry.Secret | None = None,
+    base_url: str | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    timeout: float | httpx.Timeout | None = 120.0,
+    deadline: float | None = None,
+    max_retries: int = 2,
+    registry: _registry.Registry | None = None,
+    **options: Any,
+) -> int:
+    """The input tokens `chat` would send for these arguments, counted by the
+    vendor's own endpoint (Anthropic `messages/count_tokens`, OpenAI
+    `responses/input_tokens`, Gemini `countTokens`) over the same request
+    builder. An endpoint with no counting (xAI, Chat Completions) is
+    `Unsupported`, before any I/O."""
+    from llmkit import transport
+
+    call, req, _ = _prepare(
+        model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
+        None, max_retries, registry, options,
+    )  # fmt: skip
+    hr, parse = _counter(call, req)
+    client = http_client or transport.default_async_client()
+    return await transport.afetch(call, client, hr, parse)
+
+
+def count_tokens_sync(
+    model: str,
+    messages: MessagesLike,
+    *,
+    tools: ToolsLike | None = None,
+    tool_choice: ToolChoiceLike | None = None,
+    api_key: str | _registry.Secret | None = None,
+    base_url: str | None = None,
+    http_client: httpx.Client | None = None,
+    timeout: float | httpx.Timeout | None = 120.0,
+    deadline: float | None = None,
+    max_retries: int = 2,
+    registry: _registry.Registry | None = None,
+    **options: Any,
+) -> int:
+    """The sync twin of `count_tokens`."""
+    from llmkit import transport
+
+    call, req, _ = _prepare(
+        model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
+        None, max_retries, registry, options,
+    )  # fmt: skip
+    hr, parse = _counter(call, req)
+    client = http_client or transport.default_client()
+    return transport.fetch(call, client, hr, parse)
 
 
 def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[ModelInfo]:

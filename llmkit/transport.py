@@ -786,3 +786,26 @@ async def alist_models(call: Call, client: httpx.AsyncClient) -> list[ModelInfo]
         models += batch
         if not page:
             return models
+
+
+def fetch(call: Call, client: httpx.Client, hr: HttpRequest, parse: Callable[[bytes], _T]) -> _T:
+    """One plain JSON request (token counts), retried and bounded as a chat."""
+    end = _end(call)
+    r = send(call, client, hr, end)
+    try:
+        body = _read_body(call, r, end)
+    finally:
+        r.close()
+    return _parsed(call, parse, body)
+
+
+async def afetch(
+    call: Call, client: httpx.AsyncClient, hr: HttpRequest, parse: Callable[[bytes], _T]
+) -> _T:
+    end = _end(call)
+    r = await asend(call, client, hr, end)
+    try:
+        body = await _aread_body(call, r, end)
+    finally:
+        await r.aclose()
+    return _parsed(call, parse, body)

@@ -26,7 +26,15 @@ from llmkit.errors import ApiError
 from llmkit.protocols import HttpRequest
 from llmkit.providers.openai import _response as _chat
 from llmkit.providers.openai._wire import WireDialect
-from llmkit.providers.responses import _errors, _history, _models, _request, _response, _stream
+from llmkit.providers.responses import (
+    _count,
+    _errors,
+    _history,
+    _models,
+    _request,
+    _response,
+    _stream,
+)
 from llmkit.providers.responses import auth_headers as auth_headers
 from llmkit.providers.responses import build_list_models as build_list_models
 from llmkit.providers.responses import finish as finish
@@ -74,6 +82,14 @@ def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
 
 def parse_response(body: bytes) -> Response:
     return _response.parse(body, DIALECT)
+
+
+def build_count_tokens(req: ChatRequest, base_url: str) -> HttpRequest:
+    return _count.build_count(req, base_url, DIALECT)
+
+
+def parse_count_tokens(body: bytes) -> int:
+    return _count.parse_count(body, DIALECT)
 
 
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ApiError:

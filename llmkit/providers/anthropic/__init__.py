@@ -45,6 +45,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+from ._count import build_count_tokens, parse_count_tokens
 from ._models import (
     MODELS,
     SAMPLING,
@@ -77,12 +78,14 @@ __all__ = [
     "SAMPLING",
     "State",
     "auth_headers",
+    "build_count_tokens",
     "build_list_models",
     "build_request",
     "finish",
     "messages_from_wire",
     "messages_to_wire",
     "model_info",
+    "parse_count_tokens",
     "parse_error",
     "parse_list_models",
     "parse_response",

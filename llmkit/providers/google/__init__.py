@@ -36,6 +36,7 @@ from llmkit.protocols import HttpRequest
 from llmkit.providers._common import tool_choice_for
 from llmkit.providers._schema import gemini
 from llmkit.providers.google import _wire as w
+from llmkit.providers.google._count import build_count_tokens_from, parse_count_tokens
 from llmkit.providers.google._errors import parse_error
 from llmkit.providers.google._fold import State, finish, parse_response, snapshot, start, step
 from llmkit.providers.google._history import messages_from_wire, messages_to_wire
@@ -49,11 +50,13 @@ __all__ = [
     "NAME",
     "State",
     "auth_headers",
+    "build_count_tokens",
     "build_list_models",
     "build_request",
     "finish",
     "messages_from_wire",
     "messages_to_wire",
+    "parse_count_tokens",
     "parse_error",
     "parse_list_models",
     "parse_response",
@@ -254,3 +257,9 @@ def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
         headers={"content-type": "application/json"},
         body=w.ENCODE.encode(body),
     )
+
+
+def build_count_tokens(req: ChatRequest, base_url: str) -> HttpRequest:
+    """The countTokens request for what `build_request` would send."""
+    hr = build_request(replace(req, stream=False), base_url)
+    return build_count_tokens_from(hr, req.model, base_url)

@@ -21,7 +21,15 @@ from llmkit.errors import ApiError
 from llmkit.protocols import HttpRequest
 from llmkit.providers.openai import _response as _chat
 from llmkit.providers.openai._wire import WireDialect
-from llmkit.providers.responses import _errors, _history, _models, _request, _response, _stream
+from llmkit.providers.responses import (
+    _count,
+    _errors,
+    _history,
+    _models,
+    _request,
+    _response,
+    _stream,
+)
 from llmkit.providers.responses._errors import is_stale_reasoning
 from llmkit.providers.responses._models import REASONING, TEXT
 from llmkit.providers.responses._stream import State
@@ -36,11 +44,13 @@ __all__ = [
     "NAME",
     "State",
     "auth_headers",
+    "build_count_tokens",
     "build_list_models",
     "build_request",
     "finish",
     "is_stale_reasoning",
     "messages_to_wire",
+    "parse_count_tokens",
     "parse_error",
     "parse_list_models",
     "parse_response",
@@ -91,6 +101,14 @@ def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
 
 def parse_response(body: bytes) -> Response:
     return _response.parse(body, DIALECT)
+
+
+def build_count_tokens(req: ChatRequest, base_url: str) -> HttpRequest:
+    return _count.build_count(req, base_url, DIALECT)
+
+
+def parse_count_tokens(body: bytes) -> int:
+    return _count.parse_count(body, DIALECT)
 
 
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ApiError:
