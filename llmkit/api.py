@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmkit import _stale, fallback, structured
+from llmkit import _stale, fallback, structured, tracing
 from llmkit import registry as _registry
 from llmkit.errors import InvalidArgument as InvalidArgument  # its first home; re-exported
 from llmkit.errors import Unsupported
@@ -247,7 +247,10 @@ async def chat(
         limits, max_retries, registry, options,
     )  # fmt: skip
     client = http_client or transport.default_async_client()
-    resp = await _stale.achat(call, req, partial(transport.achat, call, client))
+    with tracing.chat_span(call, req) as span:
+        resp = await _stale.achat(call, req, partial(transport.achat, call, client))
+        if span is not None:
+            tracing.answered(span, resp)
     return resp if target is None else structured.parse_structured(resp, target)
 
 
@@ -284,7 +287,10 @@ def chat_sync(
         limits, max_retries, registry, options,
     )  # fmt: skip
     client = http_client or transport.default_client()
-    resp = _stale.chat(call, req, partial(transport.chat, call, client))
+    with tracing.chat_span(call, req) as span:
+        resp = _stale.chat(call, req, partial(transport.chat, call, client))
+        if span is not None:
+            tracing.answered(span, resp)
     return resp if target is None else structured.parse_structured(resp, target)
 
 
@@ -325,7 +331,8 @@ def stream(
         limits, max_retries, registry, options,
     )  # fmt: skip
     finish = None if target is None else partial(structured.parse_structured, target=target)
-    return _stale.astream(call, req, partial(transport.astream, call, http_client, finish=finish))
+    events = _stale.astream(call, req, partial(transport.astream, call, http_client, finish=finish))
+    return tracing.astream(call, req, events)
 
 
 def stream_sync(
@@ -363,7 +370,8 @@ def stream_sync(
         limits, max_retries, registry, options,
     )  # fmt: skip
     finish = None if target is None else partial(structured.parse_structured, target=target)
-    return _stale.stream(call, req, partial(transport.stream, call, http_client, finish=finish))
+    open = partial(transport.stream, call, http_client, finish=finish)
+    return tracing.stream(call, req, partial(_stale.stream, call, req, open))
 
 
 def _counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes], int]]:

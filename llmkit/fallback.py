@@ -24,11 +24,10 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from msgspec.structs import replace
 
-from llmkit._closing import EventStream
 from llmkit.errors import (
     ApiError,
     ConnectionFailed,
@@ -40,6 +39,9 @@ from llmkit.errors import (
     Timeout,
 )
 from llmkit.types import Attempt, Done, Response, StreamEvent
+
+if TYPE_CHECKING:
+    from llmkit._closing import EventStream
 
 log = logging.getLogger("llmkit")
 
@@ -199,6 +201,8 @@ def stream(
 ) -> EventStream[StreamEvent]:
     # an EventStream, as the transport's own: closed by the caller, never by
     # the garbage collector while a connection pool's lock may be held
+    from llmkit._closing import EventStream
+
     return EventStream(lambda _: _falling_back(_Chain(models, deadline), on, open))
 
 

@@ -10,11 +10,12 @@ anywhere with `RunResult.messages`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import msgspec
 
-from llmkit import api
+from llmkit import api, tracing
 from llmkit.errors import LlmkitError
 from llmkit.messages import MessagesLike, to_messages
 from llmkit.tools import FunctionTool, by_name, call_tool, run_async
@@ -149,6 +150,14 @@ async def run(
     """The tool loop. `kwargs` are `llmkit.chat`'s (options, tool_choice,
     http_client, ...)."""
     history, table, specs = _setup(messages, tools, max_steps)
+    with tracing.run_span():
+        return await _run(model, history, table, specs, max_steps, kwargs)
+
+
+async def _run(
+    model: Models, history: list[Message], table: dict[str, FunctionTool], specs: list[Tool],
+    max_steps: int, kwargs: dict[str, Any],
+) -> RunResult:  # fmt: skip
     total, answers = Usage(), list[Response]()
     for step in range(max_steps):
         resp = await api.chat(_model_at(model, step), history, tools=specs, **kwargs)
@@ -173,6 +182,14 @@ def run_sync(
     """The sync twin of `run`; a step's calls still run concurrently (in an
     event loop of their own, sync functions in worker threads)."""
     history, table, specs = _setup(messages, tools, max_steps)
+    with tracing.run_span():
+        return _run_sync(model, history, table, specs, max_steps, kwargs)
+
+
+def _run_sync(
+    model: Models, history: list[Message], table: dict[str, FunctionTool], specs: list[Tool],
+    max_steps: int, kwargs: dict[str, Any],
+) -> RunResult:  # fmt: skip
     total, answers = Usage(), list[Response]()
     for step in range(max_steps):
         resp = api.chat_sync(_model_at(model, step), history, tools=specs, **kwargs)
@@ -186,7 +203,7 @@ def run_sync(
     raise AssertionError("unreachable: the last step always ends the loop")
 
 
-async def run_stream(
+def run_stream(
     model: Models,
     messages: MessagesLike,
     *,
@@ -197,6 +214,13 @@ async def run_stream(
     """`run`, streamed: every step's stream events, a `ToolExecuted` per tool
     result, a `StepStart` before each step after the first, and last
     `RunDone(result)`."""
+    return tracing.arun(_run_stream(model, messages, tools, max_steps, kwargs))
+
+
+async def _run_stream(
+    model: Models, messages: MessagesLike, tools: Sequence[FunctionTool], max_steps: int,
+    kwargs: dict[str, Any],
+) -> AsyncIterator[RunEvent]:  # fmt: skip
     history, table, specs = _setup(messages, tools, max_steps)
     total, answers = Usage(), list[Response]()
     for step in range(max_steps):
@@ -230,6 +254,13 @@ def run_stream_sync(
     **kwargs: Any,
 ) -> Iterator[RunEvent]:
     """The sync twin of `run_stream`."""
+    return tracing.run(partial(_run_stream_sync, model, messages, tools, max_steps, kwargs))
+
+
+def _run_stream_sync(
+    model: Models, messages: MessagesLike, tools: Sequence[FunctionTool], max_steps: int,
+    kwargs: dict[str, Any],
+) -> Iterator[RunEvent]:  # fmt: skip
     history, table, specs = _setup(messages, tools, max_steps)
     total, answers = Usage(), list[Response]()
     for step in range(max_steps):
