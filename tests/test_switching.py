@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import llmkit
 from llmkit.types import Image, Message, Text, ToolResult
 from tests import vendor_bodies as vb
+from tests.replay import base_url_of
 
 VENDORS = ["anthropic", "openai", "xai", "google"]
 HOSTS = {
@@ -240,7 +241,7 @@ def _google_body(history: list[Message], model: str) -> str:
     from llmkit.types import ChatRequest
 
     req = ChatRequest(model=model, messages=history)
-    return (google.build_request(req, google.DEFAULT_BASE_URL).body or b"").decode()
+    return (google.build_request(req, base_url_of(google)).body or b"").decode()
 
 
 def google_parse(body: bytes) -> llmkit.Response:

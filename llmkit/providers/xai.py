@@ -37,8 +37,6 @@ from llmkit.providers.openai._stream import State
 from llmkit.types import ChatRequest, Effort, Message, ModelInfo, Options, Response
 
 NAME = "xai"
-DEFAULT_BASE_URL = "https://api.x.ai/v1"
-KEY_ENV = ("XAI_API_KEY",)
 
 DIALECT = WireDialect(
     provider=NAME,

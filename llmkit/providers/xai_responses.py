@@ -38,8 +38,6 @@ from llmkit.providers.responses._wire import Dialect
 from llmkit.types import ChatRequest, Message, ModelInfo, Options, Response
 
 NAME = "xai"
-DEFAULT_BASE_URL = "https://api.x.ai/v1"
-KEY_ENV = ("XAI_API_KEY",)
 
 DIALECT = Dialect(
     provider=NAME,

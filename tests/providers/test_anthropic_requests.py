@@ -35,7 +35,7 @@ from llmkit.types import (
     ToolChoice,
     ToolResult,
 )
-from tests.replay import FIXTURES, TEST_KEY, call_for, done, drive_stream, transport
+from tests.replay import FIXTURES, TEST_KEY, base_url_of, call_for, done, drive_stream, transport
 
 DIR = FIXTURES / "anthropic"
 MODEL = "claude-sonnet-4-5"
@@ -59,7 +59,7 @@ def body(
         options=Options(**kw),
         stream=stream,
     )
-    hr = anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+    hr = anthropic.build_request(req, base_url_of(anthropic))
     assert hr.body is not None
     out: dict[str, Any] = json.loads(hr.body)
     return out
@@ -111,7 +111,7 @@ def test_the_key_only_comes_from_auth_headers() -> None:
     assert anthropic.auth_headers("k-123") == {"x-api-key": "k-123"}
     seen: list[httpx.Request] = []
     req = ChatRequest(model=MODEL, messages=[msg("user", "Hi")])
-    hr = anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+    hr = anthropic.build_request(req, base_url_of(anthropic))
     assert TEST_KEY not in repr(hr)
     with httpx.Client(transport=transport((DIR / "text.json").read_bytes(), seen=seen)) as c:
         tr.chat(call_for(anthropic), c, req)
@@ -235,7 +235,7 @@ def test_betas_from_extra_go_to_the_header(betas: Any, header: str) -> None:
     req = ChatRequest(
         model=MODEL, messages=[msg("user", "Hi")], options=Options(extra={"betas": betas})
     )
-    hr = anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+    hr = anthropic.build_request(req, base_url_of(anthropic))
     assert hr.headers["anthropic-beta"] == header
     assert hr.body is not None
     assert "betas" not in json.loads(hr.body)
@@ -660,7 +660,7 @@ def test_manual_thinking_with_tools_asks_for_interleaved_thinking() -> None:
         tools=[WEATHER],
         options=Options(reasoning=Reasoning(budget=4000)),
     )
-    hr = anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+    hr = anthropic.build_request(req, base_url_of(anthropic))
     assert hr.headers["anthropic-beta"] == "interleaved-thinking-2025-05-14"
 
 

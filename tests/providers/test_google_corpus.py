@@ -37,7 +37,7 @@ from llmkit.types import (
     ToolChoice,
     Usage,
 )
-from tests.replay import CORPUS, corpus_rows, done, drive_stream
+from tests.replay import CORPUS, base_url_of, corpus_rows, done, drive_stream
 
 ROWS = corpus_rows("google")
 if not ROWS:
@@ -251,7 +251,7 @@ def test_recorded_request(row: dict[str, str]) -> None:
         stream=row["kind"] == "stream",
     )
 
-    hr = google.build_request(req, google.DEFAULT_BASE_URL)
+    hr = google.build_request(req, base_url_of(google))
     assert json.loads(hr.body or b"") == expected
     path = row["endpoint"].split("?")[0]  # some rows keep the query
-    assert hr.url == google.DEFAULT_BASE_URL + path + ("?alt=sse" if req.stream else "")
+    assert hr.url == base_url_of(google) + path + ("?alt=sse" if req.stream else "")

@@ -22,7 +22,7 @@ from llmkit.types import (
     ToolCall,
     ToolResult,
 )
-from tests.replay import FIXTURES
+from tests.replay import FIXTURES, base_url_of
 
 G = FIXTURES / "google"
 HI = [Message(role="user", content=[Text(text="hi")])]
@@ -30,7 +30,7 @@ HI = [Message(role="user", content=[Text(text="hi")])]
 
 def body(model: str = "gemini-3.8-flash", **kw: Any) -> Any:
     req = ChatRequest(model=model, **kw)
-    hr = google.build_request(req, google.DEFAULT_BASE_URL)
+    hr = google.build_request(req, base_url_of(google))
     return json.loads(hr.body or b"")
 
 

@@ -34,7 +34,7 @@ from llmkit.types import (
     Usage,
 )
 from tests.providers.test_openai_stream import render_stream
-from tests.replay import CORPUS, corpus_rows, done, drive_stream
+from tests.replay import CORPUS, base_url_of, corpus_rows, done, drive_stream
 
 _ABSENT = pytest.mark.skip(reason=f"recorded corpus not found at {CORPUS}")
 
@@ -197,8 +197,8 @@ def normalize_recorded(rec: dict[str, Any], provider: ModuleType) -> dict[str, A
 def check_request(provider: ModuleType, row: dict[str, str]) -> None:
     rec = json.loads((CORPUS / row["request_file"]).read_bytes())
     assert row["endpoint"].startswith("/v1/chat/completions")
-    hr = provider.build_request(equivalent_request(provider, rec), provider.DEFAULT_BASE_URL)
-    assert hr.url == provider.DEFAULT_BASE_URL + "/chat/completions"
+    hr = provider.build_request(equivalent_request(provider, rec), base_url_of(provider))
+    assert hr.url == base_url_of(provider) + "/chat/completions"
     assert json.loads(hr.body) == normalize_recorded(rec, provider)
 
 

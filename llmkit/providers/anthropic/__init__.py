@@ -59,18 +59,13 @@ from ._rules import MAX_BREAKPOINTS
 from ._stream import State, finish, snapshot, start, step
 from ._wire import NAME
 
-DEFAULT_BASE_URL = "https://api.anthropic.com"
-KEY_ENV = ("ANTHROPIC_API_KEY",)
-
 
 def auth_headers(key: str) -> dict[str, str]:
     return {"x-api-key": key}
 
 
 __all__ = [
-    "DEFAULT_BASE_URL",
     "FALLBACK_MAX_TOKENS",
-    "KEY_ENV",
     "MAX_BREAKPOINTS",
     "MODELS",
     "NAME",

@@ -43,8 +43,6 @@ from llmkit.providers.google._models import MODELS, build_list_models, parse_lis
 from llmkit.types import ChatRequest, Message, Options, Reasoning, Tool, ToolChoice
 
 __all__ = [
-    "DEFAULT_BASE_URL",
-    "KEY_ENV",
     "MODELS",
     "NAME",
     "State",
@@ -63,8 +61,6 @@ __all__ = [
 ]
 
 NAME = "google"
-DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
-KEY_ENV = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 Json = dict[str, Any]
 
 

@@ -3,8 +3,10 @@
 Also the wire format of every OpenAI-compatible server: an endpoint registered
 with `llmkit.registry.with_endpoint(reg, "ollama", base_url=..., key_env=...)`
 is served by this module unchanged (the transport reports it under its own
-name). For a base URL other than OpenAI's, the request uses `max_tokens`
-(Ollama, vLLM, Groq, OpenRouter and DeepSeek all know it; many do not know
+name). The endpoint says which server it is (`ChatRequest.dialect`, from
+`Endpoint.dialect`): `"openai"` (or empty) gets OpenAI's rules; on a
+`"compatible"` server the request uses `max_tokens` (Ollama, vLLM, Groq,
+OpenRouter and DeepSeek all know it; many do not know
 `max_completion_tokens`), except for OpenAI reasoning-model ids, which need
 `max_completion_tokens` wherever they are served; OpenAI's own per-model checks
 are skipped there. xAI reuses these functions with its dialect (`llmkit.providers.xai`).
@@ -22,9 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
-from llmkit.errors import ApiError
+from llmkit.errors import ApiError, Unsupported
 from llmkit.protocols import HttpRequest
 from llmkit.providers.openai import _messages, _request, _response, _stream
 from llmkit.providers.openai._stream import State
@@ -33,9 +34,7 @@ from llmkit.types import ChatRequest, Message, ModelInfo, Options, Response
 
 __all__ = [
     "COMPATIBLE",
-    "DEFAULT_BASE_URL",
     "DIALECT",
-    "KEY_ENV",
     "MODELS",
     "NAME",
     "State",
@@ -55,8 +54,6 @@ __all__ = [
 ]
 
 NAME = "openai"
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-KEY_ENV = ("OPENAI_API_KEY",)
 
 DIALECT = WireDialect(provider=NAME)
 COMPATIBLE = WireDialect(provider=NAME, max_tokens_key="max_tokens", openai_models=False)
@@ -97,15 +94,20 @@ def auth_headers(key: str) -> dict[str, str]:
     return {"authorization": f"Bearer {key}"}
 
 
-def dialect_for(base_url: str, model: str) -> WireDialect:
-    """OpenAI's own host gets OpenAI's rules; any other host is a compatible server."""
-    if urlsplit(base_url).hostname == "api.openai.com":
+def dialect_for(req: ChatRequest) -> WireDialect:
+    """The rules for the server the endpoint names: OpenAI's own, or a compatible one."""
+    if req.dialect in ("", "openai"):
         return DIALECT
-    return _COMPATIBLE_REASONING if _request.is_openai_reasoning(model) else COMPATIBLE
+    if req.dialect == "compatible":
+        return _COMPATIBLE_REASONING if _request.is_openai_reasoning(req.model) else COMPATIBLE
+    raise Unsupported(
+        f"dialect {req.dialect!r} on Chat Completions (known: 'openai', 'compatible')",
+        provider=req.endpoint or NAME,
+    )
 
 
 def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
-    return _request.build(req, base_url, dialect_for(base_url, req.model))
+    return _request.build(req, base_url, dialect_for(req))
 
 
 def parse_response(body: bytes) -> Response:

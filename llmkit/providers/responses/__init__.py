@@ -29,9 +29,7 @@ from llmkit.providers.responses._wire import Dialect
 from llmkit.types import ChatRequest, Message, ModelInfo, Options, Response
 
 __all__ = [
-    "DEFAULT_BASE_URL",
     "DIALECT",
-    "KEY_ENV",
     "MODELS",
     "NAME",
     "State",
@@ -50,8 +48,6 @@ __all__ = [
 ]
 
 NAME = "openai"
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-KEY_ENV = ("OPENAI_API_KEY",)
 
 DIALECT = Dialect(provider=NAME, catalog=_models.OPENAI)
 
