@@ -258,10 +258,14 @@ def resolve(model: str, reg: Registry | None = None) -> Route:
     name, sep, rest = model.partition(":")
     if sep and name in reg.endpoints:
         return Route(reg.endpoints[name], rest)
-    hits = [p for p in reg.prefixes if model.startswith(p)]
-    if not hits:
+    from llmkit.providers._common import (
+        longest_prefix,
+    )  # not at import: `import llmkit` stays light
+
+    hit = longest_prefix(reg.prefixes, model, None)
+    if hit is None:
         raise UnknownModel(model, known=tuple(reg.prefixes) + tuple(f"{n}:" for n in reg.endpoints))
-    return Route(reg.endpoints[reg.prefixes[max(hits, key=len)]], model)
+    return Route(reg.endpoints[hit], model)
 
 
 def wire(ep: Endpoint) -> Provider[Any]:

@@ -238,7 +238,7 @@ def _cause(call: Call, e: Exception) -> Exception | None:
 def _renamed(call: Call, resp: Response) -> Response:
     """A compatible endpoint answers in its wire module's name; report it, and
     stamp its parts, under its own, so its signatures and raw blocks are never
-    taken for the real vendor's (llmkit.handoff compares these names)."""
+    taken for the real vendor's (llmkit.providers.handoff compares these names)."""
     if call.name == resp.provider:
         return resp
     wire, name = resp.provider, call.name

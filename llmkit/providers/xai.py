@@ -25,7 +25,15 @@ from typing import Any
 from llmkit.errors import ApiError, Unsupported
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import longest_prefix
-from llmkit.providers.openai import WireDialect, _messages, _request, _response, _stream
+from llmkit.providers.openai import (
+    WireDialect,
+    _errors,
+    _history,
+    _models,
+    _request,
+    _response,
+    _stream,
+)
 
 # The same over the wire as OpenAI's: re-exported as they are.
 from llmkit.providers.openai import auth_headers as auth_headers
@@ -121,7 +129,7 @@ def parse_response(body: bytes) -> Response:
 
 
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ApiError:
-    return _response.parse_error(status, headers, body, DIALECT)
+    return _errors.parse_error(status, headers, body, DIALECT)
 
 
 def start(req: ChatRequest) -> State:
@@ -129,7 +137,7 @@ def start(req: ChatRequest) -> State:
 
 
 def parse_list_models(body: bytes) -> tuple[list[ModelInfo], str | None]:
-    return _response.parse_list_models(body, DIALECT)
+    return _models.parse_list_models(body, DIALECT)
 
 
 _NO_OPTIONS = Options()
@@ -138,8 +146,8 @@ _NO_OPTIONS = Options()
 def messages_to_wire(
     messages: Sequence[Message], options: Options = _NO_OPTIONS
 ) -> list[dict[str, Any]]:
-    return _messages.to_wire(messages, options, DIALECT)
+    return _history._to_wire_messages(messages, options, DIALECT)
 
 
 def messages_from_wire(wire: Sequence[Mapping[str, Any]]) -> list[Message]:
-    return _messages.from_wire(wire, DIALECT)
+    return _history._from_wire_messages(wire, DIALECT)

@@ -11,7 +11,7 @@ differences between a recorded request and ours (`normalize_recorded`):
 - `response_format.json_schema.description` has no field in ResponseFormat;
 - `prompt_cache_breakpoint` on a text part has no field in llmkit;
 - fantasy echoes xAI `reasoning_content` in assistant history; llmkit never
-  sends reasoning back on Chat Completions (see `_messages`).
+  sends reasoning back on Chat Completions (see `_history`).
 """
 
 from __future__ import annotations

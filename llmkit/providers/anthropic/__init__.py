@@ -45,6 +45,8 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+from ._history import _from_wire_messages as messages_from_wire
+from ._history import _to_wire_messages as messages_to_wire
 from ._models import (
     MODELS,
     SAMPLING,
@@ -53,7 +55,7 @@ from ._models import (
     parse_list_models,
     sampling_for,
 )
-from ._request import FALLBACK_MAX_TOKENS, build_request, messages_from_wire, messages_to_wire
+from ._request import FALLBACK_MAX_TOKENS, build_request
 from ._response import parse_error, parse_response
 from ._rules import MAX_BREAKPOINTS
 from ._stream import State, finish, snapshot, start, step

@@ -142,6 +142,7 @@ MODELS: tuple[ModelInfo, ...] = (
 )  # fmt: skip
 
 _BY_ID = {m.id: m for m in MODELS}
+_SNAPSHOTS = {f"{m.id}-": m for m in MODELS}  # a dated snapshot: the id, "-", a date
 # Aliases that are neither a catalog id nor a dated snapshot of one.
 _ALIASES = {"claude-sonnet-4-0": "claude-sonnet-4-20250514"}
 
@@ -152,8 +153,7 @@ def model_info(model: str) -> ModelInfo | None:
     hit = _BY_ID.get(_ALIASES.get(model, model))
     if hit is not None:
         return hit
-    prefixes = [m for m in _BY_ID if model.startswith(m + "-")]
-    return _BY_ID[max(prefixes, key=len)] if prefixes else None
+    return longest_prefix(_SNAPSHOTS, model, None)
 
 
 # ---- live listing --------------------------------------------------------------

@@ -156,13 +156,14 @@ _FINISH: dict[str, FinishReason] = {
 }
 
 
-def map_stop_reason(raw: str | None) -> Finish:
+def _map_finish(raw: str | None) -> Finish:
     return Finish(reason=_FINISH.get(raw or "", "other"), raw=raw)
 
 
-def to_usage(u: WireUsage) -> Usage:
+def _map_usage(u: WireUsage) -> Usage:
     """Anthropic counts cached prompt tokens beside `input_tokens`; llmkit's
-    `input_tokens` is the whole prompt (PROTOCOLS 1.3: input + creation + read)."""
+    `input_tokens` is the whole prompt: input + cache creation + cache read
+    (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#tracking-cache-performance)."""
     write = u.cache_creation_input_tokens or 0
     read = u.cache_read_input_tokens or 0
     details = u.output_tokens_details or {}
@@ -174,6 +175,11 @@ def to_usage(u: WireUsage) -> Usage:
         cache_write_tokens=write,
         reasoning_tokens=thinking if isinstance(thinking, int) else 0,
     )
+
+
+# The names the stream fold imports (it is edited on another branch).
+map_stop_reason = _map_finish
+to_usage = _map_usage
 
 
 def merge_usage(old: WireUsage, new: WireUsage) -> WireUsage:

@@ -29,7 +29,7 @@ from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import longest_prefix, tool_choice_for
 from llmkit.providers._schema import NotStrict, openai_response_schema, openai_strict, xai_tool
-from llmkit.providers.openai._messages import to_wire
+from llmkit.providers.openai._history import _to_wire_messages
 from llmkit.providers.openai._wire import WireDialect, encoder
 from llmkit.types import ChatRequest, Options, ResponseFormat, Tool, ToolChoice
 
@@ -97,12 +97,12 @@ def body(req: ChatRequest, d: WireDialect) -> dict[str, Any]:
     # The history is carried to the endpoint by its registered name (`openai-chat`,
     # `ollama`...): raw items of OpenAI's Responses endpoint never land here.
     to = replace(d, provider=req.endpoint) if req.endpoint else d
-    out: dict[str, Any] = {"model": req.model, "messages": to_wire(req.messages, o, to)}
+    out: dict[str, Any] = {"model": req.model, "messages": _to_wire_messages(req.messages, o, to)}
     if req.tools:
-        out["tools"] = [_tool(t, d) for t in req.tools]
+        out["tools"] = [_to_wire_tool(t, d) for t in req.tools]
     choice = tool_choice_for(req.tool_choice, bool(req.tools), d.provider)
     if choice is not None:
-        out.update(_tool_choice(choice, d))
+        out.update(_to_wire_tool_choice(choice, d))
     if o.response_format is not None:
         out["response_format"] = _response_format(o.response_format)
     out.update(_sampling(o, d))
@@ -172,7 +172,7 @@ def _check_tools_with_reasoning(req: ChatRequest, d: WireDialect) -> None:
         )
 
 
-def _tool(t: Tool, d: WireDialect) -> dict[str, Any]:
+def _to_wire_tool(t: Tool, d: WireDialect) -> dict[str, Any]:
     f: dict[str, Any] = {"name": t.name}
     if t.description:
         f["description"] = t.description
@@ -193,7 +193,7 @@ def _tool_schema(t: Tool, d: WireDialect) -> dict[str, Any]:
         raise Unsupported(f"strict tool {t.name!r}: {e.feature}", provider=d.provider) from e
 
 
-def _tool_choice(c: ToolChoice, d: WireDialect) -> dict[str, Any]:
+def _to_wire_tool_choice(c: ToolChoice, d: WireDialect) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if c.mode == "tool":
         if not c.name:

@@ -19,7 +19,7 @@ from typing import Any
 
 from llmkit.errors import ApiError
 from llmkit.protocols import HttpRequest
-from llmkit.providers.openai import _response as _chat
+from llmkit.providers.openai import _models as _chat
 from llmkit.providers.openai._wire import WireDialect
 from llmkit.providers.responses import _errors, _history, _models, _request, _response, _stream
 from llmkit.providers.responses._errors import is_stale_reasoning
@@ -118,4 +118,4 @@ def messages_to_wire(
     messages: Sequence[Message], options: Options = _NO_OPTIONS, endpoint: str = NAME
 ) -> tuple[str | None, list[dict[str, Any]]]:
     """llmkit history -> (`instructions`, `input` items) as sent to `endpoint`."""
-    return _history.to_wire(messages, options, DIALECT, endpoint)
+    return _history._to_wire_messages(messages, options, DIALECT, endpoint)

@@ -28,7 +28,7 @@ from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import tool_choice_for
 from llmkit.providers._schema import NotStrict, openai_response_schema, openai_strict, xai_tool
-from llmkit.providers.responses._history import to_wire
+from llmkit.providers.responses._history import _to_wire_messages
 from llmkit.providers.responses._models import check, facts
 from llmkit.providers.responses._wire import Dialect, encoder
 from llmkit.types import ChatRequest, Options, ResponseFormat, Tool, ToolChoice
@@ -50,16 +50,16 @@ def body(req: ChatRequest, d: Dialect) -> dict[str, Any]:
     """The JSON body as a dict (before encoding)."""
     check(req, d)
     o = req.options
-    instructions, items = to_wire(req.messages, o, d, req.endpoint or d.provider)
+    instructions, items = _to_wire_messages(req.messages, o, d, req.endpoint or d.provider)
     out: dict[str, Any] = {"model": req.model}
     if instructions is not None:
         out["instructions"] = instructions
     out["input"] = items
     if req.tools:
-        out["tools"] = [_tool(t, d) for t in req.tools]
+        out["tools"] = [_to_wire_tool(t, d) for t in req.tools]
     choice = tool_choice_for(req.tool_choice, bool(req.tools), d.provider)
     if choice is not None:
-        out.update(_tool_choice(choice, d))
+        out.update(_to_wire_tool_choice(choice, d))
     if o.response_format is not None:
         out["text"] = {"format": _format(o.response_format, d)}
     out.update(_options(req.model, o, d))
@@ -130,7 +130,7 @@ _SCHEMA: Mapping[str, Callable[[Tool], tuple[dict[str, Any], bool | None]]] = {
 }
 
 
-def _tool(t: Tool, d: Dialect) -> dict[str, Any]:
+def _to_wire_tool(t: Tool, d: Dialect) -> dict[str, Any]:
     parameters, strict = _SCHEMA[d.tool_schema](t)
     out: dict[str, Any] = {"type": "function", "name": t.name}
     if t.description:
@@ -141,7 +141,7 @@ def _tool(t: Tool, d: Dialect) -> dict[str, Any]:
     return out
 
 
-def _tool_choice(c: ToolChoice, d: Dialect) -> dict[str, Any]:
+def _to_wire_tool_choice(c: ToolChoice, d: Dialect) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if c.mode == "tool":
         if not c.name:
