@@ -221,7 +221,8 @@ def test_every_pair_with_tools_images_and_thinking(first: str, second: str) -> N
 
 
 def test_gemini_signatures_stay_with_the_gemini_model_that_made_them() -> None:
-    """A thought signature is bound to its model (PROTOCOLS 4.5): the same
+    """A thought signature is bound to its model
+    (https://ai.google.dev/gemini-api/docs/thought-signatures): the same
     conversation moved to another Gemini model goes without it."""
     old = vb.reply("google", None, [("c1", "lookup", {"q": "Q"})], thinking="T0 reasoning",
                    model="gemini-2.5-flash")  # fmt: skip

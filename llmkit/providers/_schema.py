@@ -1,8 +1,8 @@
 """JSON Schema dialects: the subset each vendor's constrained decoding takes.
 
 msgspec (and users) write standard JSON Schema; each vendor accepts only part
-of it (PROTOCOLS.md §7). One pure function per dialect returns a new schema
-and never mutates its input:
+of it (each vendor's structured-output page, cited per dialect below). One
+pure function per dialect returns a new schema and never mutates its input:
 
 - `openai_strict`: OpenAI `strict: true` (response formats, strict tools) and
   xAI response formats. Every object closed (`additionalProperties: false`)
@@ -257,7 +257,7 @@ _OPENAI_FORMATS = frozenset(
 )
 # `default` is refused ("'default' is not permitted"); decoding restores it.
 _OPENAI_DROP = frozenset({"default", "discriminator", "$schema", "$id", "$comment"})
-# Documented limits (PROTOCOLS.md §7.1).
+# Documented limits (https://platform.openai.com/docs/guides/structured-outputs#supported-schemas).
 _MAX_PROPERTIES = 5000
 _MAX_ENUM_VALUES = 1000
 _MAX_DEPTH = 10
@@ -339,7 +339,8 @@ def _check_limits(schema: Json) -> None:
 def xai_tool(schema: Json) -> Json:
     """`schema` without `additionalProperties: false` anywhere: xAI rejects it
     in tool schemas that declare properties, and closes objects itself
-    (vercel/ai `remove-additional-properties`, PROTOCOLS.md §7.2)."""
+    (vercel/ai `remove-additional-properties`;
+    https://docs.x.ai/docs/guides/structured-outputs)."""
     return _memo(_xai_tool, schema, False)
 
 
@@ -470,7 +471,7 @@ def _gemini_enum(s: Json) -> Json:
 
 def gemini(schema: Json) -> Json:
     """`schema` in the subset Gemini's `responseJsonSchema` and
-    `parametersJsonSchema` honour (PROTOCOLS.md §7.4)."""
+    `parametersJsonSchema` honour (https://ai.google.dev/gemini-api/docs/structured-output#json-schema-support)."""
     return _memo(_gemini, schema, False)
 
 
@@ -504,9 +505,10 @@ def _gemini(schema: Json, tool: bool) -> Json:
 
 def _cycles_not_required(schema: Json) -> Json:
     """Gemini takes a cycle only through properties that are not required
-    (PROTOCOLS.md §7.4): a required property leading back to its own object
-    is made optional. A model may then leave it out; it rarely does, and a
-    field without a default that is left out fails to decode, typed."""
+    (https://ai.google.dev/gemini-api/docs/structured-output#json-schema-support):
+    a required property leading back to its own object is made optional. A
+    model may then leave it out; it rarely does, and a field without a default
+    that is left out fails to decode, typed."""
     g = _ref_graph(schema)
 
     def fix(ref: str, d: Any) -> Any:

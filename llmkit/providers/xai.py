@@ -54,7 +54,8 @@ DIALECT = WireDialect(
     xai_tools=True,
 )
 
-# `reasoning_effort` values each model accepts (PROTOCOLS.md §3.2); longest
+# `reasoning_effort` values each model accepts
+# (https://docs.x.ai/developers/model-capabilities/text/reasoning#effort-levels); longest
 # prefix wins; an empty set means the model rejects the parameter; a model
 # not listed gets whatever the caller asks for.
 _EFFORTS: Mapping[str, frozenset[Effort]] = {
@@ -62,7 +63,7 @@ _EFFORTS: Mapping[str, frozenset[Effort]] = {
     "grok-4": frozenset(),  # grok-4 itself
     "grok-4-": frozenset(),  # grok-4-fast-*, grok-4-0709, grok-4-1-fast-*
     "grok-4.": frozenset({"none", "low", "medium", "high", "xhigh"}),  # newer, not listed below
-    # grok-4.20-*: every value is refused, `none` included (PROTOCOLS 3.2, 8.4);
+    # grok-4.20-*: every value is refused, `none` included (400 from the API);
     # the multi-agent model reads the effort as its agent count.
     "grok-4.20": frozenset(),
     "grok-4.20-multi-agent": frozenset({"low", "medium", "high", "xhigh"}),

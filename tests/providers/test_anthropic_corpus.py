@@ -1,4 +1,4 @@
-"""Conformance with real recorded Anthropic traffic (../shared/corpus).
+"""Conformance with real recorded Anthropic traffic (the shared corpus (`replay.CORPUS`)).
 
 Responses: every Anthropic item is replayed through the real transport and its
 text, tool calls, thinking, usage and finish reason are checked against what a

@@ -185,7 +185,7 @@ def test_sampling_is_sent_where_the_model_takes_it(
 @pytest.mark.parametrize(
     ("model", "kw", "match"),
     [
-        # 400 "`temperature` is deprecated for this model." (PROTOCOLS 8.1)
+        # 400 "`temperature` is deprecated for this model."
         ("claude-opus-5-5", {"temperature": 0.2},
          r"^temperature on claude-opus-5-5 \(it takes no sampling parameters\)$"),
         ("claude-opus-4-7", {"top_p": 0.9}, "top_p on claude-opus-4-7"),  # by prefix
@@ -371,7 +371,7 @@ def test_empty_text_and_empty_messages_are_not_sent() -> None:
 
 
 def test_whitespace_only_text_is_not_sent_and_leaves_no_empty_turn() -> None:
-    # 400 "text content blocks must contain non-whitespace text" (PROTOCOLS 8.1):
+    # 400 "text content blocks must contain non-whitespace text":
     # an earlier assistant reply of "\n\n" vanishes and the user turns around it merge.
     b = body(
         msg("system", " \n", "Be brief."),
@@ -480,7 +480,7 @@ def test_cache_breakpoints_on_system_tools_and_messages() -> None:
 
 
 def test_cache_breakpoint_skips_thinking_blocks() -> None:
-    # 400 "thinking.cache_control: Extra inputs are not permitted" (PROTOCOLS 8.1)
+    # 400 "thinking.cache_control: Extra inputs are not permitted"
     cached = {"cache_control": EPHEMERAL}
     call = {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Oslo"}}
     signed = {"type": "thinking", "thinking": "hmm", "signature": "EqQBsig=="}

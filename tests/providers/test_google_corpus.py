@@ -1,4 +1,5 @@
-"""Conformance over every Google item in ../shared/corpus (real recorded traffic).
+"""Conformance over every Google item in the shared corpus of real
+recorded traffic (`replay.CORPUS`).
 
 Streams and bodies are checked against expectations computed here from the
 raw JSON, independently of the provider; every stream must fold to the parse

@@ -91,7 +91,8 @@ def test_history_from_another_vendor(policy: str, parts: list[dict[str, Any]]) -
 
 
 def test_foreign_calls_get_the_documented_sentinel_only_where_gemini_validates() -> None:
-    """Gemini 3+ rejects unsigned function calls (PROTOCOLS 4.5); Google's
+    """Gemini 3+ rejects unsigned function calls
+    (https://ai.google.dev/gemini-api/docs/thought-signatures); Google's
     documented sentinel goes on the first call of such a turn, never on a call
     Gemini signed itself, and not at all for models that do not validate."""
     calls = Message(role="assistant", content=[

@@ -244,7 +244,7 @@ def test_tool_choice(choice: ToolChoice, config: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("mode", ["auto", "none"])
 def test_no_tool_config_without_function_declarations(mode: Any) -> None:
-    # 400 "Function calling config is set without function_declarations" (PROTOCOLS 8.3),
+    # 400 "Function calling config is set without function_declarations",
     # also when the only tools are built-in ones given through `extra`.
     search = {"tools": [{"googleSearch": {}}]}
     got = body(req(tool_choice=ToolChoice(mode=mode), options=Options(extra=search)))

@@ -48,3 +48,17 @@ def test_the_same_job_has_the_same_name(package: str) -> None:
 def test_handoff_sits_beside_the_providers() -> None:
     assert (PROVIDERS / "handoff.py").exists()
     assert "carry" in (ROOT / "llmkit" / "handoff.py").read_text()  # the old path, re-exported
+
+
+# The fold modules are the `folds` branch's to edit; their three citations go there.
+_CITING_OUTSIDE = {"llmkit/providers/anthropic/_stream.py", "llmkit/providers/google/_fold.py"}
+
+
+def test_comments_cite_vendor_docs_not_files_outside_the_repository() -> None:
+    words = ("PROTOCOLS" + ".md", "PROTOCOLS" + " ", "../" + "shared")  # not this file itself
+    for top in ("llmkit", "tests", "benchmarks"):
+        for path in (ROOT / top).rglob("*.py"):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel not in _CITING_OUTSIDE:
+                text = path.read_text()
+                assert not [w for w in words if w in text], rel

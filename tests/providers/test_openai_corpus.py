@@ -1,4 +1,5 @@
-"""Conformance against recorded OpenAI traffic in ../shared/corpus (skipped when absent).
+"""Conformance against recorded OpenAI traffic in the shared corpus
+(`replay.CORPUS`; skipped when absent).
 
 Each response is checked against an oracle computed here straight from the
 recorded JSON (text, tool calls, reasoning, usage, finish); each recorded

@@ -1,6 +1,6 @@
 """Tool-call ids: every id in a built body obeys its vendor's rule, a call and
-its result keep the same id, and different ids stay different (PROTOCOLS 8.1,
-`llmkit.providers._ids`)."""
+its result keep the same id, and different ids stay different (the vendors'
+id patterns: `llmkit.providers._ids`)."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def test_calls_and_results_keep_their_pairing_in_the_body(vendor: str, data: Any
 
 def test_exact_anthropic_body_for_a_compatible_servers_id() -> None:
     # 400 "messages.1.content.0.tool_use.id: String should match pattern
-    # '^[a-zA-Z0-9_-]+$'" for ids such as functions.get_forecast:0 (PROTOCOLS 8.1)
+    # '^[a-zA-Z0-9_-]+$'" for ids such as functions.get_forecast:0
     bad = "functions.get_forecast:0"
     req = ChatRequest(
         model="claude-sonnet-4-5",

@@ -1,5 +1,5 @@
 """Error bodies and mid-stream `error` events
-(https://docs.anthropic.com/en/api/errors)."""
+(https://platform.claude.com/docs/en/api/errors)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """History both ways: llmkit messages <-> Anthropic `system` + `messages`
-(https://docs.anthropic.com/en/api/messages).
+(https://platform.claude.com/docs/en/api/messages).
 
 History goes both ways here. `messages_to_wire` is what requests use;
 `messages_from_wire` reads Anthropic JSON back into llmkit messages, so that
@@ -108,7 +108,8 @@ def _tool_result(p: ToolResult, foreign: ForeignThinking) -> dict[str, Any]:
 
 def _thinking(p: Thinking, foreign: ForeignThinking) -> dict[str, Any] | None:
     """Claude's own thinking (other vendors' was settled by `carry`) goes back
-    verbatim (PROTOCOLS 1.5); without a signature the API would reject it as
+    verbatim (https://platform.claude.com/docs/en/build-with-claude/extended-thinking
+    #preserving-thinking-blocks); without a signature the API would reject it as
     thinking, so it then follows `foreign_thinking` like anyone else's."""
     if p.redacted is not None:
         return {"type": "redacted_thinking", "data": p.redacted}

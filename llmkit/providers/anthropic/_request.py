@@ -1,5 +1,5 @@
 """Building `POST /v1/messages`: tools, options and the request body
-(https://docs.anthropic.com/en/api/messages); the history is `_history`'s."""
+(https://platform.claude.com/docs/en/api/messages); the history is `_history`'s."""
 
 from __future__ import annotations
 

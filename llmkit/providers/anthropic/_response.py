@@ -1,4 +1,4 @@
-"""Non-streaming answers (https://docs.anthropic.com/en/api/messages)."""
+"""Non-streaming answers (https://platform.claude.com/docs/en/api/messages)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 `POST /v1beta/models/{model}:generateContent`, or `:streamGenerateContent?alt=sse`
 when streaming; the key goes in the `x-goog-api-key` header, never the URL, so
-it cannot leak into logged URLs. See PROTOCOLS.md section 4.
+it cannot leak into logged URLs (https://ai.google.dev/api/generate-content).
 
 Decisions worth knowing:
 - Signatures: a `thoughtSignature` stays on the llmkit part it came on and is

@@ -39,8 +39,9 @@ def _to_wire_tool_choice(tc: ToolChoice) -> Json:
 def _tool_config(tc: ToolChoice | None, has_tools: bool) -> Json | None:
     """`toolConfig`, only beside function declarations: Gemini answers 400
     "Function calling config is set without function_declarations" otherwise
-    (PROTOCOLS 8.3). Without tools, auto/none mean nothing and are left out
-    and required/tool cannot be met, as for the other providers."""
+    (https://ai.google.dev/gemini-api/docs/function-calling#function_calling_modes).
+    Without tools, auto/none mean nothing and are left out and required/tool
+    cannot be met, as for the other providers."""
     tc = tool_choice_for(tc, has_tools, NAME)
     return None if tc is None else _to_wire_tool_choice(tc)
 
@@ -164,9 +165,10 @@ def _same_model(a: str, b: str) -> bool:
 
 
 def _signed_for(messages: list[Message], model: str) -> list[Message]:
-    """Thought signatures are bound to the model that made them (PROTOCOLS
-    4.5): another Gemini model's turns go out like another vendor's, their
-    signatures and thoughts settled by `llmkit.handoff.carry`."""
+    """Thought signatures are bound to the model that made them
+    (https://ai.google.dev/gemini-api/docs/thought-signatures): another Gemini
+    model's turns go out like another vendor's, their signatures and thoughts
+    settled by `llmkit.providers.handoff.carry`."""
     out = []
     for m in messages:
         if m.provider == NAME and m.model and not _same_model(m.model, model):

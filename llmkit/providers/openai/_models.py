@@ -20,7 +20,7 @@ def _model(id: str, context: int, out: int, caps: list[str], name: str) -> Model
     )
 
 
-# Late-2026 catalog (PROTOCOLS.md §6). GPT-6 models are documented for the
+# Late-2026 catalog (https://platform.openai.com/docs/models). GPT-6 models are documented for the
 # Responses API first; Chat Completions serves them for text.
 MODELS: tuple[ModelInfo, ...] = (
     _model("gpt-6-astra", 1_050_000, 128_000, _REASONING, "GPT-6 Astra"),

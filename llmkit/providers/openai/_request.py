@@ -39,7 +39,8 @@ _NOT_REASONING_SUFFIX = "-chat-latest"
 
 
 # Efforts OpenAI's reasoning models take on Chat Completions, where the set is
-# known (PROTOCOLS.md 2.5 table): `max` exists only on Responses, and
+# known (https://platform.openai.com/docs/guides/reasoning and each model's page
+# under https://platform.openai.com/docs/models): `max` exists only on Responses, and
 # gpt-6-astra, gpt-6.1-sol and gpt-6.2-astra take no `none`. Others: the vendor
 # decides, except that `max` is refused everywhere here.
 _FULL: frozenset[str] = frozenset({"none", "low", "medium", "high", "xhigh"})
@@ -52,7 +53,7 @@ _CHAT_EFFORTS: Mapping[str, frozenset[str]] = {
     "gpt-6.1-sol": _FULL - {"none"},
     "gpt-6.2-astra": _FULL - {"none"},
 }
-# Function tools with reasoning on /v1/chat/completions (PROTOCOLS.md 2.5:
+# Function tools with reasoning on /v1/chat/completions (the vendor's 400:
 # "Function tools with reasoning_effort are not supported for gpt-5.4 in
 # /v1/chat/completions. Please use /v1/responses instead."):
 # "effort" refused when an effort other than `none` is sent (gpt-5.2, 5.4);

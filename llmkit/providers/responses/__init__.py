@@ -51,7 +51,7 @@ NAME = "openai"
 
 DIALECT = Dialect(provider=NAME, catalog=_models.OPENAI)
 
-# Late-2026 catalog (PROTOCOLS.md §6); limits and efforts in `_models`.
+# Late-2026 catalog (https://platform.openai.com/docs/models); limits and efforts in `_models`.
 MODELS: tuple[ModelInfo, ...] = _models.catalog(
     DIALECT,
     (

@@ -112,7 +112,8 @@ def _reasoning(model: str, o: Options, d: Dialect) -> dict[str, Any]:
 
 
 def _openai_tool(t: Tool) -> tuple[dict[str, Any], bool | None]:
-    """A strict tool's schema in OpenAI's strict dialect (PROTOCOLS.md 7.1);
+    """A strict tool's schema in OpenAI's strict dialect
+    (https://platform.openai.com/docs/guides/structured-outputs#supported-schemas);
     one that dialect cannot express is refused before any I/O."""
     if not t.strict:
         return t.parameters, False
@@ -123,7 +124,7 @@ def _openai_tool(t: Tool) -> tuple[dict[str, Any], bool | None]:
 
 
 # xAI constrains every tool's arguments and refuses `additionalProperties:
-# false` in their schemas (PROTOCOLS.md 7.2).
+# false` in their schemas (https://docs.x.ai/docs/guides/function-calling).
 _SCHEMA: Mapping[str, Callable[[Tool], tuple[dict[str, Any], bool | None]]] = {
     "openai": _openai_tool,
     "xai": lambda t: (xai_tool(t.parameters), t.strict),
@@ -158,7 +159,8 @@ def _format(f: ResponseFormat, d: Dialect) -> dict[str, Any]:
     if f.schema is None:
         return {"type": "json_object"}
     # OpenAI's strict dialect for both vendors (xAI's response formats follow
-    # OpenAI's, PROTOCOLS.md 7.2); a schema it cannot express goes as given with
-    # `strict: false`, and the answer is still validated when decoded.
+    # OpenAI's: https://docs.x.ai/docs/guides/structured-outputs); a schema it
+    # cannot express goes as given with `strict: false`, and the answer is
+    # still validated when decoded.
     schema, strict = openai_response_schema(f.schema, f.strict)
     return {"type": "json_schema", "name": f.name, "schema": schema, "strict": strict}
