@@ -1,4 +1,4 @@
-"""Schema dialects (llmkit/providers/_schema.py) over generated Struct types.
+"""Schema dialects (llmkit/providers/_schema/) over generated Struct types.
 
 For any Struct type hypothesis builds (nested Structs, Optional, defaults,
 lists, dicts, str-enums, Literal, constrained ints and strings, tagged unions,
