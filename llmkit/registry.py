@@ -73,7 +73,8 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     from a hostname. On Chat Completions: `"openai"` (OpenAI's per-model
     rules, `max_completion_tokens`) or `"compatible"` (`max_tokens`, which
     Ollama, vLLM, Groq, OpenRouter and DeepSeek know). Empty: the wire's own
-    vendor."""
+    vendor. Only Chat Completions reads it today; the other wires are one
+    vendor's each."""
 
     name: str
     wire: str
@@ -137,7 +138,9 @@ DEFAULT = Registry(
             "anthropic": _builtin("anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY"),
             # OpenAI and xAI models go to Responses; Chat Completions is the opt-in
             # `openai-chat:` / `xai-chat:` (and the wire of compatible endpoints).
-            "openai": _builtin("openai", _OPENAI, "OPENAI_API_KEY", wire="responses"),
+            "openai": _builtin(
+                "openai", _OPENAI, "OPENAI_API_KEY", wire="responses", dialect="openai"
+            ),
             "openai-chat": _builtin(
                 "openai-chat", _OPENAI, "OPENAI_API_KEY", wire="openai", dialect="openai"
             ),
@@ -211,9 +214,9 @@ def with_endpoint(
     else:
         module = wire if "." in wire else f"llmkit.providers.{wire}"
     if dialect is None:
-        dialect = (
-            old.dialect if old is not None and old.wire == module else _NEW_DIALECT.get(module, "")
-        )
+        # A vendor's own endpoint stays that vendor on any wire (`openai` moved to
+        # Chat Completions is still OpenAI); a server without one is compatible.
+        dialect = (old.dialect if old is not None else "") or _NEW_DIALECT.get(module, "")
     ep = Endpoint(
         name=name,
         wire=module,

@@ -134,6 +134,11 @@ def test_endpoints_carry_their_dialect() -> None:
     assert moved.endpoints["openai-chat"].dialect == "openai"  # a proxy is still OpenAI
     told = with_endpoint(DEFAULT, "openai-chat", base_url="http://x:1/v1", dialect="compatible")
     assert told.endpoints["openai-chat"].dialect == "compatible"
+    # a vendor's endpoint on another wire is still that vendor; a dialect-less one is not
+    chat = with_endpoint(DEFAULT, "openai", base_url="https://api.openai.com/v1", wire="openai")
+    assert chat.endpoints["openai"].dialect == "openai"
+    grok = with_endpoint(DEFAULT, "xai", base_url="https://api.x.ai/v1", wire="openai")
+    assert grok.endpoints["xai"].dialect == "compatible"
 
 
 @pytest.mark.parametrize(
