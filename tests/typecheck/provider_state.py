@@ -3,7 +3,7 @@
 
 from llmkit.protocols import Provider
 from tests import toy_wire
-from tests.typing import wrong_state
+from tests.typecheck import wrong_state
 
 good: Provider[toy_wire.State] = toy_wire
 bad: Provider[wrong_state.State] = wrong_state  # error: step takes an Other
