@@ -1,8 +1,9 @@
 """History both ways: llmkit messages <-> Anthropic `system` + `messages`
 (https://platform.claude.com/docs/en/api/messages).
 
-History goes both ways here. `messages_to_wire` is what requests use;
-`messages_from_wire` reads Anthropic JSON back into llmkit messages, so that
+`_to_wire_messages` (the package's `messages_to_wire`) is what requests use;
+`_from_wire_messages` (`messages_from_wire`) reads Anthropic JSON back into
+llmkit messages, so that
 
 - wire -> unified -> wire is the identity on *canonical* Anthropic JSON: the
   form `messages_to_wire` emits. Equivalent spellings are normalized: string
