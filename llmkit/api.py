@@ -111,71 +111,65 @@ def build_chat_request(
     )
 
 
-def _call(
-    model: str,
-    *,
-    api_key: str | _registry.Secret | None,
-    base_url: str | None,
-    timeout: float | httpx.Timeout | None,
-    deadline: float | None,
-    limits: Limits | None,
-    max_retries: int,
-    reg: _registry.Registry | None,
-) -> tuple[Call, str]:
+class CallSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """One call as the caller wrote it, before anything is resolved: what
+    `chat`, `stream` and their sync twins hand to `_prepare`. (Never encoded
+    or decoded: its fields keep the callers' own types.)"""
+
+    model: str
+    messages: MessagesLike
+    tools: ToolsLike | None = None
+    tool_choice: ToolChoiceLike | None = None
+    stream: bool = False
+    api_key: str | _registry.Secret | None = None
+    base_url: str | None = None
+    timeout: float | httpx.Timeout | None = 120.0
+    deadline: float | None = None
+    limits: Limits | None = None
+    max_retries: int = 2
+    registry: _registry.Registry | None = None
+    options: dict[str, Any] = {}
+
+
+def _call(spec: CallSpec) -> tuple[Call, _registry.Route]:
     from llmkit.transport import Call, Limits, RetryPolicy, timeout_from
 
-    route = _registry.resolve(model, reg)
+    route = _registry.resolve(spec.model, spec.registry)
     ep = route.endpoint
-    if max_retries < 0:
+    if spec.max_retries < 0:
         raise InvalidArgument("max_retries must be 0 or more")
-    for name, seconds in (("timeout", timeout), ("deadline", deadline)):
+    for name, seconds in (("timeout", spec.timeout), ("deadline", spec.deadline)):
         if isinstance(seconds, (int, float)) and not seconds > 0:  # NaN too
             raise InvalidArgument(f"{name} must be a number of seconds above 0, or None")
     call = Call(
         provider=_registry.wire(ep),
         name=ep.name,
-        base_url=(base_url or _registry.base_url(ep)).rstrip("/"),
-        key=_registry.api_key(ep, api_key),
-        timeout=timeout_from(timeout),
-        deadline=deadline,
-        retry=RetryPolicy(max_retries=max_retries),
-        limits=limits or Limits(),
+        base_url=(spec.base_url or _registry.base_url(ep)).rstrip("/"),
+        key=_registry.api_key(ep, spec.api_key),
+        timeout=timeout_from(spec.timeout),
+        deadline=spec.deadline,
+        retry=RetryPolicy(max_retries=spec.max_retries),
+        limits=spec.limits or Limits(),
     )
-    return call, route.model
+    return call, route
 
 
-def _prepare(
-    model: str,
-    messages: MessagesLike,
-    tools: ToolsLike | None,
-    tool_choice: ToolChoiceLike | None,
-    stream: bool,
-    api_key: str | _registry.Secret | None,
-    base_url: str | None,
-    timeout: float | httpx.Timeout | None,
-    deadline: float | None,
-    limits: Limits | None,
-    max_retries: int,
-    reg: _registry.Registry | None,
-    options: dict[str, Any],
-) -> tuple[Call, ChatRequest, Any]:
-    """The resolved call, the unified request, and the `response_format` type
-    to decode the answer into (or None)."""
-    options, target = structured.split_options(options)
-    call, vendor_model = _call(
-        model,
-        api_key=api_key,
-        base_url=base_url,
-        timeout=timeout,
-        deadline=deadline,
-        limits=limits,
-        max_retries=max_retries,
-        reg=reg,
-    )
+def _prepare(spec: CallSpec) -> tuple[Call, ChatRequest, Any]:
+    """The resolved call, the unified request (stamped with the endpoint's
+    name and dialect), and the `response_format` type to decode the answer
+    into (or None)."""
+    options, target = structured.split_options(spec.options)
+    call, route = _call(spec)
     req = build_chat_request(
-        vendor_model, messages, tools=tools, tool_choice=tool_choice, stream=stream, **options
+        route.model,
+        spec.messages,
+        tools=spec.tools,
+        tool_choice=spec.tool_choice,
+        stream=spec.stream,
+        **options,
     )
-    return call, msgspec.structs.replace(req, endpoint=call.name), target
+    req = msgspec.structs.replace(req, endpoint=call.name, dialect=route.endpoint.dialect)
+    return call, req, target
 
 
 def _chain(
@@ -243,8 +237,11 @@ async def chat(
                       registry=registry, **options)  # fmt: skip
         return await fallback.achat(models, on, deadline, hop)
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
-        limits, max_retries, registry, options,
+        CallSpec(
+            model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=False,
+            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
+            limits=limits, max_retries=max_retries, registry=registry, options=options,
+        )
     )  # fmt: skip
     client = http_client or transport.default_async_client()
     with tracing.chat_span(call, req) as span:
@@ -283,8 +280,11 @@ def chat_sync(
                       registry=registry, **options)  # fmt: skip
         return fallback.chat(models, on, deadline, hop)
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
-        limits, max_retries, registry, options,
+        CallSpec(
+            model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=False,
+            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
+            limits=limits, max_retries=max_retries, registry=registry, options=options,
+        )
     )  # fmt: skip
     client = http_client or transport.default_client()
     with tracing.chat_span(call, req) as span:
@@ -327,8 +327,11 @@ def stream(
                       registry=registry, **options)  # fmt: skip
         return fallback.astream(models, on, deadline, hop)
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, True, api_key, base_url, timeout, deadline,
-        limits, max_retries, registry, options,
+        CallSpec(
+            model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=True,
+            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
+            limits=limits, max_retries=max_retries, registry=registry, options=options,
+        )
     )  # fmt: skip
     finish = None if target is None else partial(structured.parse_structured, target=target)
     events = _stale.astream(call, req, partial(transport.astream, call, http_client, finish=finish))
@@ -366,8 +369,11 @@ def stream_sync(
                       registry=registry, **options)  # fmt: skip
         return fallback.stream(models, on, deadline, hop)
     call, req, target = _prepare(
-        model, messages, tools, tool_choice, True, api_key, base_url, timeout, deadline,
-        limits, max_retries, registry, options,
+        CallSpec(
+            model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=True,
+            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
+            limits=limits, max_retries=max_retries, registry=registry, options=options,
+        )
     )  # fmt: skip
     finish = None if target is None else partial(structured.parse_structured, target=target)
     open = partial(transport.stream, call, http_client, finish=finish)
@@ -382,7 +388,8 @@ def _counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes
         raise Unsupported(
             f"{call.name} has no endpoint that counts a request's tokens", provider=call.name
         )
-    return build(req, call.base_url), p.parse_count_tokens
+    parse: Callable[[bytes], int] = getattr(p, "parse_count_tokens")  # noqa: B009
+    return build(req, call.base_url), parse
 
 
 async def count_tokens(
@@ -408,8 +415,11 @@ async def count_tokens(
     from llmkit import transport
 
     call, req, _ = _prepare(
-        model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
-        None, max_retries, registry, options,
+        CallSpec(
+            model=model, messages=messages, tools=tools, tool_choice=tool_choice,
+            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
+            max_retries=max_retries, registry=registry, options=options,
+        )
     )  # fmt: skip
     hr, parse = _counter(call, req)
     client = http_client or transport.default_async_client()
@@ -435,8 +445,11 @@ def count_tokens_sync(
     from llmkit import transport
 
     call, req, _ = _prepare(
-        model, messages, tools, tool_choice, False, api_key, base_url, timeout, deadline,
-        None, max_retries, registry, options,
+        CallSpec(
+            model=model, messages=messages, tools=tools, tool_choice=tool_choice,
+            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
+            max_retries=max_retries, registry=registry, options=options,
+        )
     )  # fmt: skip
     hr, parse = _counter(call, req)
     client = http_client or transport.default_client()

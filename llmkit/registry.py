@@ -63,11 +63,18 @@ class Secret:
 
 
 class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
-    """A named place to send requests: `wire` is the provider module, which
-    carries the endpoint's dialect. `"llmkit.providers.openai"` (Chat
-    Completions) serves every OpenAI-compatible endpoint;
-    `"llmkit.providers.responses"` is OpenAI's Responses API and
-    `"llmkit.providers.xai_responses"` xAI's."""
+    """A named place to send requests: `wire` is the provider module.
+    `"llmkit.providers.openai"` (Chat Completions) serves every
+    OpenAI-compatible endpoint; `"llmkit.providers.responses"` is OpenAI's
+    Responses API and `"llmkit.providers.xai_responses"` xAI's.
+
+    `dialect` says which server speaks that wire, for the rules that differ;
+    it reaches the provider as `ChatRequest.dialect`, so no provider guesses
+    from a hostname. On Chat Completions: `"openai"` (OpenAI's per-model
+    rules, `max_completion_tokens`) or `"compatible"` (`max_tokens`, which
+    Ollama, vLLM, Groq, OpenRouter and DeepSeek know). Empty: the wire's own
+    vendor. Only Chat Completions reads it today; the other wires are one
+    vendor's each."""
 
     name: str
     wire: str
@@ -76,6 +83,7 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     key_required: bool = True
     # Env vars that move the endpoint (a proxy, a gateway), first set wins.
     base_url_env: tuple[str, ...] = ()
+    dialect: str = ""
 
 
 class Route(msgspec.Struct, frozen=True):
@@ -102,14 +110,22 @@ _BASE_URL_ENV = {
 }
 
 
-def _builtin(name: str, base_url: str, *key_env: str, wire: str = "") -> Endpoint:
+def _builtin(
+    name: str, base_url: str, *key_env: str, wire: str = "", dialect: str = ""
+) -> Endpoint:
     return Endpoint(
         name=name,
         wire=f"llmkit.providers.{wire or name}",
         base_url=base_url,
         key_env=key_env,
         base_url_env=_BASE_URL_ENV.get(name.removesuffix("-chat"), ()),
+        dialect=dialect,
     )
+
+
+# The wire a new endpoint gets by default, and the dialect it speaks there.
+_CHAT_COMPLETIONS = "llmkit.providers.openai"
+_NEW_DIALECT = {_CHAT_COMPLETIONS: "compatible"}
 
 
 _OPENAI = "https://api.openai.com/v1"
@@ -122,8 +138,12 @@ DEFAULT = Registry(
             "anthropic": _builtin("anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY"),
             # OpenAI and xAI models go to Responses; Chat Completions is the opt-in
             # `openai-chat:` / `xai-chat:` (and the wire of compatible endpoints).
-            "openai": _builtin("openai", _OPENAI, "OPENAI_API_KEY", wire="responses"),
-            "openai-chat": _builtin("openai-chat", _OPENAI, "OPENAI_API_KEY", wire="openai"),
+            "openai": _builtin(
+                "openai", _OPENAI, "OPENAI_API_KEY", wire="responses", dialect="openai"
+            ),
+            "openai-chat": _builtin(
+                "openai-chat", _OPENAI, "OPENAI_API_KEY", wire="openai", dialect="openai"
+            ),
             "xai": _builtin("xai", _XAI, "XAI_API_KEY", wire="xai_responses"),
             "xai-chat": _builtin("xai-chat", _XAI, "XAI_API_KEY", wire="xai"),
             "google": _builtin(
@@ -167,6 +187,7 @@ def with_endpoint(
     wire: str | None = None,
     key_env: str | tuple[str, ...] | None = None,
     prefixes: tuple[str, ...] = (),
+    dialect: str | None = None,
 ) -> Registry:
     """A copy of `reg` with one more endpoint, for example an OpenAI-compatible
     server: `with_endpoint(reg, "ollama", base_url="http://localhost:11434/v1")`
@@ -175,22 +196,34 @@ def with_endpoint(
     OpenAI's Responses API, for example an Azure OpenAI v1 deployment;
     `"xai_responses"`, `"anthropic"`, `"google"`) or a module path; `prefixes`
     route bare model ids to it. Its parts are stamped with `name`, so reasoning
-    made there is replayed only there.
+    made there is replayed only there. `dialect` (see `Endpoint`) defaults to
+    `"compatible"` for a new endpoint on Chat Completions: a server that is
+    not OpenAI's; pass `"openai"` for a proxy in front of OpenAI itself.
 
     Naming an endpoint `reg` already has (`"anthropic"` behind a corporate
-    proxy) moves it: it keeps its wire format and key variables unless they
-    are given, and the base URL given here wins over the base-URL variables."""
+    proxy) moves it: it keeps its wire format, dialect and key variables
+    unless they are given, and the base URL given here wins over the base-URL
+    variables."""
     old = reg.endpoints.get(name)
     if key_env is None:
         envs = old.key_env if old is not None else ()
     else:
         envs = (key_env,) if isinstance(key_env, str) else key_env
     if wire is None:
-        module = old.wire if old is not None else "llmkit.providers.openai"
+        module = old.wire if old is not None else _CHAT_COMPLETIONS
     else:
         module = wire if "." in wire else f"llmkit.providers.{wire}"
+    if dialect is None:
+        # A vendor's own endpoint stays that vendor on any wire (`openai` moved to
+        # Chat Completions is still OpenAI); a server without one is compatible.
+        dialect = (old.dialect if old is not None else "") or _NEW_DIALECT.get(module, "")
     ep = Endpoint(
-        name=name, wire=module, base_url=base_url.rstrip("/"), key_env=envs, key_required=bool(envs)
+        name=name,
+        wire=module,
+        base_url=base_url.rstrip("/"),
+        key_env=envs,
+        key_required=bool(envs),
+        dialect=dialect,
     )
     return Registry(
         endpoints=MappingProxyType({**reg.endpoints, name: ep}),
@@ -205,11 +238,18 @@ def register(
     wire: str | None = None,
     key_env: str | tuple[str, ...] | None = None,
     prefixes: tuple[str, ...] = (),
+    dialect: str | None = None,
 ) -> Registry:
     """Make `with_endpoint(current(), ...)` the default registry and return it."""
     global _current
     _current = with_endpoint(
-        _current, name, base_url=base_url, wire=wire, key_env=key_env, prefixes=prefixes
+        _current,
+        name,
+        base_url=base_url,
+        wire=wire,
+        key_env=key_env,
+        prefixes=prefixes,
+        dialect=dialect,
     )
     return _current
 
@@ -221,15 +261,19 @@ def resolve(model: str, reg: Registry | None = None) -> Route:
     name, sep, rest = model.partition(":")
     if sep and name in reg.endpoints:
         return Route(reg.endpoints[name], rest)
-    hits = [p for p in reg.prefixes if model.startswith(p)]
-    if not hits:
+    from llmkit.providers._common import (
+        longest_prefix,
+    )  # not at import: `import llmkit` stays light
+
+    hit = longest_prefix(reg.prefixes, model, None)
+    if hit is None:
         raise UnknownModel(model, known=tuple(reg.prefixes) + tuple(f"{n}:" for n in reg.endpoints))
-    return Route(reg.endpoints[reg.prefixes[max(hits, key=len)]], model)
+    return Route(reg.endpoints[hit], model)
 
 
-def wire(ep: Endpoint) -> Provider:
+def wire(ep: Endpoint) -> Provider[Any]:
     """The provider module behind an endpoint, imported on first use."""
-    return cast(Provider, importlib.import_module(ep.wire))
+    return cast("Provider[Any]", importlib.import_module(ep.wire))
 
 
 def base_url(ep: Endpoint, env: Mapping[str, str] | None = None) -> str:

@@ -108,7 +108,9 @@ class Call(msgspec.Struct, frozen=True, kw_only=True):
     `deadline` bounds the whole call in seconds: retries, waits and the
     entire stream."""
 
-    provider: Any  # a Provider module; Any because msgspec cannot type modules
+    # A provider module. A Struct field holds a module under a Protocol type as
+    # well as anything else; only decoding a Call (never done) would need more.
+    provider: Provider[Any]
     name: str
     base_url: str
     key: Secret | None
@@ -124,7 +126,7 @@ class Call(msgspec.Struct, frozen=True, kw_only=True):
 def _to_httpx(
     client: httpx.Client | httpx.AsyncClient, call: Call, hr: HttpRequest, end: float | None
 ) -> httpx.Request:
-    p: Provider = call.provider
+    p = call.provider
     headers = dict(hr.headers)
     if call.key is not None:
         headers.update(p.auth_headers(call.key.reveal()))  # last, never logged
@@ -187,7 +189,7 @@ _TRANSPORT_HEADERS = (
 def _api_error(
     call: Call, status: int, headers: httpx.Headers, body: bytes, where: str = ""
 ) -> ApiError:
-    p: Provider = call.provider
+    p = call.provider
     err = p.parse_error(status, headers, body)
     if status == 404 and where:  # a wrong base URL (a proxy, a gateway) shows where it went
         err.message = f"{err.message} ({where})"
@@ -236,7 +238,7 @@ def _cause(call: Call, e: Exception) -> Exception | None:
 def _renamed(call: Call, resp: Response) -> Response:
     """A compatible endpoint answers in its wire module's name; report it, and
     stamp its parts, under its own, so its signatures and raw blocks are never
-    taken for the real vendor's (llmkit.handoff compares these names)."""
+    taken for the real vendor's (llmkit.providers.handoff compares these names)."""
     if call.name == resp.provider:
         return resp
     wire, name = resp.provider, call.name
@@ -526,7 +528,7 @@ async def asend(
 
 
 def chat(call: Call, client: httpx.Client, req: ChatRequest) -> Response:
-    p: Provider = call.provider
+    p = call.provider
     end = _end(call)
     r = send(call, client, p.build_request(req, call.base_url), end)
     try:
@@ -539,7 +541,7 @@ def chat(call: Call, client: httpx.Client, req: ChatRequest) -> Response:
 
 
 async def achat(call: Call, client: httpx.AsyncClient, req: ChatRequest) -> Response:
-    p: Provider = call.provider
+    p = call.provider
     end = _end(call)
     r = await asend(call, client, p.build_request(req, call.base_url), end)
     try:
@@ -563,7 +565,7 @@ def _folded(call: Call, req: ChatRequest, body: bytes) -> Response:
     """A whole (already read, so bounded) event stream answering a
     non-streamed call, as a replayed streamed recording does: the fold gives
     the same Response."""
-    p: Provider = call.provider
+    p = call.provider
     state = p.start(req)
     events = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
     try:
@@ -595,7 +597,7 @@ def _is_sse(r: httpx.Response) -> bool:
     return "text/event-stream" in r.headers.get("content-type", "")
 
 
-def _broken(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
+def _broken(call: Call, p: Provider[Any], state: Any, e: Exception) -> LlmkitError:
     """The error that ends a stream, with the partial response attached (and,
     like `e` itself, without the key)."""
     redact(e, None if call.key is None else call.key.reveal())
@@ -604,7 +606,7 @@ def _broken(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
     return err
 
 
-def _ending(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
+def _ending(call: Call, p: Provider[Any], state: Any, e: Exception) -> LlmkitError:
     partial = _renamed(call, p.snapshot(state))
     if isinstance(e, DecodeError):  # an unreadable event is a broken stream, whoever read it
         return StreamError(e.message, provider=call.name, body=e.body, partial=partial)
@@ -702,7 +704,7 @@ def _fold(
     call: Call, client: httpx.Client | None, req: ChatRequest, finish: Finish | None, h: _Open
 ) -> Iterator[StreamEvent]:
     # No try/finally here: the EventStream closes the response (see llmkit._closing).
-    p: Provider = call.provider
+    p = call.provider
     step = p.step
     end = _end(call)
     r = send(call, client or default_client(), p.build_request(req, call.base_url), end)
@@ -726,7 +728,7 @@ def _fold(
 async def astream(
     call: Call, client: httpx.AsyncClient | None, req: ChatRequest, finish: Finish | None = None
 ) -> AsyncIterator[StreamEvent]:
-    p: Provider = call.provider
+    p = call.provider
     step = p.step
     end = _end(call)
     client = client or default_async_client()  # here, inside the running event loop
@@ -755,7 +757,7 @@ async def astream(
 
 
 def list_models(call: Call, client: httpx.Client) -> list[ModelInfo]:
-    p: Provider = call.provider
+    p = call.provider
     models: list[ModelInfo] = []
     page: str | None = None
     end = _end(call)
@@ -772,7 +774,7 @@ def list_models(call: Call, client: httpx.Client) -> list[ModelInfo]:
 
 
 async def alist_models(call: Call, client: httpx.AsyncClient) -> list[ModelInfo]:
-    p: Provider = call.provider
+    p = call.provider
     models: list[ModelInfo] = []
     page: str | None = None
     end = _end(call)

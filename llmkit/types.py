@@ -200,7 +200,9 @@ class ChatRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     """Everything a provider needs to build one HTTP request. `model` is the
     vendor's id, without any `provider:` prefix. `endpoint` is the registered
     name the request goes to (parts stamped with it are that endpoint's own,
-    and may be replayed to it); empty means the provider's own NAME."""
+    and may be replayed to it); empty means the provider's own NAME.
+    `dialect` is that endpoint's (`Endpoint.dialect`): which server speaks the
+    wire format, for the rules that differ; empty means the wire's own vendor."""
 
     model: str
     messages: list[Message]
@@ -209,6 +211,7 @@ class ChatRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     options: Options = Options()
     stream: bool = False
     endpoint: str = ""
+    dialect: str = ""
 
 
 class Usage(msgspec.Struct, frozen=True, kw_only=True):

@@ -18,7 +18,7 @@ import httpx
 
 from llmkit import transport as tr
 from llmkit.protocols import Provider
-from llmkit.registry import Secret
+from llmkit.registry import DEFAULT, Secret
 from llmkit.types import ChatRequest, Done, Response, StreamEvent
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,13 +73,22 @@ def transport(
     return httpx.MockTransport(handler)
 
 
+def base_url_of(p: Any) -> str:
+    """Where the built-in endpoint on wire module `p` sends (base URLs live on
+    endpoints, not on wire modules); a test wire's own `DEFAULT_BASE_URL`."""
+    for ep in DEFAULT.endpoints.values():
+        if ep.wire == p.__name__:
+            return ep.base_url
+    return str(p.DEFAULT_BASE_URL)
+
+
 def call_for(
-    p: Provider, *, name: str | None = None, base_url: str | None = None, max_retries: int = 0
+    p: Provider[Any], *, name: str | None = None, base_url: str | None = None, max_retries: int = 0
 ) -> tr.Call:
     return tr.Call(
         provider=p,
         name=name or p.NAME,
-        base_url=base_url or p.DEFAULT_BASE_URL,
+        base_url=base_url or base_url_of(p),
         key=Secret(TEST_KEY),
         retry=tr.RetryPolicy(max_retries=max_retries, base_delay=0),
     )

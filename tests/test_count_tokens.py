@@ -14,7 +14,7 @@ from anthropic.types import message_count_tokens_params
 from openai.types.responses import input_token_count_params
 
 import llmkit
-from llmkit.api import _prepare
+from llmkit.api import CallSpec, _prepare
 from llmkit.errors import DecodeError, RateLimited, Unsupported
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
@@ -52,10 +52,8 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def chat_body(model: str, **options: Any) -> dict[str, Any]:
     """What `chat` would send for the same arguments."""
-    call, req, _ = _prepare(
-        model, CONVERSATION, [get_weather], None, False, None, None, 120.0, None, None, 2, None,
-        options,
-    )  # fmt: skip
+    spec = CallSpec(model=model, messages=CONVERSATION, tools=[get_weather], options=options)
+    call, req, _ = _prepare(spec)
     body: dict[str, Any] = json.loads(call.provider.build_request(req, call.base_url).body)
     return body
 

@@ -19,7 +19,7 @@ from llmkit.protocols import Provider, Sse
 from llmkit.providers import anthropic, google, openai, responses, xai, xai_responses
 from llmkit.types import ChatRequest, Message, Options, Text, Tool
 from tests import strategies as s
-from tests.replay import FIXTURES
+from tests.replay import FIXTURES, base_url_of
 
 PROVIDERS: dict[str, Provider] = {
     "anthropic": anthropic, "openai": openai, "xai": xai, "google": google,
@@ -149,7 +149,7 @@ def test_any_history_builds_a_request_or_says_what_is_unsupported(
     options = Options(foreign_thinking=policy)  # type: ignore[arg-type]
     req = ChatRequest(model=model, messages=history, tools=tools, options=options)
     try:
-        hr = p.build_request(req, p.DEFAULT_BASE_URL)
+        hr = p.build_request(req, base_url_of(p))
     except LlmkitError:
         return
     json.loads(hr.body or b"{}")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmkit.handoff import carry
+from llmkit.providers.handoff import carry
 from llmkit.types import Image, Part, Raw, Text, Thinking, ToolCall, ToolResult
 from tests import strategies as s
 
@@ -59,3 +59,9 @@ def test_nothing_signed_crosses_vendors(part: Part, to: str, policy: str) -> Non
         assert getattr(got, "signature", None) is None
         assert getattr(got, "citations", None) is None
         assert not isinstance(got, (Thinking, Raw))
+
+
+def test_the_old_import_path_keeps_working() -> None:
+    import llmkit.handoff
+
+    assert llmkit.handoff.carry is carry

@@ -76,7 +76,7 @@ def _chat_types(s: R.Sent) -> None:
 
 def _responses_types(s: R.Sent) -> None:
     body = s.body
-    if s.host == "api.x.ai":  # xAI's Responses also takes `seed` (PROTOCOLS 3.2)
+    if s.host == "api.x.ai":  # xAI's Responses also takes `seed`
         body = {k: v for k, v in body.items() if k != "seed"}
     V.validate_responses(json.dumps(body).encode())
 
@@ -466,7 +466,7 @@ RECORDED = _recorded()
 @pytest.mark.skipif(not RECORDED, reason="the shared corpus is not here")
 @pytest.mark.parametrize(("name", "status", "recorded"), RECORDED, ids=[r[0] for r in RECORDED])
 def test_recorded_requests(name: str, status: str, recorded: tuple[str, Any]) -> None:
-    """Real requests from ../shared/corpus: the vendor accepted each 200 one, so
+    """Real requests from the shared corpus: the vendor accepted each 200 one, so
     the check must too (no false alarms); it refused the 400 ones, and the check
     must say why."""
     found = problems(_sent(*recorded))

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from llmkit.protocols import Provider
 from llmkit.providers import anthropic, google, openai, responses, xai, xai_responses
 from llmkit.types import ChatRequest, Message, Response, Text
-from tests.replay import CORPUS, FIXTURES, corpus_rows, drive_stream
+from tests.replay import CORPUS, FIXTURES, base_url_of, corpus_rows, drive_stream
 
 PROVIDERS: dict[str, Provider] = {
     "anthropic": anthropic, "openai": openai, "xai": xai, "google": google,
@@ -61,7 +61,7 @@ def _next_request(vendor: str, said: Message) -> dict[str, Any]:
     default = {"anthropic": "claude-x", "google": "gemini-2.5-flash"}.get(vendor, "gpt-4o")
     model = said.model if vendor == "google" and said.model else default
     p = PROVIDERS[vendor]
-    body = p.build_request(ChatRequest(model=model, messages=history), p.DEFAULT_BASE_URL).body
+    body = p.build_request(ChatRequest(model=model, messages=history), base_url_of(p)).body
     return json.loads(body or b"{}")  # type: ignore[no-any-return]
 
 

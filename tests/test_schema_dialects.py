@@ -1,9 +1,9 @@
-"""Schema dialects (llmkit/providers/_schema.py) over generated Struct types.
+"""Schema dialects (llmkit/providers/_schema/) over generated Struct types.
 
 For any Struct type hypothesis builds (nested Structs, Optional, defaults,
 lists, dicts, str-enums, Literal, constrained ints and strings, tagged unions,
 a recursive type) and any value of it:
-- each dialect's schema obeys that vendor's rules (PROTOCOLS.md §7), checked
+- each dialect's schema obeys that vendor's rules (its structured-output docs), checked
   by a plain function per vendor written from the rules, not from the code;
 - what a dialect cannot express raises NotStrict, and only that;
 - the value's JSON, as a model obeying the normalized schema sends it (every
@@ -258,7 +258,7 @@ def valid(v: Any, s: Any, root: Json) -> bool:
     return True
 
 
-# ---- each vendor's rules, from PROTOCOLS.md §7 --------------------------------------------------
+# ---- each vendor's rules, from its structured-output docs ------------------------------
 
 
 def nodes(s: Any) -> list[Json]:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import llmkit
 from llmkit.types import Image, Message, Text, ToolResult
 from tests import vendor_bodies as vb
+from tests.replay import base_url_of
 
 VENDORS = ["anthropic", "openai", "xai", "google"]
 HOSTS = {
@@ -220,7 +221,8 @@ def test_every_pair_with_tools_images_and_thinking(first: str, second: str) -> N
 
 
 def test_gemini_signatures_stay_with_the_gemini_model_that_made_them() -> None:
-    """A thought signature is bound to its model (PROTOCOLS 4.5): the same
+    """A thought signature is bound to its model
+    (https://ai.google.dev/gemini-api/docs/thought-signatures): the same
     conversation moved to another Gemini model goes without it."""
     old = vb.reply("google", None, [("c1", "lookup", {"q": "Q"})], thinking="T0 reasoning",
                    model="gemini-2.5-flash")  # fmt: skip
@@ -240,7 +242,7 @@ def _google_body(history: list[Message], model: str) -> str:
     from llmkit.types import ChatRequest
 
     req = ChatRequest(model=model, messages=history)
-    return (google.build_request(req, google.DEFAULT_BASE_URL).body or b"").decode()
+    return (google.build_request(req, base_url_of(google)).body or b"").decode()
 
 
 def google_parse(body: bytes) -> llmkit.Response:

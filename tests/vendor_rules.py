@@ -3,8 +3,8 @@
 Each rule function takes one built request (`Sent`) and yields what is wrong
 with it, as `"[class] what"` strings; no output means the rule holds. The class
 tags are issue 13's seven (schema, text, ids, cache, toolconfig, sampling) plus
-`other` for documented 400s outside them. Sources are PROTOCOLS.md sections
-(cited per rule), which cite the vendors' docs and real error messages.
+`other` for documented 400s outside them. Sources are the vendors' docs (cited
+per section) and the real error messages quoted beside each rule.
 
 Rules are keyed by wire (the path the request goes to) and, for a vendor's own
 rules on a shared wire, by host: see `WIRES` in tests/test_request_validity.py.
@@ -52,7 +52,7 @@ def _prefixed(table: Mapping[str, Any], model: str, default: Any = None) -> Any:
     return table[max(hits, key=len)] if hits else default
 
 
-# ---- JSON Schema dialects (PROTOCOLS 7) --------------------------------------------
+# ---- JSON Schema dialects (each vendor's structured-output page) -----------------------
 
 
 def _nodes(schema: Any, path: str = "$") -> Iterator[tuple[str, Json]]:
@@ -82,7 +82,8 @@ _OPENAI_NOT = ("default", "allOf", "not", "if", "then", "else", "dependentRequir
 
 
 def openai_strict(schema: Any, where: str) -> Iterator[str]:
-    """OpenAI strict mode (PROTOCOLS 7.1): every object closed with
+    """OpenAI strict mode (https://platform.openai.com/docs/guides/structured-outputs#supported-schemas):
+    every object closed with
     additionalProperties:false and every property required; the root an object;
     no unsupported keywords."""
     if not isinstance(schema, dict) or schema.get("type") != "object":
@@ -107,7 +108,8 @@ _CLAUDE_FORMATS = {"date-time", "time", "date", "duration", "email", "hostname",
 
 
 def claude_strict(schema: Any, where: str) -> Iterator[str]:
-    """Claude structured outputs and strict tools (PROTOCOLS 7.3): objects closed,
+    """Claude structured outputs and strict tools
+    (https://platform.claude.com/docs/en/build-with-claude/structured-outputs): objects closed,
     only the supported keywords (the SDK moves the rest into the description)."""
     for path, node in _nodes(schema):
         if _is_object(node) and node.get("additionalProperties") is not False:
@@ -151,7 +153,8 @@ _GEMINI_KEYS = {"$id", "$defs", "$ref", "$anchor", "type", "format", "title", "d
 
 
 def gemini_schema(schema: Any, where: str) -> Iterator[str]:
-    """Gemini's JSON Schema subset (PROTOCOLS 7.4): only the listed keywords;
+    """Gemini's JSON Schema subset (https://ai.google.dev/gemini-api/docs/structured-output#json-schema-support):
+    only the listed keywords;
     a `$ref` has only `$`-siblings; enums of strings and numbers."""
     for path, node in _nodes(schema):
         extra = set(node) - _GEMINI_KEYS
@@ -165,20 +168,23 @@ def gemini_schema(schema: Any, where: str) -> Iterator[str]:
 
 def xai_tool(schema: Any, where: str) -> Iterator[str]:
     """xAI rejects additionalProperties:false in tool schemas that declare
-    properties (PROTOCOLS 7.2; objects are closed there by default)."""
+    properties (https://docs.x.ai/docs/guides/function-calling; objects are
+    closed there by default)."""
     for path, node in _nodes(schema):
         if node.get("properties") and node.get("additionalProperties") is False:
             yield f"[schema] {where} {path}: xAI tools may not say additionalProperties:false"
 
 
-# ---- Anthropic (PROTOCOLS 1.2, 1.7, 7.3, 8.1) --------------------------------------
+# ---- Anthropic -------------------------------------------------------------------------
+# https://platform.claude.com/docs/en/api/messages
+# https://platform.claude.com/docs/en/api/errors#common-validation-errors
 
 _CLAUDE_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
 _SERVER_ID = re.compile(r"^srvtoolu_[a-zA-Z0-9_]+$")
 
 # Under 2023-06-01, these reject non-default temperature/top_p/top_k ("`temperature`
 # is deprecated for this model"; temperature 1 passes). 5.5 and 5.x Fable/Mythos
-# are assumed to, as PROTOCOLS 8.1 says.
+# are assumed to (https://platform.claude.com/docs/en/api/versioning).
 _SAMPLING_DEPRECATED = ("claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-sonnet-5",
                         "claude-fable-5", "claude-mythos-5", "claude-haiku-5")  # fmt: skip
 # Manual thinking (`budget_tokens`) is rejected here (1.2); `disabled` where always on.
@@ -364,7 +370,7 @@ ANTHROPIC: tuple[Rule, ...] = (anthropic_text, anthropic_ids, anthropic_cache, a
                                anthropic_thinking, anthropic_schemas)  # fmt: skip
 
 
-# ---- OpenAI Chat Completions (PROTOCOLS 2.2, 2.5, 7.1, 8.2) --------------------------
+# ---- OpenAI Chat Completions (https://platform.openai.com/docs/api-reference/chat/create) ---
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _OPENAI_REASONING = ("o1", "o3", "o4", "gpt-5", "gpt-6")
@@ -464,7 +470,7 @@ def openai_chat(s: Sent) -> Iterator[str]:
             yield f"[other] {model}: function tools with reasoning on Chat Completions"
 
 
-# ---- xAI (PROTOCOLS 3.2, 3.3, 7.2, 8.4) ------------------------------------------
+# ---- xAI (https://docs.x.ai/docs/api-reference) ------------------------------------------
 
 _XAI_EFFORTS: Mapping[str, frozenset[str]] = {
     "grok-3-mini": frozenset({"low", "high"}),
@@ -499,7 +505,7 @@ def xai(s: Sent) -> Iterator[str]:
         yield from xai_tool(params, f"tools[{i}]")
 
 
-# ---- OpenAI Responses (PROTOCOLS 2.5, 7.1; ready for the Responses wire) -----------
+# ---- OpenAI Responses (https://platform.openai.com/docs/api-reference/responses/create) ---
 
 # `input[].call_id`: "string too long. Expected a string with maximum length 64"
 # [decolua/9router#393, NousResearch/hermes-agent#73538].
@@ -551,7 +557,7 @@ def responses_tools(s: Sent) -> Iterator[str]:
             yield from openai_strict(t.get("parameters"), f"tools[{i}]")
 
 
-# ---- Gemini (PROTOCOLS 4.2, 4.5, 7.4, 8.3) --------------------------------------------
+# ---- Gemini (https://ai.google.dev/api/generate-content) -------------------------------
 
 _DATA = ("text", "inlineData", "fileData", "functionCall", "functionResponse", "executableCode",
          "codeExecutionResult")  # fmt: skip

@@ -119,7 +119,8 @@ class GeminiRequest(genai_common.BaseModel):
 
 class _Sampling2023(typing_extensions.TypedDict, total=False):
     """What `anthropic-version: 2023-06-01` still takes and the SDK's types
-    (written for 2026-10-21, which removed them) no longer list (PROTOCOLS 8.1)."""
+    (written for 2026-10-21, which removed them) no longer list
+    (https://platform.claude.com/docs/en/api/versioning)."""
 
     temperature: float
     top_p: float

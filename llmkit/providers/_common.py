@@ -11,13 +11,31 @@ import msgspec
 from llmkit.errors import DecodeError, Unsupported
 from llmkit.types import Image, ToolCall, ToolChoice
 
-# An append-only text buffer for stream folds: a cons list of chunks, newest
-# first. Appending is O(1) and never copies, so a frozen fold state can carry
-# long texts without the quadratic cost of `s + chunk` on every delta.
 T = TypeVar("T")
 D = TypeVar("D")
 
-Rope: TypeAlias = "tuple[str, Rope] | None"
+# A persistent list for stream folds: a cons list, newest first. Adding is O(1)
+# and never copies, so a frozen fold state can carry long histories (parts,
+# citations, text chunks) without the quadratic cost of `s + [x]` per event.
+Cons: TypeAlias = "tuple[T, Cons[T]] | None"
+
+
+def cons_add(cons: Cons[T], item: T) -> Cons[T]:
+    return (item, cons)
+
+
+def cons_items(cons: Cons[T]) -> list[T]:
+    """The items of `cons`, oldest first."""
+    items = []
+    while cons is not None:
+        items.append(cons[0])
+        cons = cons[1]
+    items.reverse()
+    return items
+
+
+# An append-only text buffer: a cons list of the chunks of one text.
+Rope: TypeAlias = "Cons[str]"
 
 
 def rope_add(rope: Rope, chunk: str) -> Rope:
@@ -25,11 +43,7 @@ def rope_add(rope: Rope, chunk: str) -> Rope:
 
 
 def rope_text(rope: Rope) -> str:
-    chunks = []
-    while rope is not None:
-        chunks.append(rope[0])
-        rope = rope[1]
-    return "".join(reversed(chunks))
+    return "".join(cons_items(rope))
 
 
 def longest_prefix(table: Mapping[str, T], model: str, default: D) -> T | D:

@@ -11,7 +11,8 @@ stand-in (short of a 64-bit collision). Stand-ins only live in request bodies.
 
 The rules (ids are checked in UTF-8 bytes, never fewer than one):
 - Anthropic: `tool_use.id` and `tool_result.tool_use_id` must match
-  `^[a-zA-Z0-9_-]+$` (400 "String should match pattern"; PROTOCOLS 8.1), so
+  `^[a-zA-Z0-9_-]+$` (400 "String should match pattern"; the `tool_use.id` pattern in
+  https://platform.claude.com/docs/en/api/messages), so
   `functions.get_forecast:0` (some compatible servers) or `call_x|fc_y` cannot
   go back as they are. `server_tool_use` ids (`^srvtoolu_[a-zA-Z0-9_]+$`) are
   Anthropic's own and travel only back to Anthropic, inside Raw blocks: never

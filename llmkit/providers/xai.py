@@ -25,7 +25,15 @@ from typing import Any
 from llmkit.errors import ApiError, Unsupported
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import longest_prefix
-from llmkit.providers.openai import WireDialect, _messages, _request, _response, _stream
+from llmkit.providers.openai import (
+    WireDialect,
+    _errors,
+    _history,
+    _models,
+    _request,
+    _response,
+    _stream,
+)
 
 # The same over the wire as OpenAI's: re-exported as they are.
 from llmkit.providers.openai import auth_headers as auth_headers
@@ -37,8 +45,6 @@ from llmkit.providers.openai._stream import State
 from llmkit.types import ChatRequest, Effort, Message, ModelInfo, Options, Response
 
 NAME = "xai"
-DEFAULT_BASE_URL = "https://api.x.ai/v1"
-KEY_ENV = ("XAI_API_KEY",)
 
 DIALECT = WireDialect(
     provider=NAME,
@@ -48,7 +54,8 @@ DIALECT = WireDialect(
     xai_tools=True,
 )
 
-# `reasoning_effort` values each model accepts (PROTOCOLS.md §3.2); longest
+# `reasoning_effort` values each model accepts
+# (https://docs.x.ai/developers/model-capabilities/text/reasoning#effort-levels); longest
 # prefix wins; an empty set means the model rejects the parameter; a model
 # not listed gets whatever the caller asks for.
 _EFFORTS: Mapping[str, frozenset[Effort]] = {
@@ -56,7 +63,7 @@ _EFFORTS: Mapping[str, frozenset[Effort]] = {
     "grok-4": frozenset(),  # grok-4 itself
     "grok-4-": frozenset(),  # grok-4-fast-*, grok-4-0709, grok-4-1-fast-*
     "grok-4.": frozenset({"none", "low", "medium", "high", "xhigh"}),  # newer, not listed below
-    # grok-4.20-*: every value is refused, `none` included (PROTOCOLS 3.2, 8.4);
+    # grok-4.20-*: every value is refused, `none` included (400 from the API);
     # the multi-agent model reads the effort as its agent count.
     "grok-4.20": frozenset(),
     "grok-4.20-multi-agent": frozenset({"low", "medium", "high", "xhigh"}),
@@ -123,7 +130,7 @@ def parse_response(body: bytes) -> Response:
 
 
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ApiError:
-    return _response.parse_error(status, headers, body, DIALECT)
+    return _errors.parse_error(status, headers, body, DIALECT)
 
 
 def start(req: ChatRequest) -> State:
@@ -131,7 +138,7 @@ def start(req: ChatRequest) -> State:
 
 
 def parse_list_models(body: bytes) -> tuple[list[ModelInfo], str | None]:
-    return _response.parse_list_models(body, DIALECT)
+    return _models.parse_list_models(body, DIALECT)
 
 
 _NO_OPTIONS = Options()
@@ -140,8 +147,8 @@ _NO_OPTIONS = Options()
 def messages_to_wire(
     messages: Sequence[Message], options: Options = _NO_OPTIONS
 ) -> list[dict[str, Any]]:
-    return _messages.to_wire(messages, options, DIALECT)
+    return _history._to_wire_messages(messages, options, DIALECT)
 
 
 def messages_from_wire(wire: Sequence[Mapping[str, Any]]) -> list[Message]:
-    return _messages.from_wire(wire, DIALECT)
+    return _history._from_wire_messages(wire, DIALECT)

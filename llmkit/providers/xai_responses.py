@@ -24,7 +24,7 @@ from typing import Any
 
 from llmkit.errors import ApiError
 from llmkit.protocols import HttpRequest
-from llmkit.providers.openai import _response as _chat
+from llmkit.providers.openai import _models as _chat
 from llmkit.providers.openai._wire import WireDialect
 from llmkit.providers.responses import (
     _count,
@@ -46,8 +46,6 @@ from llmkit.providers.responses._wire import Dialect
 from llmkit.types import ChatRequest, Message, ModelInfo, Options, Response
 
 NAME = "xai"
-DEFAULT_BASE_URL = "https://api.x.ai/v1"
-KEY_ENV = ("XAI_API_KEY",)
 
 DIALECT = Dialect(
     provider=NAME,
@@ -110,4 +108,4 @@ _NO_OPTIONS = Options()
 def messages_to_wire(
     messages: Sequence[Message], options: Options = _NO_OPTIONS, endpoint: str = NAME
 ) -> tuple[str | None, list[dict[str, Any]]]:
-    return _history.to_wire(messages, options, DIALECT, endpoint)
+    return _history._to_wire_messages(messages, options, DIALECT, endpoint)

@@ -1,4 +1,4 @@
-"""Conformance with real recorded Anthropic traffic (../shared/corpus).
+"""Conformance with real recorded Anthropic traffic (the shared corpus (`replay.CORPUS`)).
 
 Responses: every Anthropic item is replayed through the real transport and its
 text, tool calls, thinking, usage and finish reason are checked against what a
@@ -38,7 +38,7 @@ from llmkit.types import (
     ToolChoice,
 )
 from tests.providers.test_anthropic_stream import render_sse
-from tests.replay import CORPUS, corpus_rows, done, drive_chat, drive_stream
+from tests.replay import CORPUS, base_url_of, corpus_rows, done, drive_chat, drive_stream
 
 ROWS = list({r["file"]: r for r in corpus_rows("anthropic")}.values())  # the manifest repeats rows
 NO_CORPUS = [pytest.param(None, marks=pytest.mark.skip(reason=f"no corpus at {CORPUS}"))]
@@ -275,9 +275,9 @@ def test_recorded_request_is_rebuilt(row: dict[str, str]) -> None:
     req = unified(recorded)
     if row["request_file"] in REFUSED:
         with pytest.raises(Unsupported, match=REFUSED[row["request_file"]]):
-            anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+            anthropic.build_request(req, base_url_of(anthropic))
         return
-    hr = anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+    hr = anthropic.build_request(req, base_url_of(anthropic))
     assert hr.url.endswith("/v1/messages")
     assert hr.body is not None
     assert _canonical(json.loads(hr.body)) == _canonical(recorded)

@@ -40,9 +40,9 @@ def recorded(name: str) -> tuple[int, dict[str, str], bytes]:
 
 
 def test_module_is_a_provider_and_is_routed_for_claude() -> None:
-    p: Provider = anthropic  # mypy checks the module against the Protocol
+    p: Provider[anthropic.State] = anthropic  # mypy checks the module against the Protocol
     assert p.NAME == "anthropic"
-    assert p.KEY_ENV == ("ANTHROPIC_API_KEY",)
+    assert DEFAULT.endpoints["anthropic"].key_env == ("ANTHROPIC_API_KEY",)
     assert resolve("claude-opus-5-5", DEFAULT).endpoint.wire == "llmkit.providers.anthropic"
 
 

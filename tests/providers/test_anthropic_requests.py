@@ -35,7 +35,7 @@ from llmkit.types import (
     ToolChoice,
     ToolResult,
 )
-from tests.replay import FIXTURES, TEST_KEY, call_for, done, drive_stream, transport
+from tests.replay import FIXTURES, TEST_KEY, base_url_of, call_for, done, drive_stream, transport
 
 DIR = FIXTURES / "anthropic"
 MODEL = "claude-sonnet-4-5"
@@ -59,7 +59,7 @@ def body(
         options=Options(**kw),
         stream=stream,
     )
-    hr = anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+    hr = anthropic.build_request(req, base_url_of(anthropic))
     assert hr.body is not None
     out: dict[str, Any] = json.loads(hr.body)
     return out
@@ -111,7 +111,7 @@ def test_the_key_only_comes_from_auth_headers() -> None:
     assert anthropic.auth_headers("k-123") == {"x-api-key": "k-123"}
     seen: list[httpx.Request] = []
     req = ChatRequest(model=MODEL, messages=[msg("user", "Hi")])
-    hr = anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+    hr = anthropic.build_request(req, base_url_of(anthropic))
     assert TEST_KEY not in repr(hr)
     with httpx.Client(transport=transport((DIR / "text.json").read_bytes(), seen=seen)) as c:
         tr.chat(call_for(anthropic), c, req)
@@ -185,7 +185,7 @@ def test_sampling_is_sent_where_the_model_takes_it(
 @pytest.mark.parametrize(
     ("model", "kw", "match"),
     [
-        # 400 "`temperature` is deprecated for this model." (PROTOCOLS 8.1)
+        # 400 "`temperature` is deprecated for this model."
         ("claude-opus-5-5", {"temperature": 0.2},
          r"^temperature on claude-opus-5-5 \(it takes no sampling parameters\)$"),
         ("claude-opus-4-7", {"top_p": 0.9}, "top_p on claude-opus-4-7"),  # by prefix
@@ -235,7 +235,7 @@ def test_betas_from_extra_go_to_the_header(betas: Any, header: str) -> None:
     req = ChatRequest(
         model=MODEL, messages=[msg("user", "Hi")], options=Options(extra={"betas": betas})
     )
-    hr = anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+    hr = anthropic.build_request(req, base_url_of(anthropic))
     assert hr.headers["anthropic-beta"] == header
     assert hr.body is not None
     assert "betas" not in json.loads(hr.body)
@@ -371,7 +371,7 @@ def test_empty_text_and_empty_messages_are_not_sent() -> None:
 
 
 def test_whitespace_only_text_is_not_sent_and_leaves_no_empty_turn() -> None:
-    # 400 "text content blocks must contain non-whitespace text" (PROTOCOLS 8.1):
+    # 400 "text content blocks must contain non-whitespace text":
     # an earlier assistant reply of "\n\n" vanishes and the user turns around it merge.
     b = body(
         msg("system", " \n", "Be brief."),
@@ -480,7 +480,7 @@ def test_cache_breakpoints_on_system_tools_and_messages() -> None:
 
 
 def test_cache_breakpoint_skips_thinking_blocks() -> None:
-    # 400 "thinking.cache_control: Extra inputs are not permitted" (PROTOCOLS 8.1)
+    # 400 "thinking.cache_control: Extra inputs are not permitted"
     cached = {"cache_control": EPHEMERAL}
     call = {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Oslo"}}
     signed = {"type": "thinking", "thinking": "hmm", "signature": "EqQBsig=="}
@@ -660,7 +660,7 @@ def test_manual_thinking_with_tools_asks_for_interleaved_thinking() -> None:
         tools=[WEATHER],
         options=Options(reasoning=Reasoning(budget=4000)),
     )
-    hr = anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+    hr = anthropic.build_request(req, base_url_of(anthropic))
     assert hr.headers["anthropic-beta"] == "interleaved-thinking-2025-05-14"
 
 

@@ -1,4 +1,5 @@
-"""Conformance over every Google item in ../shared/corpus (real recorded traffic).
+"""Conformance over every Google item in the shared corpus of real
+recorded traffic (`replay.CORPUS`).
 
 Streams and bodies are checked against expectations computed here from the
 raw JSON, independently of the provider; every stream must fold to the parse
@@ -37,7 +38,7 @@ from llmkit.types import (
     ToolChoice,
     Usage,
 )
-from tests.replay import CORPUS, corpus_rows, done, drive_stream
+from tests.replay import CORPUS, base_url_of, corpus_rows, done, drive_stream
 
 ROWS = corpus_rows("google")
 if not ROWS:
@@ -251,7 +252,7 @@ def test_recorded_request(row: dict[str, str]) -> None:
         stream=row["kind"] == "stream",
     )
 
-    hr = google.build_request(req, google.DEFAULT_BASE_URL)
+    hr = google.build_request(req, base_url_of(google))
     assert json.loads(hr.body or b"") == expected
     path = row["endpoint"].split("?")[0]  # some rows keep the query
-    assert hr.url == google.DEFAULT_BASE_URL + path + ("?alt=sse" if req.stream else "")
+    assert hr.url == base_url_of(google) + path + ("?alt=sse" if req.stream else "")

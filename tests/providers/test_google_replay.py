@@ -22,7 +22,7 @@ from llmkit.types import (
     ToolCall,
     ToolResult,
 )
-from tests.replay import FIXTURES
+from tests.replay import FIXTURES, base_url_of
 
 G = FIXTURES / "google"
 HI = [Message(role="user", content=[Text(text="hi")])]
@@ -30,7 +30,7 @@ HI = [Message(role="user", content=[Text(text="hi")])]
 
 def body(model: str = "gemini-3.8-flash", **kw: Any) -> Any:
     req = ChatRequest(model=model, **kw)
-    hr = google.build_request(req, google.DEFAULT_BASE_URL)
+    hr = google.build_request(req, base_url_of(google))
     return json.loads(hr.body or b"")
 
 
@@ -91,7 +91,8 @@ def test_history_from_another_vendor(policy: str, parts: list[dict[str, Any]]) -
 
 
 def test_foreign_calls_get_the_documented_sentinel_only_where_gemini_validates() -> None:
-    """Gemini 3+ rejects unsigned function calls (PROTOCOLS 4.5); Google's
+    """Gemini 3+ rejects unsigned function calls
+    (https://ai.google.dev/gemini-api/docs/thought-signatures); Google's
     documented sentinel goes on the first call of such a turn, never on a call
     Gemini signed itself, and not at all for models that do not validate."""
     calls = Message(role="assistant", content=[

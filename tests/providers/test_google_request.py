@@ -24,10 +24,10 @@ from llmkit.types import (
     ToolChoice,
     ToolResult,
 )
-from tests.replay import FIXTURES, TEST_KEY, drive_chat, drive_stream, sent_json
+from tests.replay import FIXTURES, TEST_KEY, base_url_of, drive_chat, drive_stream, sent_json
 
 G = FIXTURES / "google"
-BASE = google.DEFAULT_BASE_URL
+BASE = base_url_of(google)
 HI = [Message(role="user", content=[Text(text="hi")])]
 
 
@@ -60,10 +60,11 @@ def test_module_is_the_routed_provider() -> None:
     for model in ("gemini-3.8-flash", "models/gemini-2.5-pro", "google:gemini-4-argon"):
         route = registry.resolve(model, registry.DEFAULT)
         assert registry.wire(route.endpoint) is google
-    assert route.endpoint.key_env == google.KEY_ENV
-    assert route.endpoint.base_url == google.DEFAULT_BASE_URL
+    assert route.endpoint.key_env == ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    assert route.endpoint.base_url == "https://generativelanguage.googleapis.com"
     members = [m for m in dir(Provider) if not m.startswith("_")]
     assert members and all(callable(getattr(google, m)) or m.isupper() for m in members)
+    assert not hasattr(google, "DEFAULT_BASE_URL") and not hasattr(google, "KEY_ENV")
 
 
 def test_unsupported_is_raised_before_any_request() -> None:
@@ -76,7 +77,6 @@ def test_unsupported_is_raised_before_any_request() -> None:
 
 def test_key_only_in_header() -> None:
     assert google.auth_headers("k") == {"x-goog-api-key": "k"}
-    assert google.KEY_ENV == ("GEMINI_API_KEY", "GOOGLE_API_KEY")
     seen: list[httpx.Request] = []
     drive_stream(google, req(stream=True), (G / "text.sse").read_bytes(), seen=seen)
     (r,) = seen
@@ -244,7 +244,7 @@ def test_tool_choice(choice: ToolChoice, config: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("mode", ["auto", "none"])
 def test_no_tool_config_without_function_declarations(mode: Any) -> None:
-    # 400 "Function calling config is set without function_declarations" (PROTOCOLS 8.3),
+    # 400 "Function calling config is set without function_declarations",
     # also when the only tools are built-in ones given through `extra`.
     search = {"tools": [{"googleSearch": {}}]}
     got = body(req(tool_choice=ToolChoice(mode=mode), options=Options(extra=search)))

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 
 import httpx
+import msgspec
 import pytest
 
 import llmkit
-from llmkit.errors import MissingApiKey
+from llmkit.errors import MissingApiKey, Unsupported
 from llmkit.providers import openai
 from llmkit.registry import DEFAULT, with_endpoint
 from llmkit.types import ChatRequest, Message, Options, Text, TextDelta
-from tests.replay import FIXTURES, TEST_KEY, transport
+from tests.replay import FIXTURES, ROOT, TEST_KEY, transport
 
 TEXT = (FIXTURES / "openai" / "text.json").read_bytes()
 STREAM = (FIXTURES / "openai" / "text.sse").read_bytes()
@@ -88,26 +89,80 @@ def test_live_listing_of_a_compatible_endpoint() -> None:
 
 
 @pytest.mark.parametrize(
-    ("base_url", "model", "key"),
+    ("dialect", "model", "key"),
     [
-        ("https://api.openai.com/v1", "gpt-4o", "max_completion_tokens"),
-        ("http://localhost:11434/v1", "llama3.2", "max_tokens"),
-        ("https://openrouter.ai/api/v1", "meta-llama/llama-3.3-70b", "max_tokens"),
+        ("openai", "gpt-4o", "max_completion_tokens"),
+        ("", "gpt-4o", "max_completion_tokens"),  # the wire's own vendor: OpenAI
+        ("compatible", "llama3.2", "max_tokens"),
+        ("compatible", "meta-llama/llama-3.3-70b", "max_tokens"),
         # an OpenAI reasoning model behind a gateway still needs the new key
-        ("https://gateway.internal/v1", "o4-mini", "max_completion_tokens"),
+        ("compatible", "o4-mini", "max_completion_tokens"),
     ],
 )
-def test_max_tokens_key_per_host_and_model(base_url: str, model: str, key: str) -> None:
-    req = ChatRequest(model=model, messages=HI, options=Options(max_tokens=10))
-    hr = openai.build_request(req, base_url)
-    assert hr.body is not None and json.loads(hr.body)[key] == 10
+def test_max_tokens_key_per_dialect_and_model(dialect: str, model: str, key: str) -> None:
+    req = ChatRequest(model=model, messages=HI, options=Options(max_tokens=10), dialect=dialect)
+    # the base URL plays no part: the endpoint's dialect decides
+    for base_url in ("https://api.openai.com/v1", "http://localhost:11434/v1"):
+        hr = openai.build_request(req, base_url)
+        assert hr.body is not None and json.loads(hr.body)[key] == 10
 
 
-def test_openai_only_checks_are_not_applied_to_other_hosts() -> None:
+def test_openai_only_checks_are_not_applied_to_compatible_servers() -> None:
     # "o3-like" ids on another server are that server's business
     req = ChatRequest(model="o3-distill", messages=HI, options=Options(temperature=0.6))
-    hr = openai.build_request(req, "http://localhost:8000/v1")
+    compatible = msgspec.structs.replace(req, dialect="compatible")
+    hr = openai.build_request(compatible, "https://api.openai.com/v1")
     assert hr.body is not None and json.loads(hr.body)["temperature"] == 0.6
+    with pytest.raises(Unsupported, match="temperature"):  # OpenAI's rules, on any host
+        openai.build_request(req, "http://localhost:8000/v1")
+
+
+def test_an_unknown_dialect_is_unsupported_before_io() -> None:
+    req = ChatRequest(model="gpt-4o", messages=HI, dialect="martian", endpoint="mine")
+    with pytest.raises(Unsupported, match="martian") as info:
+        openai.build_request(req, "http://localhost:8000/v1")
+    assert info.value.provider == "mine"
+
+
+def test_endpoints_carry_their_dialect() -> None:
+    assert DEFAULT.endpoints["openai-chat"].dialect == "openai"
+    new = with_endpoint(DEFAULT, "ollama", base_url="http://localhost:11434/v1")
+    assert new.endpoints["ollama"].dialect == "compatible"  # new on Chat Completions
+    azure = with_endpoint(DEFAULT, "azure", base_url="https://x.invalid/v1", wire="responses")
+    assert azure.endpoints["azure"].dialect == ""  # another wire: its own vendor
+    moved = with_endpoint(DEFAULT, "openai-chat", base_url="https://proxy.corp/v1")
+    assert moved.endpoints["openai-chat"].dialect == "openai"  # a proxy is still OpenAI
+    told = with_endpoint(DEFAULT, "openai-chat", base_url="http://x:1/v1", dialect="compatible")
+    assert told.endpoints["openai-chat"].dialect == "compatible"
+    # a vendor's endpoint on another wire is still that vendor; a dialect-less one is not
+    chat = with_endpoint(DEFAULT, "openai", base_url="https://api.openai.com/v1", wire="openai")
+    assert chat.endpoints["openai"].dialect == "openai"
+    grok = with_endpoint(DEFAULT, "xai", base_url="https://api.x.ai/v1", wire="openai")
+    assert grok.endpoints["xai"].dialect == "compatible"
+
+
+@pytest.mark.parametrize(
+    ("name", "dialect", "key"),
+    [
+        ("ollama", None, "max_tokens"),
+        ("ollama", "openai", "max_completion_tokens"),  # a proxy in front of OpenAI
+        ("openai-chat", None, "max_completion_tokens"),
+    ],
+)
+def test_the_endpoint_dialect_reaches_the_wire(name: str, dialect: str | None, key: str) -> None:
+    reg = with_endpoint(DEFAULT, name, base_url="http://localhost:11434/v1", dialect=dialect)
+    seen: list[httpx.Request] = []
+    with httpx.Client(transport=transport(TEXT, seen=seen)) as client:
+        llmkit.chat_sync(
+            f"{name}:gpt-4o", "hi", registry=reg, http_client=client, max_tokens=9, api_key="k"
+        )
+    assert json.loads(seen[0].content)[key] == 9
+
+
+def test_no_provider_reads_a_hostname() -> None:
+    for path in (ROOT / "llmkit" / "providers").rglob("*.py"):
+        text = path.read_text()
+        assert "urlsplit" not in text and "urlparse" not in text and ".hostname" not in text, path
 
 
 def test_reasoning_content_from_compatible_servers_is_thinking() -> None:

@@ -1,4 +1,5 @@
-"""Conformance against recorded OpenAI traffic in ../shared/corpus (skipped when absent).
+"""Conformance against recorded OpenAI traffic in the shared corpus
+(`replay.CORPUS`; skipped when absent).
 
 Each response is checked against an oracle computed here straight from the
 recorded JSON (text, tool calls, reasoning, usage, finish); each recorded
@@ -11,7 +12,7 @@ differences between a recorded request and ours (`normalize_recorded`):
 - `response_format.json_schema.description` has no field in ResponseFormat;
 - `prompt_cache_breakpoint` on a text part has no field in llmkit;
 - fantasy echoes xAI `reasoning_content` in assistant history; llmkit never
-  sends reasoning back on Chat Completions (see `_messages`).
+  sends reasoning back on Chat Completions (see `_history`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from llmkit.types import (
     Usage,
 )
 from tests.providers.test_openai_stream import render_stream
-from tests.replay import CORPUS, corpus_rows, done, drive_stream
+from tests.replay import CORPUS, base_url_of, corpus_rows, done, drive_stream
 
 _ABSENT = pytest.mark.skip(reason=f"recorded corpus not found at {CORPUS}")
 
@@ -197,8 +198,8 @@ def normalize_recorded(rec: dict[str, Any], provider: ModuleType) -> dict[str, A
 def check_request(provider: ModuleType, row: dict[str, str]) -> None:
     rec = json.loads((CORPUS / row["request_file"]).read_bytes())
     assert row["endpoint"].startswith("/v1/chat/completions")
-    hr = provider.build_request(equivalent_request(provider, rec), provider.DEFAULT_BASE_URL)
-    assert hr.url == provider.DEFAULT_BASE_URL + "/chat/completions"
+    hr = provider.build_request(equivalent_request(provider, rec), base_url_of(provider))
+    assert hr.url == base_url_of(provider) + "/chat/completions"
     assert json.loads(hr.body) == normalize_recorded(rec, provider)
 
 

@@ -23,7 +23,7 @@ from llmkit.types import (
     ToolChoice,
     ToolResult,
 )
-from tests.replay import FIXTURES, TEST_KEY
+from tests.replay import FIXTURES, TEST_KEY, base_url_of
 
 HI = [Message(role="user", content=[Text(text="hi")])]
 WEATHER = Tool(
@@ -39,7 +39,7 @@ WEATHER = Tool(
 )
 
 
-def body(req: ChatRequest, base_url: str = openai.DEFAULT_BASE_URL) -> dict[str, Any]:
+def body(req: ChatRequest, base_url: str = base_url_of(openai)) -> dict[str, Any]:
     hr = openai.build_request(req, base_url)
     assert hr.body is not None
     return dict(json.loads(hr.body))
@@ -90,7 +90,7 @@ def test_the_multi_turn_fixture_is_reproduced_exactly() -> None:
     )
     expected = json.loads((FIXTURES / "openai" / "multi_turn.request.json").read_bytes())
     assert body(req) == expected
-    hr = openai.build_request(req, openai.DEFAULT_BASE_URL)
+    hr = openai.build_request(req, base_url_of(openai))
     assert hr.headers["accept"] == "text/event-stream"
 
 
@@ -173,7 +173,7 @@ def test_streaming_asks_for_usage() -> None:
 def test_reasoning_models_refuse_sampling_unless_effort_is_none(model: str) -> None:
     req = ChatRequest(model=model, messages=HI, options=Options(temperature=0.3))
     with pytest.raises(Unsupported, match="temperature/top_p"):
-        openai.build_request(req, openai.DEFAULT_BASE_URL)
+        openai.build_request(req, base_url_of(openai))
     ok = Options(top_p=0.9, reasoning=Reasoning(effort="none"), max_tokens=10)
     b = body(ChatRequest(model=model, messages=HI, options=ok))
     assert (b["top_p"], b["reasoning_effort"], b["max_completion_tokens"]) == (0.9, "none", 10)
@@ -192,7 +192,7 @@ def test_reasoning_maps_to_reasoning_effort(reasoning: Reasoning, effort: str) -
 def test_non_reasoning_models_refuse_reasoning(model: str) -> None:
     req = ChatRequest(model=model, messages=HI, options=Options(reasoning=Reasoning(effort="low")))
     with pytest.raises(Unsupported, match=f"reasoning on {model}"):
-        openai.build_request(req, openai.DEFAULT_BASE_URL)
+        openai.build_request(req, base_url_of(openai))
 
 
 def test_tool_choice_without_tools_is_left_out() -> None:
@@ -267,7 +267,7 @@ def test_non_reasoning_models_take_sampling(model: str) -> None:
 )
 def test_impossible_requests_are_unsupported_before_any_io(req: ChatRequest, match: str) -> None:
     with pytest.raises(Unsupported, match=match) as info:
-        openai.build_request(req, openai.DEFAULT_BASE_URL)
+        openai.build_request(req, base_url_of(openai))
     assert info.value.provider == "openai"
 
 

@@ -20,7 +20,7 @@ from llmkit.errors import (
     ServerError,
 )
 from llmkit.providers import openai
-from llmkit.providers.openai import _response
+from llmkit.providers.openai import _errors, _response
 from llmkit.providers.openai._wire import CompletionDetails, PromptDetails, WireUsage
 from llmkit.types import ChatRequest, Finish, Message, ModelInfo, Text, ToolCall, Usage
 from tests.replay import FIXTURES, call_for, drive_chat, transport
@@ -86,7 +86,7 @@ def test_refusal_is_text_with_a_content_filter_finish() -> None:
     ],
 )
 def test_finish_mapping(raw: str | None, has_calls: bool, refused: bool, reason: str) -> None:
-    assert _response.map_finish(raw, has_calls, refused) == Finish(reason=reason, raw=raw)  # type: ignore[arg-type]
+    assert _response._map_finish(raw, has_calls, refused) == Finish(reason=reason, raw=raw)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -125,7 +125,7 @@ def test_usage_normalization(usage: WireUsage, xai: bool, expected: Usage) -> No
     from llmkit.providers import xai as xai_module
 
     dialect = xai_module.DIALECT if xai else openai.DIALECT
-    assert _response.map_usage(usage, dialect) == expected
+    assert _response._map_usage(usage, dialect) == expected
 
 
 def test_empty_choices_and_unknown_fields_decode() -> None:
@@ -190,7 +190,7 @@ def test_429_through_the_transport_uses_retry_after_first() -> None:
     [("1s", 1.0), ("6m0s", 360.0), ("12ms", 0.012), ("1h2m3.5s", 3723.5), ("", None), ("5x", None)],
 )
 def test_ratelimit_durations(text: str, seconds: float | None) -> None:
-    assert _response.duration(text) == (pytest.approx(seconds) if seconds is not None else None)
+    assert _errors.duration(text) == (pytest.approx(seconds) if seconds is not None else None)
 
 
 def test_non_json_error_body_keeps_its_text() -> None:

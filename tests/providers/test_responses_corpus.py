@@ -1,6 +1,6 @@
-"""Conformance against the recorded Responses traffic in ../shared/corpus
-(openai-responses/, xai-responses/, and azure-openai/'s /responses calls;
-skipped when absent).
+"""Conformance against the recorded Responses traffic in the shared corpus
+(`replay.CORPUS`: openai-responses/, xai-responses/, and azure-openai/'s
+/responses calls; skipped when absent).
 
 Each response is checked against an oracle computed here straight from the
 recorded JSON (text, reasoning summaries, tool calls by call_id, hosted items,

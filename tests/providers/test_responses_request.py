@@ -29,7 +29,7 @@ from llmkit.types import (
     ToolChoice,
     ToolResult,
 )
-from tests.replay import FIXTURES, TEST_KEY, done, drive_stream, sent_json, transport
+from tests.replay import FIXTURES, TEST_KEY, base_url_of, done, drive_stream, sent_json, transport
 
 WEATHER = Tool(
     name="get_weather",
@@ -42,8 +42,8 @@ HI = [Message(role="system", content=[Text(text="Be brief.")]),
 
 
 def body(req: ChatRequest, p: Any = responses) -> dict[str, Any]:
-    hr = p.build_request(req, p.DEFAULT_BASE_URL)
-    assert hr.url == f"{p.DEFAULT_BASE_URL}/responses" and hr.method == "POST"
+    hr = p.build_request(req, base_url_of(p))
+    assert hr.url == f"{base_url_of(p)}/responses" and hr.method == "POST"
     assert hr.body is not None
     out: dict[str, Any] = json.loads(hr.body)
     return out

@@ -12,7 +12,7 @@ import llmkit
 from llmkit.errors import InvalidRequest, NotFound, RateLimited, Unsupported
 from llmkit.providers import responses, xai_responses
 from llmkit.types import ChatRequest, Finish, Message, Options, Raw, Text, ToolCall, Usage
-from tests.replay import CORPUS, FIXTURES, TEST_KEY, transport
+from tests.replay import CORPUS, FIXTURES, TEST_KEY, base_url_of, transport
 
 OA = FIXTURES / "openai-responses"
 XA = FIXTURES / "xai-responses"
@@ -94,4 +94,4 @@ def test_xai_penalties_are_unsupported_on_responses() -> None:
     req = ChatRequest(model="grok-4.7", messages=[Message(role="user", content=[Text(text="q")])],
                       options=Options(extra={"presence_penalty": 0.5}))  # fmt: skip
     with pytest.raises(Unsupported, match="presence_penalty"):
-        xai_responses.build_request(req, xai_responses.DEFAULT_BASE_URL)
+        xai_responses.build_request(req, base_url_of(xai_responses))

@@ -1,6 +1,6 @@
 """Tool-call ids: every id in a built body obeys its vendor's rule, a call and
-its result keep the same id, and different ids stay different (PROTOCOLS 8.1,
-`llmkit.providers._ids`)."""
+its result keep the same id, and different ids stay different (the vendors'
+id patterns: `llmkit.providers._ids`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from llmkit.providers import anthropic, openai, xai
 from llmkit.providers._ids import ANTHROPIC, CHAT_COMPLETIONS, IdRule, fit_id, obeys
 from llmkit.types import ChatRequest, Message, Raw, Text, ToolCall, ToolResult
+from tests.replay import base_url_of
 
 ANY_CHARS = st.characters(codec=None, categories=None)  # unicode, surrogates included
 IDS = st.one_of(
@@ -63,7 +64,7 @@ def test_fit_id_is_injective_over_a_history(ids: list[str], rule: IdRule) -> Non
 
 
 def _anthropic(req: ChatRequest) -> tuple[list[str], list[str], IdRule]:
-    hr = anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+    hr = anthropic.build_request(req, base_url_of(anthropic))
     blocks = [b for m in json.loads(hr.body or b"")["messages"] for b in m["content"]]
     calls = [b["id"] for b in blocks if b["type"] == "tool_use"]
     results = [b["tool_use_id"] for b in blocks if b["type"] == "tool_result"]
@@ -84,9 +85,9 @@ def _chat(
 
 BUILDERS = {
     "anthropic": (_anthropic, "claude-sonnet-4-5"),
-    "openai": (_chat(lambda r: openai.build_request(r, openai.DEFAULT_BASE_URL)), "gpt-4.1"),
+    "openai": (_chat(lambda r: openai.build_request(r, base_url_of(openai))), "gpt-4.1"),
     "compatible": (_chat(lambda r: openai.build_request(r, "http://localhost:11434/v1")), "qwen3"),
-    "xai": (_chat(lambda r: xai.build_request(r, xai.DEFAULT_BASE_URL)), "grok-4.20-non-reasoning"),
+    "xai": (_chat(lambda r: xai.build_request(r, base_url_of(xai))), "grok-4.20-non-reasoning"),
 }
 BODY_IDS = IDS.filter(lambda i: not any(0xD800 <= ord(c) <= 0xDFFF for c in i))  # JSON-encodable
 
@@ -115,7 +116,7 @@ def test_calls_and_results_keep_their_pairing_in_the_body(vendor: str, data: Any
 
 def test_exact_anthropic_body_for_a_compatible_servers_id() -> None:
     # 400 "messages.1.content.0.tool_use.id: String should match pattern
-    # '^[a-zA-Z0-9_-]+$'" for ids such as functions.get_forecast:0 (PROTOCOLS 8.1)
+    # '^[a-zA-Z0-9_-]+$'" for ids such as functions.get_forecast:0
     bad = "functions.get_forecast:0"
     req = ChatRequest(
         model="claude-sonnet-4-5",
@@ -125,7 +126,7 @@ def test_exact_anthropic_body_for_a_compatible_servers_id() -> None:
             Message(role="tool", content=[ToolResult(tool_call_id=bad, content="sunny")]),
         ],
     )
-    hr = anthropic.build_request(req, anthropic.DEFAULT_BASE_URL)
+    hr = anthropic.build_request(req, base_url_of(anthropic))
     stand_in = fit_id(bad, ANTHROPIC)
     assert json.loads(hr.body or b"")["messages"] == [
         {"role": "user", "content": [{"type": "text", "text": "Weather?"}]},

@@ -37,7 +37,16 @@ from llmkit.types import (
     Usage,
 )
 from tests.providers.test_openai_stream import render_stream
-from tests.replay import FIXTURES, TEST_KEY, adrive_stream, call_for, done, drive_stream, transport
+from tests.replay import (
+    FIXTURES,
+    TEST_KEY,
+    adrive_stream,
+    base_url_of,
+    call_for,
+    done,
+    drive_stream,
+    transport,
+)
 
 HI = [Message(role="user", content=[Text(text="hi")])]
 SREQ = ChatRequest(model="grok-3-mini", messages=HI, stream=True)
@@ -48,7 +57,7 @@ def fixture(name: str) -> bytes:
 
 
 def body(req: ChatRequest) -> dict[str, Any]:
-    hr = xai.build_request(req, xai.DEFAULT_BASE_URL)
+    hr = xai.build_request(req, base_url_of(xai))
     assert hr.url == "https://api.x.ai/v1/chat/completions" and hr.body is not None
     return dict(json.loads(hr.body))
 
@@ -146,7 +155,7 @@ def test_reasoning_effort_per_model(model: str, effort: Effort, ok: bool) -> Non
         assert body(req)["reasoning_effort"] == effort
     else:
         with pytest.raises(Unsupported, match=f"reasoning effort '{effort}' on {model}") as info:
-            xai.build_request(req, xai.DEFAULT_BASE_URL)
+            xai.build_request(req, base_url_of(xai))
         assert info.value.provider == "xai"
 
 
@@ -166,7 +175,7 @@ def test_reasoning_models_reject_stop_and_penalties(
 ) -> None:
     req = ChatRequest(model=model, messages=HI, options=Options(**options))
     with pytest.raises(Unsupported, match=f"{what} on reasoning model {model}"):
-        xai.build_request(req, xai.DEFAULT_BASE_URL)
+        xai.build_request(req, base_url_of(xai))
 
 
 @pytest.mark.parametrize("model", ["grok-3", "grok-2-vision-1212", "grok-4.20-non-reasoning"])

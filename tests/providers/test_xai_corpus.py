@@ -1,4 +1,5 @@
-"""Conformance against recorded xAI traffic in ../shared/corpus (skipped when absent).
+"""Conformance against recorded xAI traffic in the shared corpus
+(`replay.CORPUS`; skipped when absent).
 
 Same oracle as the OpenAI corpus test, with xAI's usage rule: reasoning tokens
 are outside `completion_tokens`, so llmkit's output is completion + reasoning

@@ -46,6 +46,8 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from ._count import build_count_tokens, parse_count_tokens
+from ._history import _from_wire_messages as messages_from_wire
+from ._history import _to_wire_messages as messages_to_wire
 from ._models import (
     MODELS,
     SAMPLING,
@@ -54,14 +56,11 @@ from ._models import (
     parse_list_models,
     sampling_for,
 )
-from ._request import FALLBACK_MAX_TOKENS, build_request, messages_from_wire, messages_to_wire
+from ._request import FALLBACK_MAX_TOKENS, build_request
 from ._response import parse_error, parse_response
 from ._rules import MAX_BREAKPOINTS
 from ._stream import State, finish, snapshot, start, step
 from ._wire import NAME
-
-DEFAULT_BASE_URL = "https://api.anthropic.com"
-KEY_ENV = ("ANTHROPIC_API_KEY",)
 
 
 def auth_headers(key: str) -> dict[str, str]:
@@ -69,9 +68,7 @@ def auth_headers(key: str) -> dict[str, str]:
 
 
 __all__ = [
-    "DEFAULT_BASE_URL",
     "FALLBACK_MAX_TOKENS",
-    "KEY_ENV",
     "MAX_BREAKPOINTS",
     "MODELS",
     "NAME",

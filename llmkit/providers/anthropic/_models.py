@@ -5,7 +5,7 @@ flattened to dotted paths of the `{"supported": true}` leaves), so catalog and
 live entries read alike, after the shared words (`images`, `json_schema`, ...).
 llmkit adds three: `tools`; `tool_choice.forced`, on models that accept a
 forced tool choice (`any`/`tool`); and `thinking.always_on`, on models that
-reject `thinking: disabled`. Limits: PROTOCOLS.md sections 1 and 6.
+reject `thinking: disabled`. Limits: https://platform.claude.com/docs/en/about-claude/models/overview.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from llmkit.types import ModelInfo, Sampling
 from ._wire import NAME, VERSION
 
 # Sampling parameters per model under `anthropic-version: 2023-06-01` (the one
-# llmkit speaks, see `_wire.VERSION`); PROTOCOLS 8.1. Longest prefix wins, so
+# llmkit speaks, see `_wire.VERSION`; https://platform.claude.com/docs/en/api/versioning).
+# Longest prefix wins, so
 # an id newer than this table gets the "claude-" entry: Anthropic deprecated
 # `temperature`, `top_p` and `top_k` for every model released after Opus 4.6
 # (400 "`temperature` is deprecated for this model."; only temperature 1.0, the
@@ -118,7 +119,8 @@ def _m(id: str, name: str, context: int, out: int, *caps: tuple[str, ...]) -> Mo
 
 
 _SO = ("structured_outputs",)
-# Forcing a tool (`any`/`tool`) is rejected by the newest models (PROTOCOLS 1.2;
+# Forcing a tool (`any`/`tool`) is rejected by the newest models
+# (https://platform.claude.com/docs/en/agents-and-tools/tool-use/implement-tool-use#forcing-tool-use;
 # Sonnet 5.5 too, per Vercel's AI SDK 4.0.94 notes).
 _FORCED = ("tool_choice.forced",)
 _ON = (*_MEDIA, *_SO, *_ALWAYS_ON, *_EFFORT_ALL)  # thinking always on
@@ -142,6 +144,7 @@ MODELS: tuple[ModelInfo, ...] = (
 )  # fmt: skip
 
 _BY_ID = {m.id: m for m in MODELS}
+_SNAPSHOTS = {f"{m.id}-": m for m in MODELS}  # a dated snapshot: the id, "-", a date
 # Aliases that are neither a catalog id nor a dated snapshot of one.
 _ALIASES = {"claude-sonnet-4-0": "claude-sonnet-4-20250514"}
 
@@ -152,8 +155,7 @@ def model_info(model: str) -> ModelInfo | None:
     hit = _BY_ID.get(_ALIASES.get(model, model))
     if hit is not None:
         return hit
-    prefixes = [m for m in _BY_ID if model.startswith(m + "-")]
-    return _BY_ID[max(prefixes, key=len)] if prefixes else None
+    return longest_prefix(_SNAPSHOTS, model, None)
 
 
 # ---- live listing --------------------------------------------------------------

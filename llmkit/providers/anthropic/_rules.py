@@ -1,5 +1,6 @@
 """Request rules the Messages API enforces with a 400, checked or repaired
-before any I/O (PROTOCOLS.md 8.1): blank text, cache breakpoints, sampling.
+before any I/O (https://platform.claude.com/docs/en/api/errors#common-validation-errors):
+blank text, cache breakpoints, sampling.
 Pure functions over the blocks `_request` builds."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from ._wire import NAME
 
 EPHEMERAL = {"type": "ephemeral"}
 # Blocks that may not carry `cache_control`: 400 "thinking.cache_control: Extra
-# inputs are not permitted" (PROTOCOLS 8.1). Empty text may not either; it is
+# inputs are not permitted" (https://platform.claude.com/docs/en/build-with-claude/prompt-caching#what-can-be-cached).
+# Empty text may not either; it is
 # never sent. Every other block may (blocks llmkit does not know included: the
 # API itself sends them back with breakpoints).
 _UNCACHEABLE = frozenset({"thinking", "redacted_thinking"})
@@ -33,7 +35,8 @@ def _unsupported(feature: str) -> Unsupported:
 def blank(text: str) -> bool:
     """Text the API refuses as a block: "" is `text content blocks must be
     non-empty`, whitespace only is `... must contain non-whitespace text`
-    (PROTOCOLS 8.1). Such text carries nothing, so it is not sent."""
+    (https://platform.claude.com/docs/en/api/errors#common-validation-errors).
+    Such text carries nothing, so it is not sent."""
     return not text.strip()
 
 
@@ -113,7 +116,7 @@ def _check_ranges(asked: dict[str, Any], model: str) -> None:
 def check_prefill(messages: Sequence[dict[str, Any]], model: str) -> None:
     """A conversation may end on an assistant turn (a prefill the model goes
     on from) only where the model allows it: from Claude 4.6 on it is a 400
-    (PROTOCOLS 8.1; `_models.PREFILL`)."""
+    (https://platform.claude.com/docs/en/api/errors#common-validation-errors; `_models.PREFILL`)."""
     if messages and messages[-1].get("role") == "assistant" and not prefill_for(model):
         raise _unsupported(
             f"a conversation ending with an assistant message (prefill) on {model}; "

@@ -3,7 +3,7 @@
 Envelopes and stream events are typed Structs with decoders built once, here.
 Content blocks stay plain dicts: a block llmkit does not model (server tools,
 citations, a type newer than us) must come back byte for byte as `Raw`, and a
-dict keeps every key. Messages API reference: PROTOCOLS.md section 1.
+dict keeps every key. Messages API reference: https://platform.claude.com/docs/en/api/messages.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ NAME = "anthropic"
 # the official SDKs since Python 2.0.0 / TS 1.0.0) removes `temperature`,
 # `top_p` and `top_k` for every model, 400 even at their defaults, and adds only
 # prohibitions (a document block in an assistant turn, cited text in a user
-# turn) [platform.claude.com api/versioning and api/migration-2026-10-21, via
-# PROTOCOLS 8.1; codersera.com and qiita.com/khronov migration write-ups]. Under
+# turn) [https://platform.claude.com/docs/en/api/versioning and
+# https://platform.claude.com/docs/en/api/migration-2026-10-21; codersera.com and
+# qiita.com/khronov migration write-ups]. Under
 # 2023-06-01 Haiku 4.5 and Opus/Sonnet 4.5-4.6 still take sampling parameters,
 # which llmkit's options offer for every vendor; the migration write-ups advise
 # keeping 2023-06-01 for workloads that need them, and a 2.x SDK pinned to it
@@ -156,13 +157,14 @@ _FINISH: dict[str, FinishReason] = {
 }
 
 
-def map_stop_reason(raw: str | None) -> Finish:
+def _map_finish(raw: str | None) -> Finish:
     return Finish(reason=_FINISH.get(raw or "", "other"), raw=raw)
 
 
-def to_usage(u: WireUsage) -> Usage:
+def _map_usage(u: WireUsage) -> Usage:
     """Anthropic counts cached prompt tokens beside `input_tokens`; llmkit's
-    `input_tokens` is the whole prompt (PROTOCOLS 1.3: input + creation + read)."""
+    `input_tokens` is the whole prompt: input + cache creation + cache read
+    (https://platform.claude.com/docs/en/build-with-claude/prompt-caching#tracking-cache-performance)."""
     write = u.cache_creation_input_tokens or 0
     read = u.cache_read_input_tokens or 0
     details = u.output_tokens_details or {}
@@ -174,6 +176,11 @@ def to_usage(u: WireUsage) -> Usage:
         cache_write_tokens=write,
         reasoning_tokens=thinking if isinstance(thinking, int) else 0,
     )
+
+
+# The names the stream fold imports (it is edited on another branch).
+map_stop_reason = _map_finish
+to_usage = _map_usage
 
 
 def merge_usage(old: WireUsage, new: WireUsage) -> WireUsage:

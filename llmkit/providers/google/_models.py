@@ -25,8 +25,9 @@ def _model(id: str, name: str, context: int, output: int) -> ModelInfo:
     )
 
 
-# PROTOCOLS.md section 6 (late 2026). Gemini 4 Argon's 1,048,576 tokens are
-# shared by input and output, at most 65,536 out per request.
+# Late-2026 catalog (https://ai.google.dev/gemini-api/docs/models). Gemini 4
+# Argon's 1,048,576 tokens are shared by input and output, at most 65,536 out
+# per request.
 MODELS: tuple[ModelInfo, ...] = (
     _model("gemini-4-argon", "Gemini 4 Argon", 1_048_576, 65_536),
     _model("gemini-3.8-flash", "Gemini 3.8 Flash", 1_048_576, 65_536),

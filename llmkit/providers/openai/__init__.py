@@ -3,8 +3,10 @@
 Also the wire format of every OpenAI-compatible server: an endpoint registered
 with `llmkit.registry.with_endpoint(reg, "ollama", base_url=..., key_env=...)`
 is served by this module unchanged (the transport reports it under its own
-name). For a base URL other than OpenAI's, the request uses `max_tokens`
-(Ollama, vLLM, Groq, OpenRouter and DeepSeek all know it; many do not know
+name). The endpoint says which server it is (`ChatRequest.dialect`, from
+`Endpoint.dialect`): `"openai"` (or empty) gets OpenAI's rules; on a
+`"compatible"` server the request uses `max_tokens` (Ollama, vLLM, Groq,
+OpenRouter and DeepSeek all know it; many do not know
 `max_completion_tokens`), except for OpenAI reasoning-model ids, which need
 `max_completion_tokens` wherever they are served; OpenAI's own per-model checks
 are skipped there. xAI reuses these functions with its dialect (`llmkit.providers.xai`).
@@ -22,20 +24,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
-from llmkit.errors import ApiError
+from llmkit.errors import ApiError, Unsupported
 from llmkit.protocols import HttpRequest
-from llmkit.providers.openai import _messages, _request, _response, _stream
+from llmkit.providers.openai import _errors, _history, _models, _request, _response, _stream
+from llmkit.providers.openai._models import MODELS
 from llmkit.providers.openai._stream import State
 from llmkit.providers.openai._wire import WireDialect
 from llmkit.types import ChatRequest, Message, ModelInfo, Options, Response
 
 __all__ = [
     "COMPATIBLE",
-    "DEFAULT_BASE_URL",
     "DIALECT",
-    "KEY_ENV",
     "MODELS",
     "NAME",
     "State",
@@ -55,57 +55,30 @@ __all__ = [
 ]
 
 NAME = "openai"
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-KEY_ENV = ("OPENAI_API_KEY",)
 
 DIALECT = WireDialect(provider=NAME)
 COMPATIBLE = WireDialect(provider=NAME, max_tokens_key="max_tokens", openai_models=False)
 _COMPATIBLE_REASONING = WireDialect(provider=NAME, openai_models=False)
-
-_TEXT = ["text", "images", "tools", "json_schema", "streaming"]
-_REASONING = [*_TEXT, "reasoning"]
-
-
-def _model(id: str, context: int, out: int, caps: list[str], name: str) -> ModelInfo:
-    return ModelInfo(
-        id=id, provider=NAME, name=name, context_window=context, max_output=out, capabilities=caps
-    )
-
-
-# Late-2026 catalog (PROTOCOLS.md §6). GPT-6 models are documented for the
-# Responses API first; Chat Completions serves them for text.
-MODELS: tuple[ModelInfo, ...] = (
-    _model("gpt-6-astra", 1_050_000, 128_000, _REASONING, "GPT-6 Astra"),
-    _model("gpt-6.1-sol", 1_050_000, 128_000, _REASONING, "GPT-6.1 Sol"),
-    _model("gpt-6.1-terra", 922_000, 128_000, _REASONING, "GPT-6.1 Terra"),
-    _model("gpt-6-luna", 1_050_000, 128_000, _REASONING, "GPT-6 Luna"),
-    _model("gpt-5.6-sol", 1_050_000, 128_000, _REASONING, "GPT-5.6 Sol"),
-    _model("gpt-5.6-terra", 1_050_000, 128_000, _REASONING, "GPT-5.6 Terra"),
-    _model("gpt-5.6-luna", 1_050_000, 128_000, _REASONING, "GPT-5.6 Luna"),
-    _model("gpt-5.5", 1_050_000, 128_000, _REASONING, "GPT-5.5"),
-    _model("gpt-5", 400_000, 128_000, _REASONING, "GPT-5"),
-    _model("gpt-5-mini", 400_000, 128_000, _REASONING, "GPT-5 mini"),
-    _model("o4-mini", 200_000, 100_000, _REASONING, "o4-mini"),
-    _model("o3", 200_000, 100_000, _REASONING, "o3"),
-    _model("gpt-4.1", 1_047_576, 32_768, _TEXT, "GPT-4.1"),
-    _model("gpt-4o", 128_000, 16_384, _TEXT, "GPT-4o"),
-    _model("gpt-4o-mini", 128_000, 16_384, _TEXT, "GPT-4o mini"),
-)
 
 
 def auth_headers(key: str) -> dict[str, str]:
     return {"authorization": f"Bearer {key}"}
 
 
-def dialect_for(base_url: str, model: str) -> WireDialect:
-    """OpenAI's own host gets OpenAI's rules; any other host is a compatible server."""
-    if urlsplit(base_url).hostname == "api.openai.com":
+def dialect_for(req: ChatRequest) -> WireDialect:
+    """The rules for the server the endpoint names: OpenAI's own, or a compatible one."""
+    if req.dialect in ("", "openai"):
         return DIALECT
-    return _COMPATIBLE_REASONING if _request.is_openai_reasoning(model) else COMPATIBLE
+    if req.dialect == "compatible":
+        return _COMPATIBLE_REASONING if _request.is_openai_reasoning(req.model) else COMPATIBLE
+    raise Unsupported(
+        f"dialect {req.dialect!r} on Chat Completions (known: 'openai', 'compatible')",
+        provider=req.endpoint or NAME,
+    )
 
 
 def build_request(req: ChatRequest, base_url: str) -> HttpRequest:
-    return _request.build(req, base_url, dialect_for(base_url, req.model))
+    return _request.build(req, base_url, dialect_for(req))
 
 
 def parse_response(body: bytes) -> Response:
@@ -113,7 +86,7 @@ def parse_response(body: bytes) -> Response:
 
 
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ApiError:
-    return _response.parse_error(status, headers, body, DIALECT)
+    return _errors.parse_error(status, headers, body, DIALECT)
 
 
 def start(req: ChatRequest) -> State:
@@ -128,11 +101,11 @@ snapshot = _stream.snapshot
 
 
 def build_list_models(base_url: str, page: str | None) -> HttpRequest:
-    return _response.build_list_models(base_url)
+    return _models.build_list_models(base_url)
 
 
 def parse_list_models(body: bytes) -> tuple[list[ModelInfo], str | None]:
-    return _response.parse_list_models(body, DIALECT)
+    return _models.parse_list_models(body, DIALECT)
 
 
 _NO_OPTIONS = Options()
@@ -141,10 +114,10 @@ _NO_OPTIONS = Options()
 def messages_to_wire(
     messages: Sequence[Message], options: Options = _NO_OPTIONS
 ) -> list[dict[str, Any]]:
-    """llmkit history -> Chat Completions `messages` (see `_messages` for what is normalized)."""
-    return _messages.to_wire(messages, options, DIALECT)
+    """llmkit history -> Chat Completions `messages` (see `_history` for what is normalized)."""
+    return _history._to_wire_messages(messages, options, DIALECT)
 
 
 def messages_from_wire(wire: Sequence[Mapping[str, Any]]) -> list[Message]:
     """Chat Completions `messages` (decoded JSON) -> llmkit history."""
-    return _messages.from_wire(wire, DIALECT)
+    return _history._from_wire_messages(wire, DIALECT)

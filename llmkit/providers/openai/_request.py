@@ -29,7 +29,7 @@ from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import longest_prefix, tool_choice_for
 from llmkit.providers._schema import NotStrict, openai_response_schema, openai_strict, xai_tool
-from llmkit.providers.openai._messages import to_wire
+from llmkit.providers.openai._history import _to_wire_messages
 from llmkit.providers.openai._wire import WireDialect, encoder
 from llmkit.types import ChatRequest, Options, ResponseFormat, Tool, ToolChoice
 
@@ -39,7 +39,8 @@ _NOT_REASONING_SUFFIX = "-chat-latest"
 
 
 # Efforts OpenAI's reasoning models take on Chat Completions, where the set is
-# known (PROTOCOLS.md 2.5 table): `max` exists only on Responses, and
+# known (https://platform.openai.com/docs/guides/reasoning and each model's page
+# under https://platform.openai.com/docs/models): `max` exists only on Responses, and
 # gpt-6-astra, gpt-6.1-sol and gpt-6.2-astra take no `none`. Others: the vendor
 # decides, except that `max` is refused everywhere here.
 _FULL: frozenset[str] = frozenset({"none", "low", "medium", "high", "xhigh"})
@@ -52,7 +53,7 @@ _CHAT_EFFORTS: Mapping[str, frozenset[str]] = {
     "gpt-6.1-sol": _FULL - {"none"},
     "gpt-6.2-astra": _FULL - {"none"},
 }
-# Function tools with reasoning on /v1/chat/completions (PROTOCOLS.md 2.5:
+# Function tools with reasoning on /v1/chat/completions (the vendor's 400:
 # "Function tools with reasoning_effort are not supported for gpt-5.4 in
 # /v1/chat/completions. Please use /v1/responses instead."):
 # "effort" refused when an effort other than `none` is sent (gpt-5.2, 5.4);
@@ -97,12 +98,12 @@ def body(req: ChatRequest, d: WireDialect) -> dict[str, Any]:
     # The history is carried to the endpoint by its registered name (`openai-chat`,
     # `ollama`...): raw items of OpenAI's Responses endpoint never land here.
     to = replace(d, provider=req.endpoint) if req.endpoint else d
-    out: dict[str, Any] = {"model": req.model, "messages": to_wire(req.messages, o, to)}
+    out: dict[str, Any] = {"model": req.model, "messages": _to_wire_messages(req.messages, o, to)}
     if req.tools:
-        out["tools"] = [_tool(t, d) for t in req.tools]
+        out["tools"] = [_to_wire_tool(t, d) for t in req.tools]
     choice = tool_choice_for(req.tool_choice, bool(req.tools), d.provider)
     if choice is not None:
-        out.update(_tool_choice(choice, d))
+        out.update(_to_wire_tool_choice(choice, d))
     if o.response_format is not None:
         out["response_format"] = _response_format(o.response_format)
     out.update(_sampling(o, d))
@@ -172,7 +173,7 @@ def _check_tools_with_reasoning(req: ChatRequest, d: WireDialect) -> None:
         )
 
 
-def _tool(t: Tool, d: WireDialect) -> dict[str, Any]:
+def _to_wire_tool(t: Tool, d: WireDialect) -> dict[str, Any]:
     f: dict[str, Any] = {"name": t.name}
     if t.description:
         f["description"] = t.description
@@ -193,7 +194,7 @@ def _tool_schema(t: Tool, d: WireDialect) -> dict[str, Any]:
         raise Unsupported(f"strict tool {t.name!r}: {e.feature}", provider=d.provider) from e
 
 
-def _tool_choice(c: ToolChoice, d: WireDialect) -> dict[str, Any]:
+def _to_wire_tool_choice(c: ToolChoice, d: WireDialect) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if c.mode == "tool":
         if not c.name:

@@ -19,7 +19,7 @@ from typing import Any
 
 from llmkit.errors import ApiError
 from llmkit.protocols import HttpRequest
-from llmkit.providers.openai import _response as _chat
+from llmkit.providers.openai import _models as _chat
 from llmkit.providers.openai._wire import WireDialect
 from llmkit.providers.responses import (
     _count,
@@ -37,9 +37,7 @@ from llmkit.providers.responses._wire import Dialect
 from llmkit.types import ChatRequest, Message, ModelInfo, Options, Response
 
 __all__ = [
-    "DEFAULT_BASE_URL",
     "DIALECT",
-    "KEY_ENV",
     "MODELS",
     "NAME",
     "State",
@@ -60,12 +58,10 @@ __all__ = [
 ]
 
 NAME = "openai"
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-KEY_ENV = ("OPENAI_API_KEY",)
 
 DIALECT = Dialect(provider=NAME, catalog=_models.OPENAI)
 
-# Late-2026 catalog (PROTOCOLS.md §6); limits and efforts in `_models`.
+# Late-2026 catalog (https://platform.openai.com/docs/models); limits and efforts in `_models`.
 MODELS: tuple[ModelInfo, ...] = _models.catalog(
     DIALECT,
     (
@@ -140,4 +136,4 @@ def messages_to_wire(
     messages: Sequence[Message], options: Options = _NO_OPTIONS, endpoint: str = NAME
 ) -> tuple[str | None, list[dict[str, Any]]]:
     """llmkit history -> (`instructions`, `input` items) as sent to `endpoint`."""
-    return _history.to_wire(messages, options, DIALECT, endpoint)
+    return _history._to_wire_messages(messages, options, DIALECT, endpoint)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 
 from llmkit.errors import ApiError, api_error
-from llmkit.providers.openai import _response as chat
+from llmkit.providers.openai import _errors as chat
 from llmkit.providers.openai._wire import WireDialect
 from llmkit.providers.responses import _wire as w
 from llmkit.types import Response

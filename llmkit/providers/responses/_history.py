@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from llmkit.errors import Unsupported
-from llmkit.handoff import carry
 from llmkit.providers._common import image_url
 from llmkit.providers._ids import RESPONSES, fit_id
+from llmkit.providers.handoff import carry
 from llmkit.providers.responses._wire import Dialect, encoder
 from llmkit.types import (
     Document,
@@ -45,7 +45,7 @@ from llmkit.types import (
 Wire = dict[str, Any]
 
 
-def to_wire(
+def _to_wire_messages(
     messages: Sequence[Message], options: Options, d: Dialect, to: str
 ) -> tuple[str | None, list[Wire]]:
     """(`instructions`, `input` items) for a conversation sent to endpoint `to`."""

@@ -1,9 +1,11 @@
 """The model catalog: what each OpenAI and xAI model accepts on Responses.
 
-Facts per model-id prefix, longest prefix wins (PROTOCOLS.md §2.5 and §3.2,
-Nov 2026). Only facts with a vendor error text or several independent
-sources are encoded; for a model not covered (a newer id) `efforts` is None
-and the vendor decides. `check` turns these facts into `Unsupported` before
+Facts per model-id prefix, longest prefix wins
+(https://platform.openai.com/docs/guides/reasoning,
+https://docs.x.ai/developers/model-capabilities/text/reasoning; Nov 2026).
+Only facts with a vendor error text or several independent sources are
+encoded; for a model not covered (a newer id) `efforts` is None and the
+vendor decides. `check` turns these facts into `Unsupported` before
 any I/O, naming the model and what it accepts.
 """
 

@@ -28,7 +28,7 @@ from llmkit.errors import Unsupported
 from llmkit.protocols import HttpRequest
 from llmkit.providers._common import tool_choice_for
 from llmkit.providers._schema import NotStrict, openai_response_schema, openai_strict, xai_tool
-from llmkit.providers.responses._history import to_wire
+from llmkit.providers.responses._history import _to_wire_messages
 from llmkit.providers.responses._models import check, facts
 from llmkit.providers.responses._wire import Dialect, encoder
 from llmkit.types import ChatRequest, Options, ResponseFormat, Tool, ToolChoice
@@ -50,16 +50,16 @@ def body(req: ChatRequest, d: Dialect) -> dict[str, Any]:
     """The JSON body as a dict (before encoding)."""
     check(req, d)
     o = req.options
-    instructions, items = to_wire(req.messages, o, d, req.endpoint or d.provider)
+    instructions, items = _to_wire_messages(req.messages, o, d, req.endpoint or d.provider)
     out: dict[str, Any] = {"model": req.model}
     if instructions is not None:
         out["instructions"] = instructions
     out["input"] = items
     if req.tools:
-        out["tools"] = [_tool(t, d) for t in req.tools]
+        out["tools"] = [_to_wire_tool(t, d) for t in req.tools]
     choice = tool_choice_for(req.tool_choice, bool(req.tools), d.provider)
     if choice is not None:
-        out.update(_tool_choice(choice, d))
+        out.update(_to_wire_tool_choice(choice, d))
     if o.response_format is not None:
         out["text"] = {"format": _format(o.response_format, d)}
     out.update(_options(req.model, o, d))
@@ -112,7 +112,8 @@ def _reasoning(model: str, o: Options, d: Dialect) -> dict[str, Any]:
 
 
 def _openai_tool(t: Tool) -> tuple[dict[str, Any], bool | None]:
-    """A strict tool's schema in OpenAI's strict dialect (PROTOCOLS.md 7.1);
+    """A strict tool's schema in OpenAI's strict dialect
+    (https://platform.openai.com/docs/guides/structured-outputs#supported-schemas);
     one that dialect cannot express is refused before any I/O."""
     if not t.strict:
         return t.parameters, False
@@ -123,14 +124,14 @@ def _openai_tool(t: Tool) -> tuple[dict[str, Any], bool | None]:
 
 
 # xAI constrains every tool's arguments and refuses `additionalProperties:
-# false` in their schemas (PROTOCOLS.md 7.2).
+# false` in their schemas (https://docs.x.ai/docs/guides/function-calling).
 _SCHEMA: Mapping[str, Callable[[Tool], tuple[dict[str, Any], bool | None]]] = {
     "openai": _openai_tool,
     "xai": lambda t: (xai_tool(t.parameters), t.strict),
 }
 
 
-def _tool(t: Tool, d: Dialect) -> dict[str, Any]:
+def _to_wire_tool(t: Tool, d: Dialect) -> dict[str, Any]:
     parameters, strict = _SCHEMA[d.tool_schema](t)
     out: dict[str, Any] = {"type": "function", "name": t.name}
     if t.description:
@@ -141,7 +142,7 @@ def _tool(t: Tool, d: Dialect) -> dict[str, Any]:
     return out
 
 
-def _tool_choice(c: ToolChoice, d: Dialect) -> dict[str, Any]:
+def _to_wire_tool_choice(c: ToolChoice, d: Dialect) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if c.mode == "tool":
         if not c.name:
@@ -158,7 +159,8 @@ def _format(f: ResponseFormat, d: Dialect) -> dict[str, Any]:
     if f.schema is None:
         return {"type": "json_object"}
     # OpenAI's strict dialect for both vendors (xAI's response formats follow
-    # OpenAI's, PROTOCOLS.md 7.2); a schema it cannot express goes as given with
-    # `strict: false`, and the answer is still validated when decoded.
+    # OpenAI's: https://docs.x.ai/docs/guides/structured-outputs); a schema it
+    # cannot express goes as given with `strict: false`, and the answer is
+    # still validated when decoded.
     schema, strict = openai_response_schema(f.schema, f.strict)
     return {"type": "json_schema", "name": f.name, "schema": schema, "strict": strict}

@@ -121,7 +121,7 @@ def _reasoning(it: w.Item, d: w.Dialect) -> list[Part]:
     return parts
 
 
-def map_usage(u: w.WireUsage | None) -> Usage:
+def _map_usage(u: w.WireUsage | None) -> Usage:
     """Input includes cached, output includes reasoning, for OpenAI and xAI
     alike on Responses. One guard: a cached count above the input count means
     the server counted cached tokens apart (reported of xAI)."""
@@ -140,7 +140,7 @@ def map_usage(u: w.WireUsage | None) -> Usage:
     )
 
 
-def map_finish(r: w.WireResponse, has_calls: bool, refused: bool) -> Finish:
+def _map_finish(r: w.WireResponse, has_calls: bool, refused: bool) -> Finish:
     """`completed` is a stop, or tool calls when any function_call item came
     back (the status stays `completed`); `incomplete` says why."""
     status = r.status
@@ -174,8 +174,8 @@ def response(
     m = r.model or model
     return Response(
         message=Message(role="assistant", content=parts, provider=d.provider, model=m or None),
-        finish=map_finish(r, has_calls, refused),
-        usage=map_usage(r.usage),
+        finish=_map_finish(r, has_calls, refused),
+        usage=_map_usage(r.usage),
         model=m,
         provider=d.provider,
         id=r.id,

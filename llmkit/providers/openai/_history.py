@@ -28,9 +28,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llmkit.errors import DecodeError, Unsupported
-from llmkit.handoff import carry
 from llmkit.providers._common import image_url, tool_call
 from llmkit.providers._ids import fit_id
+from llmkit.providers.handoff import carry
 from llmkit.providers.openai._wire import WireDialect, encoder
 from llmkit.types import (
     Document,
@@ -52,7 +52,7 @@ Wire = dict[str, Any]
 # ---- unified -> wire -----------------------------------------------------------
 
 
-def to_wire(messages: Sequence[Message], options: Options, d: WireDialect) -> list[Wire]:
+def _to_wire_messages(messages: Sequence[Message], options: Options, d: WireDialect) -> list[Wire]:
     out: list[Wire] = []
     for m in messages:
         if m.role == "assistant":
@@ -155,7 +155,7 @@ def _tool_result_to_wire(r: ToolResult, d: WireDialect) -> Wire:
 # ---- wire -> unified -----------------------------------------------------------
 
 
-def from_wire(wire: Sequence[Mapping[str, Any]], d: WireDialect) -> list[Message]:
+def _from_wire_messages(wire: Sequence[Mapping[str, Any]], d: WireDialect) -> list[Message]:
     return [_message_from_wire(w, d) for w in wire]
 
 
