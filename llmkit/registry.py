@@ -94,6 +94,10 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     credentials: str = ""
     # How a stream is framed: "sse", or a name in `FRAMINGS` ("aws-eventstream").
     framing: str = "sse"
+    # The route serves the wire's catalog model ids (Vertex's Gemini does;
+    # Azure's are deployment names, Claude's on Vertex carry `@date` and on
+    # Bedrock are its own): the catalog lists them for it.
+    catalog: bool = False
 
 
 # Request signers and stream framings by name, as "module:function" and
@@ -112,6 +116,9 @@ class Route(msgspec.Struct, frozen=True):
 class Registry(msgspec.Struct, frozen=True, kw_only=True):
     endpoints: Mapping[str, Endpoint]
     prefixes: Mapping[str, str]
+    # `name:model` prefixes served by another endpoint, longest first wins:
+    # "vertex:claude-" is "vertex-anthropic" (one cloud, two wires).
+    redirects: Mapping[str, str] = MappingProxyType({})
 
 
 # The base-URL variables the vendors' own SDKs read, honoured the same way:
@@ -140,6 +147,34 @@ _OPENAI = "https://api.openai.com/v1"
 _XAI = "https://api.x.ai/v1"
 
 
+def _cloud(name: str, wire: str, route: str, **kw: Any) -> Endpoint:
+    return Endpoint(
+        name=name,
+        wire=f"llmkit.providers.{wire}",
+        base_url="",
+        route=f"llmkit.routes.{route}",
+        **kw,
+    )
+
+
+_AZURE = {"key_env": ("AZURE_OPENAI_API_KEY",), "key_header": "api-key"}
+# Cloud routes (README "Cloud routes"): Gemini and Claude on Vertex AI with
+# Google ADC tokens (or an express-mode key), OpenAI on Azure with an api-key
+# or an Entra ID token callable.
+_CLOUDS = {
+    "vertex": _cloud(
+        "vertex", "google", "vertex", auth="bearer", credentials="google-adc",
+        key_env=("GOOGLE_CLOUD_API_KEY",), key_required=False, catalog=True,
+    ),
+    "vertex-anthropic": _cloud(
+        "vertex-anthropic", "anthropic", "vertex_anthropic", auth="bearer",
+        credentials="google-adc", key_header="bearer", key_required=False,
+    ),
+    "azure": _cloud("azure", "responses", "azure", **_AZURE),
+    "azure-chat": _cloud("azure-chat", "openai", "azure", **_AZURE),
+}  # fmt: skip
+
+
 DEFAULT = Registry(
     endpoints=MappingProxyType(
         {
@@ -156,6 +191,7 @@ DEFAULT = Registry(
                 "GEMINI_API_KEY",
                 "GOOGLE_API_KEY",
             ),
+            **_CLOUDS,
         }
     ),
     prefixes=MappingProxyType(
@@ -173,6 +209,7 @@ DEFAULT = Registry(
             "models/gemini-": "google",
         }
     ),
+    redirects=MappingProxyType({"vertex:claude-": "vertex-anthropic"}),
 )
 
 _current = DEFAULT
@@ -219,6 +256,7 @@ def with_endpoint(
     return Registry(
         endpoints=MappingProxyType({**reg.endpoints, name: ep}),
         prefixes=MappingProxyType({**reg.prefixes, **dict.fromkeys(prefixes, name)}),
+        redirects=reg.redirects,
     )
 
 
@@ -242,6 +280,10 @@ def resolve(model: str, reg: Registry | None = None) -> Route:
     """`provider:model` names its endpoint; otherwise the longest matching
     prefix of the model id picks it."""
     reg = reg or _current
+    moved = [p for p in reg.redirects if model.startswith(p)]
+    if moved:
+        target = reg.redirects[max(moved, key=len)]
+        return Route(reg.endpoints[target], model.partition(":")[2])
     name, sep, rest = model.partition(":")
     if sep and name in reg.endpoints:
         return Route(reg.endpoints[name], rest)
