@@ -79,7 +79,8 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     base_url_env: tuple[str, ...] = ()
     # Cloud routes (llmkit.routes): what differs from the wire's own endpoint.
     # `route`: a RouteShape module that places the URL, the model id and the
-    # version field; "" for none.
+    # version field; "" for none. A route's `base_url` is "" (the route finds
+    # it in the env); one set (by `with_endpoint`) wins.
     route: str = ""
     # How requests are authenticated when no static key is found: "key" (the
     # key is required, see key_required), "bearer" (`Authorization: Bearer`
@@ -253,6 +254,10 @@ def with_endpoint(
     ep = Endpoint(
         name=name, wire=module, base_url=base_url.rstrip("/"), key_env=envs, key_required=bool(envs)
     )
+    if old is not None and old.route:  # a moved cloud route keeps how it authenticates
+        ep = msgspec.structs.replace(
+            old, wire=module, base_url=ep.base_url, key_env=envs, base_url_env=()
+        )
     return Registry(
         endpoints=MappingProxyType({**reg.endpoints, name: ep}),
         prefixes=MappingProxyType({**reg.prefixes, **dict.fromkeys(prefixes, name)}),
@@ -330,7 +335,9 @@ def base_url(ep: Endpoint, env: Mapping[str, str] | None = None, keyed: bool = T
         if env.get(var, "").strip():
             return env[var].strip().rstrip("/")
     shape = route_shape(ep)
-    return ep.base_url if shape is None else shape.base_url(env, keyed).rstrip("/")
+    if shape is None or ep.base_url:  # a route moved by `with_endpoint` goes where it was told
+        return ep.base_url
+    return shape.base_url(env, keyed).rstrip("/")
 
 
 def find_key(ep: Endpoint, env: Mapping[str, str] | None = None) -> Secret | None:

@@ -158,3 +158,16 @@ def test_an_azure_model_answers_the_same_through_llmkit_chat() -> None:
     _corpus()
     r = llmkit.resolve("azure-chat:gpt-4o")
     assert r.endpoint.name == "azure-chat" and r.model == "gpt-4o"
+
+
+def test_the_recorded_chat_request_body() -> None:
+    _corpus()
+    seen: list[httpx.Request] = []
+    answer = h.read("azure-openai/fan_chat_gpt5mini_simple.json")
+    with httpx.Client(transport=replay.transport(answer, seen=seen)) as client:
+        convo = [llmkit.system("You are a helpful assistant"), llmkit.user("Say hi in Portuguese")]
+        llmkit.chat_sync(
+            "azure-chat:gpt-5-mini", convo, api_key=KEY, http_client=client, max_tokens=4000
+        )
+    recorded = json.loads(h.read("azure-openai/fan_chat_gpt5mini_simple.request.json"))
+    assert json.loads(seen[0].content) == recorded

@@ -38,7 +38,7 @@ def _toy_registry(**kw: Any) -> Registry:
     ep = Endpoint(
         name="toy",
         wire="llmkit.providers.anthropic",
-        base_url="https://unused.example",
+        base_url="",  # the route says where, from the env
         route="tests.routes.toy_route",
         **{"auth": "bearer", "key_env": ("TOY_KEY",), "key_required": False, **kw},
     )
@@ -279,3 +279,54 @@ def test_the_route_refines_the_wires_errors() -> None:
             http_client=client,
             max_retries=0,
         )
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_401_renews_the_token_once(asynchronous: bool) -> None:
+    tokens = Tokens()
+    seen: list[str] = []
+    ok = (ANTHROPIC / "text.json").read_bytes()
+    refused = json.dumps(
+        {"type": "error", "error": {"type": "authentication_error", "message": "expired"}}
+    )
+
+    def answer(r: httpx.Request) -> httpx.Response:
+        seen.append(r.headers["authorization"])
+        status = 401 if len(seen) == 1 else 200
+        body = refused.encode() if status == 401 else ok
+        return httpx.Response(status, content=body, headers={"content-type": "application/json"})
+
+    reg = _toy_registry()
+    if asynchronous:
+
+        async def go() -> None:
+            async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+                await llmkit.chat(
+                    "toy:m", "hi", api_key=tokens, registry=reg, http_client=client, max_retries=0
+                )
+
+        anyio.run(go)
+    else:
+        with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+            llmkit.chat_sync(
+                "toy:m", "hi", api_key=tokens, registry=reg, http_client=client, max_retries=0
+            )
+    assert seen == ["Bearer tok-1-0123456789abcdef", "Bearer tok-2-0123456789abcdef"]
+
+
+def test_a_second_401_is_the_error() -> None:
+    refused = json.dumps(
+        {"type": "error", "error": {"type": "authentication_error", "message": "no"}}
+    )
+    t = replay.transport(refused.encode(), status=401)
+    tokens = Tokens()
+    with httpx.Client(transport=t) as client, pytest.raises(AuthenticationError):
+        llmkit.chat_sync(
+            "toy:m",
+            "hi",
+            api_key=tokens,
+            registry=_toy_registry(),
+            http_client=client,
+            max_retries=0,
+        )
+    assert tokens.calls == 2
