@@ -121,7 +121,7 @@ class CallSpec(msgspec.Struct, frozen=True, kw_only=True):
     tools: ToolsLike | None = None
     tool_choice: ToolChoiceLike | None = None
     stream: bool = False
-    api_key: str | _registry.Secret | None = None
+    api_key: _registry.CredentialLike | None = None
     base_url: str | None = None
     timeout: float | httpx.Timeout | None = 120.0
     deadline: float | None = None
@@ -141,17 +141,30 @@ def _call(spec: CallSpec) -> tuple[Call, _registry.Route]:
     for name, seconds in (("timeout", spec.timeout), ("deadline", spec.deadline)):
         if isinstance(seconds, (int, float)) and not seconds > 0:  # NaN too
             raise InvalidArgument(f"{name} must be a number of seconds above 0, or None")
+    key, credential = _registry.credentials(ep, spec.api_key)
     call = Call(
         provider=_registry.wire(ep),
         name=ep.name,
-        base_url=(spec.base_url or _registry.base_url(ep)).rstrip("/"),
-        key=_registry.api_key(ep, spec.api_key),
+        base_url=(spec.base_url or _registry.base_url(ep, keyed=key is not None)).rstrip("/"),
+        key=key,
         timeout=timeout_from(spec.timeout),
         deadline=spec.deadline,
         retry=RetryPolicy(max_retries=spec.max_retries),
         limits=spec.limits or Limits(),
+        **_route_parts(ep, credential),
     )
     return call, route
+
+
+def _route_parts(ep: _registry.Endpoint, credential: Any) -> dict[str, Any]:
+    """The Call fields a cloud route sets (see registry.Endpoint)."""
+    return {
+        "credential": credential,
+        "key_header": ep.key_header,
+        "route": _registry.route_shape(ep),
+        "signer": _registry.signer(ep),
+        "framing": _registry.framing(ep),
+    }
 
 
 def _prepare(spec: CallSpec) -> tuple[Call, ChatRequest, Any]:
@@ -176,7 +189,7 @@ def _chain(
     model: str,
     fallbacks: Sequence[str],
     fallback_on: Sequence[type[BaseException]],
-    api_key: str | _registry.Secret | None,
+    api_key: _registry.CredentialLike | None,
     base_url: str | None,
     reg: _registry.Registry | None,
 ) -> tuple[list[str], tuple[type[BaseException], ...]]:
@@ -200,7 +213,7 @@ async def chat(
     *,
     tools: ToolsLike | None = None,
     tool_choice: ToolChoiceLike | None = None,
-    api_key: str | _registry.Secret | None = None,
+    api_key: _registry.CredentialLike | None = None,
     base_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
     timeout: float | httpx.Timeout | None = 120.0,
@@ -257,7 +270,7 @@ def chat_sync(
     *,
     tools: ToolsLike | None = None,
     tool_choice: ToolChoiceLike | None = None,
-    api_key: str | _registry.Secret | None = None,
+    api_key: _registry.CredentialLike | None = None,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
     timeout: float | httpx.Timeout | None = 120.0,
@@ -300,7 +313,7 @@ def stream(
     *,
     tools: ToolsLike | None = None,
     tool_choice: ToolChoiceLike | None = None,
-    api_key: str | _registry.Secret | None = None,
+    api_key: _registry.CredentialLike | None = None,
     base_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
     timeout: float | httpx.Timeout | None = 120.0,
@@ -344,7 +357,7 @@ def stream_sync(
     *,
     tools: ToolsLike | None = None,
     tool_choice: ToolChoiceLike | None = None,
-    api_key: str | _registry.Secret | None = None,
+    api_key: _registry.CredentialLike | None = None,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
     timeout: float | httpx.Timeout | None = 120.0,
@@ -384,6 +397,11 @@ def _counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes
     """The count request for `req` and its parser, from the provider."""
     p = call.provider
     build = getattr(p, "build_count_tokens", None)
+    if call.route is not None:  # its URL shape for counting is the route's to place
+        raise Unsupported(
+            f"{call.name}: counting tokens through a cloud route is not supported yet",
+            provider=call.name,
+        )
     if build is None:
         raise Unsupported(
             f"{call.name} has no endpoint that counts a request's tokens", provider=call.name
@@ -398,7 +416,7 @@ async def count_tokens(
     *,
     tools: ToolsLike | None = None,
     tool_choice: ToolChoiceLike | None = None,
-    api_key: str | _registry.Secret | None = None,
+    api_key: _registry.CredentialLike | None = None,
     base_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
     timeout: float | httpx.Timeout | None = 120.0,
@@ -432,7 +450,7 @@ def count_tokens_sync(
     *,
     tools: ToolsLike | None = None,
     tool_choice: ToolChoiceLike | None = None,
-    api_key: str | _registry.Secret | None = None,
+    api_key: _registry.CredentialLike | None = None,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
     timeout: float | httpx.Timeout | None = 120.0,
@@ -462,8 +480,12 @@ def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[Mod
     out: list[ModelInfo] = []
     for name, ep in reg.endpoints.items():
         p = _registry.wire(ep)
-        if name == p.NAME:  # a compatible endpoint does not serve OpenAI's catalog
-            out += [msgspec.structs.replace(m, available=name in ready) for m in p.MODELS]
+        # A compatible endpoint does not serve OpenAI's catalog; a cloud route
+        # that takes the vendor's ids (Vertex) does.
+        if name == p.NAME or ep.catalog:
+            out += [
+                msgspec.structs.replace(m, provider=name, available=name in ready) for m in p.MODELS
+            ]
     return out
 
 
@@ -481,13 +503,17 @@ def _live_calls(reg: _registry.Registry, deadline: float | None) -> list[Call]:
     calls = []
     for name in _registry.available(reg):
         ep = reg.endpoints[name]
+        if ep.route:  # cloud routes list no models through the wire's listing
+            continue
+        key, credential = _registry.credentials(ep)  # checked as chat checks it
         calls.append(
             Call(
                 provider=_registry.wire(ep),
                 name=name,
-                base_url=_registry.base_url(ep),
-                key=_registry.api_key(ep),  # checked as chat checks it
+                base_url=_registry.base_url(ep, keyed=key is not None),
+                key=key,
                 deadline=deadline,
+                **_route_parts(ep, credential),
             )
         )
     return calls

@@ -1,7 +1,8 @@
 """Which provider serves a model: a dispatch table, as data.
 
 A `Registry` maps names to `Endpoint`s (a wire-format module, a base URL, the
-env vars that hold its key) and model-id prefixes to names; the longest prefix
+env vars that hold its key; for a cloud route also its route module, how it
+authenticates and how its streams are framed) and model-id prefixes to names; the longest prefix
 wins and `name:model` skips the search. Registries are values: extend one with
 `with_endpoint` and pass it as `registry=`, or make it the default with
 `llmkit.register(...)`. Provider modules are imported only when first used, so
@@ -12,14 +13,15 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, cast
 
 import msgspec
 
-from llmkit.errors import InvalidApiKey, MissingApiKey, UnknownModel
-from llmkit.protocols import Provider
+from llmkit.auth import Credential, credential_for, named_source
+from llmkit.errors import InvalidApiKey, InvalidArgument, MissingApiKey, UnknownModel
+from llmkit.protocols import Framing, Provider, RouteShape, Signer
 
 
 class Secret:
@@ -84,6 +86,34 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     # Env vars that move the endpoint (a proxy, a gateway), first set wins.
     base_url_env: tuple[str, ...] = ()
     dialect: str = ""
+    # Cloud routes (llmkit.routes): what differs from the wire's own endpoint.
+    # `route`: a RouteShape module that places the URL, the model id and the
+    # version field; "" for none. A route's `base_url` is "" (the route finds
+    # it in the env); one set (by `with_endpoint`) wins.
+    route: str = ""
+    # How requests are authenticated when no static key is found: "key" (the
+    # key is required, see key_required), "bearer" (`Authorization: Bearer`
+    # with a token from a refreshing credential source) or the name of a
+    # request signer in `SIGNERS` ("sigv4"), applied last.
+    auth: str = "key"
+    # The header a static key goes in: "" for the wire's `auth_headers`,
+    # "bearer" for `Authorization: Bearer <key>`, else a header name ("api-key").
+    key_header: str = ""
+    # The default credential source for "bearer" and signers: a name in
+    # `llmkit.auth.SOURCES` ("google-adc"), used when the call passes none.
+    credentials: str = ""
+    # How a stream is framed: "sse", or a name in `FRAMINGS` ("aws-eventstream").
+    framing: str = "sse"
+    # The route serves the wire's catalog model ids (Vertex's Gemini does;
+    # Azure's are deployment names, Claude's on Vertex carry `@date` and on
+    # Bedrock are its own): the catalog lists them for it.
+    catalog: bool = False
+
+
+# Request signers and stream framings by name, as "module:function" and
+# module paths, imported on first use (the Bedrock route adds its own here).
+SIGNERS: Mapping[str, str] = MappingProxyType({})
+FRAMINGS: Mapping[str, str] = MappingProxyType({})
 
 
 class Route(msgspec.Struct, frozen=True):
@@ -96,6 +126,9 @@ class Route(msgspec.Struct, frozen=True):
 class Registry(msgspec.Struct, frozen=True, kw_only=True):
     endpoints: Mapping[str, Endpoint]
     prefixes: Mapping[str, str]
+    # `name:model` prefixes served by another endpoint, longest first wins:
+    # "vertex:claude-" is "vertex-anthropic" (one cloud, two wires).
+    redirects: Mapping[str, str] = MappingProxyType({})
 
 
 # The base-URL variables the vendors' own SDKs read, honoured the same way:
@@ -132,6 +165,34 @@ _OPENAI = "https://api.openai.com/v1"
 _XAI = "https://api.x.ai/v1"
 
 
+def _cloud(name: str, wire: str, route: str, **kw: Any) -> Endpoint:
+    return Endpoint(
+        name=name,
+        wire=f"llmkit.providers.{wire}",
+        base_url="",
+        route=f"llmkit.routes.{route}",
+        **kw,
+    )
+
+
+_AZURE = {"key_env": ("AZURE_OPENAI_API_KEY",), "key_header": "api-key"}
+# Cloud routes (README "Cloud routes"): Gemini and Claude on Vertex AI with
+# Google ADC tokens (or an express-mode key), OpenAI on Azure with an api-key
+# or an Entra ID token callable.
+_CLOUDS = {
+    "vertex": _cloud(
+        "vertex", "google", "vertex", auth="bearer", credentials="google-adc",
+        key_env=("GOOGLE_CLOUD_API_KEY",), key_required=False, catalog=True,
+    ),
+    "vertex-anthropic": _cloud(
+        "vertex-anthropic", "anthropic", "vertex_anthropic", auth="bearer",
+        credentials="google-adc", key_header="bearer", key_required=False,
+    ),
+    "azure": _cloud("azure", "responses", "azure", **_AZURE),
+    "azure-chat": _cloud("azure-chat", "openai", "azure", **_AZURE),
+}  # fmt: skip
+
+
 DEFAULT = Registry(
     endpoints=MappingProxyType(
         {
@@ -152,6 +213,7 @@ DEFAULT = Registry(
                 "GEMINI_API_KEY",
                 "GOOGLE_API_KEY",
             ),
+            **_CLOUDS,
         }
     ),
     prefixes=MappingProxyType(
@@ -169,6 +231,7 @@ DEFAULT = Registry(
             "models/gemini-": "google",
         }
     ),
+    redirects=MappingProxyType({"vertex:claude-": "vertex-anthropic"}),
 )
 
 _current = DEFAULT
@@ -225,9 +288,14 @@ def with_endpoint(
         key_required=bool(envs),
         dialect=dialect,
     )
+    if old is not None and old.route:  # a moved cloud route keeps how it authenticates
+        ep = msgspec.structs.replace(
+            old, wire=module, base_url=ep.base_url, key_env=envs, base_url_env=()
+        )
     return Registry(
         endpoints=MappingProxyType({**reg.endpoints, name: ep}),
         prefixes=MappingProxyType({**reg.prefixes, **dict.fromkeys(prefixes, name)}),
+        redirects=reg.redirects,
     )
 
 
@@ -258,6 +326,10 @@ def resolve(model: str, reg: Registry | None = None) -> Route:
     """`provider:model` names its endpoint; otherwise the longest matching
     prefix of the model id picks it."""
     reg = reg or _current
+    moved = [p for p in reg.redirects if model.startswith(p)]
+    if moved:
+        target = reg.redirects[max(moved, key=len)]
+        return Route(reg.endpoints[target], model.partition(":")[2])
     name, sep, rest = model.partition(":")
     if sep and name in reg.endpoints:
         return Route(reg.endpoints[name], rest)
@@ -276,13 +348,41 @@ def wire(ep: Endpoint) -> Provider[Any]:
     return cast("Provider[Any]", importlib.import_module(ep.wire))
 
 
-def base_url(ep: Endpoint, env: Mapping[str, str] | None = None) -> str:
-    """Where to send: the first base-URL variable set, else the endpoint's own."""
+def route_shape(ep: Endpoint) -> RouteShape | None:
+    """The cloud route module of an endpoint, if it has one."""
+    return cast(RouteShape, importlib.import_module(ep.route)) if ep.route else None
+
+
+def _named(table: Mapping[str, str], kind: str, name: str) -> Any:
+    path = table.get(name)
+    if path is None:
+        raise InvalidArgument(f"no {kind} named {name!r} (known: {', '.join(table) or 'none'})")
+    module, _, attr = path.partition(":")
+    loaded = importlib.import_module(module)
+    return getattr(loaded, attr) if attr else loaded
+
+
+def signer(ep: Endpoint) -> Signer | None:
+    """The request signer an endpoint names (`auth`), if any."""
+    return None if ep.auth in ("key", "bearer") else _named(SIGNERS, "request signer", ep.auth)
+
+
+def framing(ep: Endpoint) -> Framing | None:
+    """The stream framing an endpoint names; None for SSE, which the transport reads itself."""
+    return None if ep.framing == "sse" else _named(FRAMINGS, "stream framing", ep.framing)
+
+
+def base_url(ep: Endpoint, env: Mapping[str, str] | None = None, keyed: bool = True) -> str:
+    """Where to send: the first base-URL variable set, else the route's URL
+    from its cloud's env vars, else the endpoint's own."""
     env = os.environ if env is None else env
     for var in ep.base_url_env:
         if env.get(var, "").strip():
             return env[var].strip().rstrip("/")
-    return ep.base_url
+    shape = route_shape(ep)
+    if shape is None or ep.base_url:  # a route moved by `with_endpoint` goes where it was told
+        return ep.base_url
+    return shape.base_url(env, keyed).rstrip("/")
 
 
 def find_key(ep: Endpoint, env: Mapping[str, str] | None = None) -> Secret | None:
@@ -314,9 +414,41 @@ def api_key(ep: Endpoint, explicit: str | Secret | None = None) -> Secret | None
     return None if key is None else _checked(key, ep)
 
 
+CredentialLike = str | Secret | Callable[[], Any]
+
+
+def credentials(
+    ep: Endpoint, explicit: CredentialLike | None = None
+) -> tuple[Secret | None, Credential | None]:
+    """What a call authenticates with: a static key (the caller's string,
+    else the endpoint's env vars), or a refreshing `Credential` (the
+    caller's callable as `api_key`, else the endpoint's default source, for
+    a bearer or signed route). Neither, where one is needed, is an error
+    naming the env vars to set."""
+    if explicit is not None and not isinstance(explicit, (str, Secret)):
+        if not callable(explicit):
+            raise InvalidArgument("api_key: expected a str, a Secret or a credential callable")
+        return None, credential_for(explicit, ep.name)
+    key = api_key(ep, explicit) if explicit is not None or ep.auth == "key" else None
+    if key is None and ep.auth != "key":
+        found = find_key(ep)
+        if found is not None:
+            return _checked(found, ep), None
+        if ep.credentials:
+            return None, named_source(ep.credentials, ep.name)
+        raise MissingApiKey(ep.name, ep.key_env)
+    return key, None
+
+
+def _ready(ep: Endpoint, env: Mapping[str, str] | None) -> bool:
+    shape = route_shape(ep)
+    if shape is not None:
+        return shape.ready(os.environ if env is None else env)
+    return not ep.key_required or find_key(ep, env) is not None
+
+
 def available(reg: Registry | None = None, env: Mapping[str, str] | None = None) -> list[str]:
-    """Names of endpoints usable now: a key is set, or none is needed."""
+    """Names of endpoints usable now: a key is set, or none is needed; a cloud
+    route, when its settings and credentials are found."""
     reg = reg or _current
-    return [
-        n for n, ep in reg.endpoints.items() if not ep.key_required or find_key(ep, env) is not None
-    ]
+    return [n for n, ep in reg.endpoints.items() if _ready(ep, env)]

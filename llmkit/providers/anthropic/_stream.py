@@ -1,4 +1,4 @@
-"""The streaming fold over Messages API server-sent events (PROTOCOLS.md 1.4).
+"""The streaming fold over Messages API server-sent events (https://platform.claude.com/docs/en/build-with-claude/streaming).
 
 message_start -> (content_block_start -> content_block_delta* ->
 content_block_stop)* -> message_delta+ -> message_stop, with `ping` anywhere.
@@ -363,8 +363,9 @@ def _message_stop(s: State, data: str) -> tuple[State, Events]:
 
 
 def _error(s: State, data: str) -> tuple[State, Events]:
-    """An error after the 200 (PROTOCOLS 1.4): typed like an error response,
-    with no status, carrying what had arrived."""
+    """An error after the 200 (an `error` event; see
+    https://platform.claude.com/docs/en/build-with-claude/streaming#error-events):
+    typed like an error response, with no status, carrying what had arrived."""
     wire = _decode(_error_dec, s, "error", data)
     err = error_from_wire(None, wire, body=data, headers={})
     err.partial = snapshot(s)
