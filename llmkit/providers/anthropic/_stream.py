@@ -27,7 +27,11 @@ from llmkit.types import (
     Response,
     StreamEvent,
     TextDelta,
+    TextEnd,
+    TextStart,
     ThinkingDelta,
+    ThinkingEnd,
+    ThinkingStart,
     ToolCall,
     ToolCallDelta,
     ToolCallEnd,
@@ -181,7 +185,9 @@ def finish(state: State) -> list[StreamEvent]:
         raise StreamError(
             f"the stream ended without {what}", provider=NAME, partial=snapshot(state)
         )
-    return [Done(response=snapshot(state))]
+    # Blocks the stream never stopped are in the response: close them too.
+    ends = [e for i, b in sorted(_blocks(state).items()) for e in _end(i, b.kind, _part(b))]
+    return [*ends, Done(response=snapshot(state))]
 
 
 # ---- events ----------------------------------------------------------------------------
@@ -239,10 +245,13 @@ def _block_start(s: State, data: str) -> tuple[State, Events]:
     out: Events = []
     if b.kind == "tool":
         out.append(ToolCallStart(index=ev.index, id=block["id"], name=block["name"]))
-    elif b.kind == "text" and block.get("text"):
-        b = replace(b, text=rope_add(None, block["text"]))
-        out.append(TextDelta(index=ev.index, text=block["text"]))
+    elif b.kind == "text":
+        out.append(TextStart(index=ev.index))
+        if block.get("text"):
+            b = replace(b, text=rope_add(None, block["text"]))
+            out.append(TextDelta(index=ev.index, text=block["text"]))
     elif b.kind == "thinking":
+        out.append(ThinkingStart(index=ev.index))
         b = replace(b, text=rope_add(None, block.get("thinking") or ""))
         b = replace(b, signature=block.get("signature") or None)
         if block.get("thinking"):
@@ -327,16 +336,26 @@ def _other_delta(s: State, i: int, d: Delta, data: str) -> tuple[State, Events]:
 def _block_stop(s: State, data: str) -> tuple[State, Events]:
     i = _decode(_stop_dec, s, "content_block_stop", data).index
     if i == s.at:
-        part = _part(_current(s))
+        b = _current(s)
+        part = _part(b)
         s = replace(s, at=-1, cur=None, cur_text=None, done=(i, part, s.done))
     else:
-        b = s.open.get(i)
-        if b is None:
+        if i not in s.open:
             raise _fail(s, "content_block_stop", f"block {i} is not open", data)
+        b = s.open[i]
         part = _part(b)
         rest = {k: v for k, v in s.open.items() if k != i}
         s = replace(s, open=rest, done=(i, part, s.done))
-    return s, [ToolCallEnd(index=i, call=part)] if isinstance(part, ToolCall) else []
+    return s, _end(i, b.kind, part)
+
+
+def _end(i: int, kind: str, part: Part) -> Events:
+    """The event that closes block `i` (none for a block kept as it came)."""
+    if kind == "text":
+        return [TextEnd(index=i)]
+    if kind == "thinking":
+        return [ThinkingEnd(index=i)]
+    return [ToolCallEnd(index=i, call=part)] if isinstance(part, ToolCall) else []
 
 
 def _message_delta(s: State, data: str) -> tuple[State, Events]:

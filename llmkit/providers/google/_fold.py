@@ -12,6 +12,10 @@ Streaming sends a text answer in pieces and its signature on a last part whose
 `text` is empty; the non-streamed answer sends one part with both. Both give
 `Text(whole_text, signature)`. An empty unsigned text part adds nothing; an
 empty signed one after no open text (say after a functionCall) is kept.
+
+Chunks have no blocks, so an llmkit text or thought part is the block: it opens
+(TextStart / ThinkingStart) when it starts and closes (TextEnd / ThinkingEnd)
+when it ends as above, when another part comes, or when the stream finishes.
 """
 
 from __future__ import annotations
@@ -39,7 +43,11 @@ from llmkit.types import (
     Response,
     StreamEvent,
     TextDelta,
+    TextEnd,
+    TextStart,
     ThinkingDelta,
+    ThinkingEnd,
+    ThinkingStart,
     ToolCall,
     ToolCallDelta,
     ToolCallEnd,
@@ -117,20 +125,28 @@ def _close(s: State) -> State:
     return replace(s, parts=(part, s.parts), n=s.n + 1, kind=_NONE, rope=None, sig=None)
 
 
+def _end(s: State, out: list[StreamEvent]) -> State:
+    """`_close`, saying so in the stream."""
+    if s.kind != _NONE:
+        out.append((ThinkingEnd if s.kind == _THOUGHT else TextEnd)(index=s.n))
+    return _close(s)
+
+
 def _text(s: State, text: str, kind: int, sig: str | None, out: list[StreamEvent]) -> State:
     """Fold a text or thought part: it extends the open part of its kind unless
     that part is signed; an empty unsigned part changes nothing."""
     if not text and sig is None:
         return s
     if s.kind != kind or s.sig is not None:
-        s = replace(_close(s), kind=kind)
+        s = replace(_end(s, out), kind=kind)
+        out.append((ThinkingStart if kind == _THOUGHT else TextStart)(index=s.n))
     if text:
         out.append((ThinkingDelta if kind == _THOUGHT else TextDelta)(index=s.n, text=text))
     return replace(s, rope=rope_add(s.rope, text), sig=sig)
 
 
 def _call(s: State, p: w.Part, out: list[StreamEvent]) -> State:
-    s = _close(s)
+    s = _end(s, out)
     part = pt.from_wire(p, pt.synth_id(s.response_id or "", s.calls))
     assert isinstance(part, ToolCall)
     args = w.ENCODE.encode(part.arguments).decode()
@@ -175,7 +191,7 @@ def _part(s: State, x: w.Part | msgspec.Raw, out: list[StreamEvent]) -> State:
         if raw is None:
             raise _NeedsRaw
         part = Raw(provider=NAME, data=_decode(w.ANY, raw))
-    s = _close(s)
+    s = _end(s, out)
     return replace(s, parts=(part, s.parts), n=s.n + 1)
 
 
@@ -205,6 +221,7 @@ def fold(s: State, c: w.Chunk | w.PartsChunk) -> tuple[State, list[StreamEvent]]
     if was_open and (s.finish_raw is not None or s.blocked is not None):
         finished = _map_finish(s)  # finishReason comes on the last chunk
         assert finished is not None
+        s = _end(s, out)
         out.append(Finished(finish=finished))
     return s, out
 
@@ -285,7 +302,10 @@ def finish(s: State) -> list[StreamEvent]:
     done = _map_finish(s)
     if done is None:  # Gemini has no terminator: no finishReason means cut short
         raise StreamError("stream ended without a finishReason", provider=NAME, partial=snapshot(s))
-    return [Done(response=_response(s, done))]
+    out: list[StreamEvent] = []
+    s = _end(s, out)
+    out.append(Done(response=_response(s, done)))
+    return out
 
 
 def snapshot(s: State) -> Response:
