@@ -53,10 +53,14 @@ from ._wire import (
     WireUsage,
     encoder,
     from_wire_block,
-    map_stop_reason,
     merge_usage,
-    to_usage,
     type_decoder,
+)
+from ._wire import (
+    map_stop_reason as _map_finish,
+)
+from ._wire import (
+    to_usage as _map_usage,
 )
 
 T = TypeVar("T")
@@ -222,7 +226,7 @@ def _message_start(s: State, data: str) -> tuple[State, Events]:
     for i, block in enumerate(m.content):
         done = (i, from_wire_block(block), done)
     s = replace(s, message=m, usage=m.usage, done=done)
-    return s, [UsageUpdate(usage=to_usage(m.usage))]
+    return s, [UsageUpdate(usage=_map_usage(m.usage))]
 
 
 def _kind(block: dict[str, Any]) -> str:
@@ -369,9 +373,9 @@ def _message_delta(s: State, data: str) -> tuple[State, Events]:
         stop_reason=ev.delta.stop_reason or s.stop_reason,
         stop_sequence=ev.delta.stop_sequence or s.stop_sequence,
     )
-    out: Events = [UsageUpdate(usage=to_usage(s.usage))]
+    out: Events = [UsageUpdate(usage=_map_usage(s.usage))]
     if first_stop:
-        out.append(Finished(finish=map_stop_reason(s.stop_reason)))
+        out.append(Finished(finish=_map_finish(s.stop_reason)))
     return s, out
 
 

@@ -10,7 +10,7 @@ Decisions worth knowing:
   never invents one (so Gemini 3 rejects foreign function calls in the current
   turn: "missing a thought_signature"). A streamed text's signature, sent on a
   last empty part, lands on the text part, as in the non-streamed answer
-  (see `_fold`).
+  (see `_stream`).
 - Ids: a functionCall without an id gets `llmkit-gemini-<responseId>-<k>`;
   such ids are never sent back, so Gemini matches results by name and order.
   Vendor ids, and other vendors' ids, are echoed (Gemini accepts client ids).
@@ -37,9 +37,9 @@ from llmkit.providers._common import tool_choice_for
 from llmkit.providers._schema import gemini
 from llmkit.providers.google import _wire as w
 from llmkit.providers.google._errors import parse_error
-from llmkit.providers.google._fold import State, finish, parse_response, snapshot, start, step
 from llmkit.providers.google._history import messages_from_wire, messages_to_wire
 from llmkit.providers.google._models import MODELS, build_list_models, parse_list_models
+from llmkit.providers.google._stream import State, finish, parse_response, snapshot, start, step
 from llmkit.types import ChatRequest, Message, Options, Reasoning, Tool, ToolChoice
 
 __all__ = [

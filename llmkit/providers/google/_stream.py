@@ -178,12 +178,8 @@ def _part(s: State, x: w.Part | msgspec.Raw, out: list[StreamEvent]) -> State:
     data = p.function_call or p.inline_data or p.file_data or p.function_response
     text, sig = p.text, p.thought_signature
     if data is None and (text is not None or sig is not None):
-        kind = _THOUGHT if p.thought else _TEXT
-        if text and sig is None and kind == s.kind and s.sig is None:  # the hot path
-            out.append((ThinkingDelta if p.thought else TextDelta)(index=s.n, text=text))
-            return replace(s, rope=(text, s.rope))
         # A part with only a signature is an empty text part (PROTOCOLS 4.7).
-        return _text(s, text or "", kind, sig, out)
+        return _text(s, text or "", _THOUGHT if p.thought else _TEXT, sig, out)
     if p.function_call is not None:
         return _call(s, p, out)
     part = pt.from_wire(p, "")
@@ -206,7 +202,15 @@ def fold(s: State, c: w.Chunk | w.PartsChunk) -> tuple[State, list[StreamEvent]]
             continue
         if cand.content is not None:
             for x in cand.content.parts:
-                s = _part(s, x, out)
+                if (type(x) is w.Part and x.text and x.thought_signature is None and s.sig is None
+                        and s.kind == (_THOUGHT if x.thought else _TEXT)
+                        and x.function_call is None and x.inline_data is None
+                        and x.file_data is None and x.function_response is None):  # fmt: skip
+                    # the hot path: more of the open text, inlined (0.1 µs a chunk)
+                    out.append((ThinkingDelta if x.thought else TextDelta)(index=s.n, text=x.text))
+                    s = replace(s, rope=(x.text, s.rope))
+                else:
+                    s = _part(s, x, out)
         if cand.finish_reason is not None:
             s = replace(s, finish_raw=cand.finish_reason)
     if c.prompt_feedback is not None and c.prompt_feedback.block_reason is not None:
@@ -280,14 +284,14 @@ def start(req: ChatRequest) -> State:
 
 def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
     data = ev.data
-    if not data.strip():
-        return s, []
     try:  # `_fold_fast`, inlined: this runs for every chunk
         c = w.CHUNK_PARTS.decode(data)
         if c.error is None:
             return fold(s, c)
     except (msgspec.DecodeError, _NeedsRaw):
         pass
+    if not data.strip():
+        return s, []
     c = decode(w.CHUNK, data, NAME)
     if c.error is not None:
         # An error after the 200. Its `code` is Google's own (HTTP-equivalent),

@@ -30,7 +30,9 @@ from llmkit.errors import StreamError
 from llmkit.protocols import SseEvent
 from llmkit.providers._common import Rope, decode, rope_add, rope_text, tool_call
 from llmkit.providers.openai import _wire as w
-from llmkit.providers.openai._response import _error, map_finish, map_usage, response
+from llmkit.providers.openai._response import _error, response
+from llmkit.providers.openai._response import map_finish as _map_finish
+from llmkit.providers.openai._response import map_usage as _map_usage
 from llmkit.types import (
     ChatRequest,
     Done,
@@ -114,7 +116,7 @@ def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
             if ch.finish_reason is not None and not s.finished:
                 s = _finish(s, ch.finish_reason, out)
     if c.usage is not None:
-        usage = map_usage(c.usage, s.dialect)
+        usage = _map_usage(c.usage, s.dialect)
         s = replace(s, usage=usage)
         out.append(UsageUpdate(usage=usage))
     return s, out
@@ -224,7 +226,7 @@ def _finish(s: State, raw: str | None, out: list[StreamEvent]) -> State:
     s = _close_text(_close_thinking(s, out), out)
     out += [ToolCallEnd(index=c.at, call=tc) for c, tc in zip(s.calls, _calls(s), strict=True)]
     s = replace(s, finish_raw=raw, finished=True)
-    out.append(Finished(finish=map_finish(raw, bool(s.calls), s.refused)))
+    out.append(Finished(finish=_map_finish(raw, bool(s.calls), s.refused)))
     return s
 
 
@@ -243,7 +245,7 @@ def snapshot(s: State) -> Response:
         parts.append((s.text_at, Text(text=rope_text(s.text))))
     parts.sort(key=lambda p: p[0])
     if s.finished or s.done:
-        finish = map_finish(s.finish_raw, bool(s.calls), s.refused)
+        finish = _map_finish(s.finish_raw, bool(s.calls), s.refused)
     else:
         finish = Finish(reason="error")
     return response(s.id, s.model, [p for _, p in parts], finish, s.usage or Usage(), s.dialect)
