@@ -284,12 +284,9 @@ def start(req: ChatRequest) -> State:
 
 def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
     data = ev.data
-    try:  # `_fold_fast`, inlined: this runs for every chunk
-        c = w.CHUNK_PARTS.decode(data)
-        if c.error is None:
-            return fold(s, c)
-    except (msgspec.DecodeError, _NeedsRaw):
-        pass
+    folded = _fold_fast(s, data)  # inlining it saved 2%, inside the benchmark's spread
+    if folded is not None:
+        return folded
     if not data.strip():
         return s, []
     c = decode(w.CHUNK, data, NAME)
