@@ -195,3 +195,16 @@ def test_the_server_sends_block_boundaries() -> None:
     assert _frame(ThinkingEnd(index=2)) == (
         b'event: thinking_end\ndata: {"type":"thinking_end","index":2}\n\n'
     )
+
+
+def test_a_responses_call_never_added_still_opens_and_closes() -> None:
+    """Without `output_item.added` (a proxy that drops it), a call's first
+    argument delta opens its block and its `output_item.done` closes it."""
+    frames = (FIXTURES / "openai-responses" / "parallel_tools.sse").read_bytes().split(b"\n\n")
+    body = b"\n\n".join(
+        f for f in frames if not (b"output_item.added" in f and b'"function_call"' in f)
+    )
+    assert len(body) < sum(map(len, frames))
+    got, complete = events_of(responses, body, [])
+    check_blocks(got, complete)
+    assert complete and sum(isinstance(e, ToolCallStart) for e in got) >= 2

@@ -142,10 +142,9 @@ def _apply(s: State, e: Any, data: str) -> tuple[State, list[StreamEvent]]:
         out.append(TextOut(index=at, text=e.delta))
         return replace(s, chunks=(at, e.delta, s.chunks)), out
     if kind is _ARGS_DELTA:
-        s, at, _ = _slot(s, e.item_id, 0, _CALL)
-        return replace(s, chunks=(at, e.delta, s.chunks)), [
-            ToolCallDelta(index=at, arguments=e.delta)
-        ]
+        s, at, out = _slot(s, e.item_id, 0, _CALL)
+        out.append(ToolCallDelta(index=at, arguments=e.delta))
+        return replace(s, chunks=(at, e.delta, s.chunks)), out
     return _other(s, e, data)
 
 
@@ -240,7 +239,9 @@ def _slot(s: State, item_id: str, sub: int, kind: int) -> tuple[State, int, list
         offset = seen + sub - _REASONING_TEXT
     slot = _Slot(item_id, sub, entry.base + offset, kind)
     s = replace(s, slots=(*s.slots, slot), last=slot, size=max(s.size, slot.at + 1))
-    if kind == _CALL or (slot.at, kind, item_id) in s.blocks:
+    if kind == _CALL:  # a call never added: its id and name come at its done
+        return s, slot.at, [ToolCallStart(index=slot.at, id="", name="")]
+    if (slot.at, kind, item_id) in s.blocks:
         return s, slot.at, []
     s = replace(s, blocks=(*s.blocks, (slot.at, kind, item_id)))
     return s, slot.at, [TextStart(index=slot.at) if kind == _TEXT else ThinkingStart(index=slot.at)]
