@@ -61,6 +61,11 @@ PICK: dict[tuple[str, str], Callable[[Any], str | None]] = {
     ("google", "text"): lambda d: "".join(
         p.get("text", "") for p in _get(d, "candidates", 0, "content", "parts") or ()
     ),
+    # Gemini's calls come whole: the argument text is the args object, encoded
+    ("google", "tool"): lambda d: "".join(
+        msgspec.json.encode(p["functionCall"]["args"]).decode()
+        for p in _get(d, "candidates", 0, "content", "parts") or () if "functionCall" in p
+    ),
 }  # fmt: skip
 
 
@@ -228,9 +233,10 @@ def llmkit_async(vendor: str, base: str) -> AsyncFn:
 def _check_done(r: llmkit.Response, got: str, kind: str) -> None:
     if kind == "text":
         assert r.text == got, "Done.response.text differs from the deltas"
-    else:
-        (call,) = r.tool_calls
-        assert call.ok and call.arguments, "the tool call's arguments did not parse"
+    else:  # one long call (Gemini: many whole ones)
+        assert r.tool_calls, "no tool call"
+        for call in r.tool_calls:
+            assert call.ok and call.arguments, "a tool call's arguments did not parse"
 
 
 def llmkit_chat(vendor: str, base: str) -> SyncFn:

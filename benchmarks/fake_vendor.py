@@ -229,6 +229,31 @@ def google_stream(n: int) -> bytes:
     return b"".join(out)
 
 
+def google_tool_arguments(n: int) -> str:
+    """The argument text of `google_tool_stream(n)`'s calls, one after another."""
+    return "".join(json.dumps({"q": WORDS[i % 10]}, ensure_ascii=False, separators=(",", ":"))
+                   for i in range(n))  # fmt: skip
+
+
+def google_tool_stream(n: int) -> bytes:
+    """Gemini sends each function call whole (no argument fragments): n parallel
+    calls, one chunk each, is its tool stream per event."""
+
+    def chunk(i: int, finish: str | None = None) -> dict[str, object]:
+        call = {"functionCall": {"name": "lookup", "args": {"q": WORDS[i % 10]}}}
+        cand: dict[str, object] = {"content": {"parts": [call], "role": "model"}, "index": 0}
+        if finish:
+            cand["finishReason"] = finish
+        return {"candidates": [cand],
+                "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": i + 1,
+                                  "totalTokenCount": 13 + i},
+                "modelVersion": "gemini-2.5-flash", "responseId": "bench"}  # fmt: skip
+
+    out = [_sse(None, chunk(i), b"\r\n\r\n") for i in range(n - 1)]
+    out.append(_sse(None, chunk(n - 1, "STOP"), b"\r\n\r\n"))
+    return b"".join(out)
+
+
 def anthropic_json(n: int) -> bytes:
     return json.dumps({
         "id": "msg_bench", "type": "message", "role": "assistant",
@@ -278,6 +303,7 @@ RENDER: dict[tuple[str, bool, str], Callable[[int], bytes]] = {
     ("responses", True, "tool"): responses_tool_stream,
     ("responses", False, "text"): responses_json,
     ("google", True, "text"): google_stream,
+    ("google", True, "tool"): google_tool_stream,
     ("google", False, "text"): google_json,
 }
 # The model name says what to send: `<anything>-bench-<text|tool>-<n>`.

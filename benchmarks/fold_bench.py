@@ -93,6 +93,7 @@ def main() -> None:
             PICK["responses", "tool"],
         ),
         "google text": (google, fake_vendor.google_stream(n), PICK["google", "text"]),
+        "google tool": (google, fake_vendor.google_tool_stream(n), PICK["google", "tool"]),
     }
     print(f"{'case':<16} {'events':>7} {'floor µs':>10} {'fold µs':>8} {'fold/floor':>11}")
     for name, (p, body, pick) in cases.items():

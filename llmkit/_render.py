@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, TextIO
 
 import msgspec
 
-from llmkit.types import Done, StreamEvent, TextDelta, ThinkingDelta, ToolCallEnd
+from llmkit.types import (
+    Done,
+    StreamEvent,
+    TextDelta,
+    TextStart,
+    ThinkingDelta,
+    ThinkingEnd,
+    ThinkingStart,
+    ToolCallEnd,
+)
 
 if TYPE_CHECKING:
     from llmkit.types import Response, Usage
@@ -34,20 +43,21 @@ def style_for(out: TextIO) -> Style:
 
 
 def render(events: Iterable[StreamEvent], out: TextIO, st: Style) -> Response | None:
-    """Print a stream as a person wants to read it: thinking dimmed, tool
-    calls on their own lines, text as it arrives. Returns the final Response."""
+    """Print a stream as a person wants to read it: thinking dimmed until its
+    block ends, tool calls on their own lines, text as it arrives. Returns the
+    final Response."""
     mode = ""  # what the cursor is in the middle of: "", "text", "thinking"
     for ev in events:
-        if isinstance(ev, ThinkingDelta):
-            if mode != "thinking":
-                out.write(f"{'' if not mode else chr(10)}{st.dim}[thinking] ")
-                mode = "thinking"
+        if isinstance(ev, (TextDelta, ThinkingDelta)):
             out.write(ev.text)
-        elif isinstance(ev, TextDelta):
-            if mode != "text":
-                out.write(f"{st.reset}\n" if mode else "")
-                mode = "text"
-            out.write(ev.text)
+        elif isinstance(ev, ThinkingStart):
+            out.write(f"{chr(10) if mode else ''}{st.dim}[thinking] ")
+            mode = "thinking"
+        elif isinstance(ev, ThinkingEnd):
+            out.write(f"{st.reset}\n")
+            mode = ""
+        elif isinstance(ev, TextStart):  # text blocks in a row read as one (citations)
+            mode = "text"
         elif isinstance(ev, ToolCallEnd):
             args = _encode(ev.call.arguments).decode() if ev.call.ok else ev.call.raw_arguments
             out.write(f"{st.reset}{chr(10) if mode else ''}{st.cyan}[tool call] {ev.call.name}"

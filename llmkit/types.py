@@ -358,11 +358,17 @@ class ModelInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 
 # Stream events. Each part of the final message has an `index` (its position
-# in `Done.response.message.content`); deltas for one part share it.
+# in `Done.response.message.content`); the events of one part share it, and it
+# is unique within a stream. A text, thinking or tool-call block opens with its
+# Start event and closes with its End event; its deltas come in between.
 
 
 class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     pass
+
+
+class TextStart(_Event, frozen=True, tag="text_start"):
+    index: int
 
 
 class TextDelta(_Event, frozen=True, tag="text_delta"):
@@ -370,9 +376,23 @@ class TextDelta(_Event, frozen=True, tag="text_delta"):
     text: str
 
 
+class TextEnd(_Event, frozen=True, tag="text_end"):
+    index: int
+
+
+class ThinkingStart(_Event, frozen=True, tag="thinking_start"):
+    index: int
+
+
 class ThinkingDelta(_Event, frozen=True, tag="thinking_delta"):
     index: int
     text: str
+
+
+class ThinkingEnd(_Event, frozen=True, tag="thinking_end"):
+    """The thinking block `index` is complete: what follows is no longer thinking."""
+
+    index: int
 
 
 class ToolCallStart(_Event, frozen=True, tag="tool_call_start"):
@@ -456,8 +476,12 @@ class RunDone(_Event, frozen=True, tag="run_done"):
 
 
 StreamEvent = (
-    TextDelta
+    TextStart
+    | TextDelta
+    | TextEnd
+    | ThinkingStart
     | ThinkingDelta
+    | ThinkingEnd
     | ToolCallStart
     | ToolCallDelta
     | ToolCallEnd

@@ -65,7 +65,7 @@ def test_chat_json_lines_and_prompt_from_stdin() -> None:
     assert r.returncode == 0, r.stderr
     events = [json.loads(line) for line in r.stdout.splitlines()]
     assert [e["type"] for e in events] == [
-        "text_delta", "usage", "text_delta", "usage", "finish", "done",
+        "text_start", "text_delta", "usage", "text_delta", "usage", "text_end", "finish", "done",
     ]  # fmt: skip
     assert events[-1]["response"]["message"]["content"][0]["text"].endswith("umbrella.")
 

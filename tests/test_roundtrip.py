@@ -161,7 +161,7 @@ def _replayed_items(vendor: str, path: Path, body: dict[str, Any]) -> None:
 
 def _merged_text(parts: list[dict[str, Any]], signed: dict[str, Any]) -> dict[str, Any]:
     """A signed text part closes the run of unsigned text parts before it:
-    Gemini's own answer, when streamed, is one such run (see google._fold)."""
+    Gemini's own answer, when streamed, is one such run (see google._stream)."""
     if "text" not in signed:
         return signed
     i = parts.index(signed)

@@ -15,6 +15,9 @@ Endpoints
   <Options fields>...}` in llmkit's JSON shape. Answers `text/event-stream`, one
   frame per stream event, `event: <its type>` and `data: <its JSON>`, flushed as
   they arrive; `: keep-alive` comments after `keep_alive` seconds of silence.
+  Block boundaries go out too (`text_start`/`text_end`, `thinking_start`/
+  `thinking_end`, `{"type", "index"}`): a UI needs them, and they are a few
+  bytes per block; clients that do not know a type skip its frame.
   The `done` frame is `{"type": "done", "response", "text", "tool_calls"}`.
   An error after the stream began is one `event: error` frame holding the error
   JSON below; then the stream ends. A client that goes away cancels upstream.

@@ -9,7 +9,7 @@ from llmkit import errors
 from llmkit import transport as tr
 from llmkit.providers import google
 from llmkit.providers.google import _wire
-from llmkit.providers.google._fold import State, _map_finish, _map_usage
+from llmkit.providers.google._stream import State, _map_finish, _map_usage
 from llmkit.types import (
     ChatRequest,
     Finish,

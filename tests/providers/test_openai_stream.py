@@ -109,7 +109,9 @@ def test_rendered_streams_fold_to_the_non_streamed_parse(name: str, size: int) -
 
 def test_text_stream_events() -> None:
     events = drive_stream(openai, SREQ, fixture("text.sse"))
-    assert kinds(events) == ["TextDelta"] * 7 + ["Finished", "UsageUpdate", "Done"]
+    assert kinds(events) == (
+        ["TextStart"] + ["TextDelta"] * 7 + ["TextEnd", "Finished", "UsageUpdate", "Done"]
+    )
     assert {e.index for e in events if isinstance(e, TextDelta)} == {0}
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == (
         "The capital of France is Paris."

@@ -27,7 +27,11 @@ from llmkit.types import (
     Response,
     StreamEvent,
     TextDelta,
+    TextEnd,
+    TextStart,
     ThinkingDelta,
+    ThinkingEnd,
+    ThinkingStart,
     ToolCall,
     ToolCallDelta,
     ToolCallEnd,
@@ -49,10 +53,14 @@ from ._wire import (
     WireUsage,
     encoder,
     from_wire_block,
-    map_stop_reason,
     merge_usage,
-    to_usage,
     type_decoder,
+)
+from ._wire import (
+    map_stop_reason as _map_finish,
+)
+from ._wire import (
+    to_usage as _map_usage,
 )
 
 T = TypeVar("T")
@@ -181,7 +189,9 @@ def finish(state: State) -> list[StreamEvent]:
         raise StreamError(
             f"the stream ended without {what}", provider=NAME, partial=snapshot(state)
         )
-    return [Done(response=snapshot(state))]
+    # Blocks the stream never stopped are in the response: close them too.
+    ends = [e for i, b in sorted(_blocks(state).items()) for e in _end(i, b.kind, _part(b))]
+    return [*ends, Done(response=snapshot(state))]
 
 
 # ---- events ----------------------------------------------------------------------------
@@ -216,7 +226,7 @@ def _message_start(s: State, data: str) -> tuple[State, Events]:
     for i, block in enumerate(m.content):
         done = (i, from_wire_block(block), done)
     s = replace(s, message=m, usage=m.usage, done=done)
-    return s, [UsageUpdate(usage=to_usage(m.usage))]
+    return s, [UsageUpdate(usage=_map_usage(m.usage))]
 
 
 def _kind(block: dict[str, Any]) -> str:
@@ -239,10 +249,13 @@ def _block_start(s: State, data: str) -> tuple[State, Events]:
     out: Events = []
     if b.kind == "tool":
         out.append(ToolCallStart(index=ev.index, id=block["id"], name=block["name"]))
-    elif b.kind == "text" and block.get("text"):
-        b = replace(b, text=rope_add(None, block["text"]))
-        out.append(TextDelta(index=ev.index, text=block["text"]))
+    elif b.kind == "text":
+        out.append(TextStart(index=ev.index))
+        if block.get("text"):
+            b = replace(b, text=rope_add(None, block["text"]))
+            out.append(TextDelta(index=ev.index, text=block["text"]))
     elif b.kind == "thinking":
+        out.append(ThinkingStart(index=ev.index))
         b = replace(b, text=rope_add(None, block.get("thinking") or ""))
         b = replace(b, signature=block.get("signature") or None)
         if block.get("thinking"):
@@ -327,16 +340,26 @@ def _other_delta(s: State, i: int, d: Delta, data: str) -> tuple[State, Events]:
 def _block_stop(s: State, data: str) -> tuple[State, Events]:
     i = _decode(_stop_dec, s, "content_block_stop", data).index
     if i == s.at:
-        part = _part(_current(s))
+        b = _current(s)
+        part = _part(b)
         s = replace(s, at=-1, cur=None, cur_text=None, done=(i, part, s.done))
     else:
-        b = s.open.get(i)
-        if b is None:
+        if i not in s.open:
             raise _fail(s, "content_block_stop", f"block {i} is not open", data)
+        b = s.open[i]
         part = _part(b)
         rest = {k: v for k, v in s.open.items() if k != i}
         s = replace(s, open=rest, done=(i, part, s.done))
-    return s, [ToolCallEnd(index=i, call=part)] if isinstance(part, ToolCall) else []
+    return s, _end(i, b.kind, part)
+
+
+def _end(i: int, kind: str, part: Part) -> Events:
+    """The event that closes block `i` (none for a block kept as it came)."""
+    if kind == "text":
+        return [TextEnd(index=i)]
+    if kind == "thinking":
+        return [ThinkingEnd(index=i)]
+    return [ToolCallEnd(index=i, call=part)] if isinstance(part, ToolCall) else []
 
 
 def _message_delta(s: State, data: str) -> tuple[State, Events]:
@@ -350,9 +373,9 @@ def _message_delta(s: State, data: str) -> tuple[State, Events]:
         stop_reason=ev.delta.stop_reason or s.stop_reason,
         stop_sequence=ev.delta.stop_sequence or s.stop_sequence,
     )
-    out: Events = [UsageUpdate(usage=to_usage(s.usage))]
+    out: Events = [UsageUpdate(usage=_map_usage(s.usage))]
     if first_stop:
-        out.append(Finished(finish=map_stop_reason(s.stop_reason)))
+        out.append(Finished(finish=_map_finish(s.stop_reason)))
     return s, out
 
 

@@ -10,7 +10,7 @@ Decisions worth knowing:
   never invents one (so Gemini 3 rejects foreign function calls in the current
   turn: "missing a thought_signature"). A streamed text's signature, sent on a
   last empty part, lands on the text part, as in the non-streamed answer
-  (see `_fold`).
+  (see `_stream`).
 - Ids: a functionCall without an id gets `llmkit-gemini-<responseId>-<k>`;
   such ids are never sent back, so Gemini matches results by name and order.
   Vendor ids, and other vendors' ids, are echoed (Gemini accepts client ids).
@@ -30,11 +30,11 @@ from msgspec.structs import replace
 from llmkit.protocols import HttpRequest
 from llmkit.providers.google._count import build_count_tokens_from, parse_count_tokens
 from llmkit.providers.google._errors import parse_error
-from llmkit.providers.google._fold import State, finish, parse_response, snapshot, start, step
 from llmkit.providers.google._history import _from_wire_messages as messages_from_wire
 from llmkit.providers.google._history import _to_wire_messages as messages_to_wire
 from llmkit.providers.google._models import MODELS, build_list_models, parse_list_models
 from llmkit.providers.google._request import SKIP_SIGNATURE, build_request
+from llmkit.providers.google._stream import State, finish, parse_response, snapshot, start, step
 from llmkit.types import ChatRequest
 
 __all__ = [

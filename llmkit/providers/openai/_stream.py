@@ -12,9 +12,12 @@ fragment. Fragments of parallel calls may interleave, so calls end together,
 at `finish_reason` (or `[DONE]`). An id repeated on a later fragment (some
 compatible servers do this) does not start a new call.
 
-Parts get their `index` on first appearance; the final message lists them in
-that order, which for every vendor order seen (reasoning, text, calls) is the
-order `parse_response` gives the same exchange.
+Chunks have no blocks: a text or reasoning block opens with its first delta
+(TextStart / ThinkingStart) and closes (TextEnd / ThinkingEnd) when another
+kind of block starts (reasoning, text, a new tool call) or the answer ends. So
+text resuming after a call is a new Text part. Parts get their `index` when
+they open; the final message lists them in that order, which for every vendor
+order seen (reasoning, text, calls) is the order `parse_response` gives.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from llmkit.errors import StreamError
 from llmkit.protocols import SseEvent
 from llmkit.providers._common import Rope, decode, rope_add, rope_text, tool_call
 from llmkit.providers.openai import _wire as w
-from llmkit.providers.openai._response import _error, filters, map_finish, map_usage, response
+from llmkit.providers.openai._response import _error, _map_finish, _map_usage, filters, response
 from llmkit.types import (
     ChatRequest,
     Done,
@@ -38,8 +41,12 @@ from llmkit.types import (
     StreamEvent,
     Text,
     TextDelta,
+    TextEnd,
+    TextStart,
     Thinking,
     ThinkingDelta,
+    ThinkingEnd,
+    ThinkingStart,
     ToolCall,
     ToolCallDelta,
     ToolCallEnd,
@@ -65,10 +72,11 @@ class State(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     model: str
     id: str | None = None
     size: int = 0  # parts so far; the next part's index
-    thinking: Rope = None
-    thinking_at: int = -1
+    thinking: Rope = None  # the open reasoning block's text...
+    thinking_at: int = -1  # ...and its index (-1: none open)
     text: Rope = None
     text_at: int = -1
+    closed: Any = None  # cons list (index, Part, next) of closed text/reasoning blocks
     calls: tuple[_Call, ...] = ()
     # Every call's argument text, one cons list (k, chunk, next) for all: a
     # fragment costs one tuple, and calls end together, so one walk splits it.
@@ -111,7 +119,7 @@ def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
             if ch.content_filter_results:
                 s = replace(s, extra=filters(s.extra, None, ch.content_filter_results))
     if c.usage is not None:
-        usage = map_usage(c.usage, s.dialect)
+        usage = _map_usage(c.usage, s.dialect)
         s = replace(s, usage=usage)
         out.append(UsageUpdate(usage=usage))
     return s, out
@@ -132,17 +140,20 @@ def _delta(s: State, d: w.WireMessage, out: list[StreamEvent]) -> State:
             out.append(ToolCallDelta(index=call.at, arguments=f.arguments))
             return replace(s, args=(k, f.arguments, s.args))
     if d.reasoning_content:
-        at = s.thinking_at if s.thinking_at >= 0 else s.size
-        s = replace(
-            s, thinking=rope_add(s.thinking, d.reasoning_content), thinking_at=at,
-            size=max(s.size, at + 1),
-        )  # fmt: skip
-        out.append(ThinkingDelta(index=at, text=d.reasoning_content))
+        if s.thinking_at < 0:
+            s = _close_text(s, out)
+            s = replace(s, thinking_at=s.size, size=s.size + 1)
+            out.append(ThinkingStart(index=s.thinking_at))
+        s = replace(s, thinking=rope_add(s.thinking, d.reasoning_content))
+        out.append(ThinkingDelta(index=s.thinking_at, text=d.reasoning_content))
     for text in (content, d.refusal):
         if text:
-            at = s.text_at if s.text_at >= 0 else s.size
-            s = replace(s, text=rope_add(s.text, text), text_at=at, size=max(s.size, at + 1))
-            out.append(TextDelta(index=at, text=text))
+            if s.text_at < 0:
+                s = _close_thinking(s, out)
+                s = replace(s, text_at=s.size, size=s.size + 1)
+                out.append(TextStart(index=s.text_at))
+            s = replace(s, text=rope_add(s.text, text))
+            out.append(TextDelta(index=s.text_at, text=text))
     if d.refusal:
         s = replace(s, refused=True)
     for frag in d.tool_calls or ():
@@ -164,6 +175,7 @@ def _fragment(s: State, frag: w.WireToolCall, out: list[StreamEvent]) -> State:
                 out.append(ToolCallDelta(index=call.at, arguments=args))
                 s = replace(s, args=(k, args, s.args))
             return s
+    s = _close_text(_close_thinking(s, out), out)
     call = _Call(wire=wire, at=s.size, id=frag.id or "", name=(f and f.name) or "")
     out.append(ToolCallStart(index=call.at, id=call.id, name=call.name))
     s = replace(s, calls=(*s.calls, call), size=s.size + 1)
@@ -171,6 +183,23 @@ def _fragment(s: State, frag: w.WireToolCall, out: list[StreamEvent]) -> State:
         out.append(ToolCallDelta(index=call.at, arguments=args))
         s = replace(s, args=(len(s.calls) - 1, args, s.args))
     return s
+
+
+def _close_thinking(s: State, out: list[StreamEvent]) -> State:
+    if s.thinking_at < 0:
+        return s
+    out.append(ThinkingEnd(index=s.thinking_at))
+    part = Thinking(text=rope_text(s.thinking), provider=s.dialect.provider)
+    return replace(s, closed=(s.thinking_at, part, s.closed), thinking=None, thinking_at=-1)
+
+
+def _close_text(s: State, out: list[StreamEvent]) -> State:
+    if s.text_at < 0:
+        return s
+    out.append(TextEnd(index=s.text_at))
+    return replace(
+        s, closed=(s.text_at, Text(text=rope_text(s.text)), s.closed), text=None, text_at=-1
+    )
 
 
 def _wire_index(s: State, frag: w.WireToolCall) -> int:
@@ -197,15 +226,20 @@ def _calls(s: State) -> list[ToolCall]:
 
 
 def _finish(s: State, raw: str | None, out: list[StreamEvent]) -> State:
+    s = _close_text(_close_thinking(s, out), out)
     out += [ToolCallEnd(index=c.at, call=tc) for c, tc in zip(s.calls, _calls(s), strict=True)]
     s = replace(s, finish_raw=raw, finished=True)
-    out.append(Finished(finish=map_finish(raw, bool(s.calls), s.refused)))
+    out.append(Finished(finish=_map_finish(raw, bool(s.calls), s.refused)))
     return s
 
 
 def snapshot(s: State) -> Response:
     """What arrived so far, in the shape `parse_response` gives."""
     parts: list[tuple[int, Part]] = [(c.at, tc) for c, tc in zip(s.calls, _calls(s), strict=True)]
+    node = s.closed
+    while node is not None:
+        parts.append((node[0], node[1]))
+        node = node[2]
     if s.thinking_at >= 0:
         parts.append(
             (s.thinking_at, Thinking(text=rope_text(s.thinking), provider=s.dialect.provider))
@@ -214,7 +248,7 @@ def snapshot(s: State) -> Response:
         parts.append((s.text_at, Text(text=rope_text(s.text))))
     parts.sort(key=lambda p: p[0])
     if s.finished or s.done:
-        finish = map_finish(s.finish_raw, bool(s.calls), s.refused)
+        finish = _map_finish(s.finish_raw, bool(s.calls), s.refused)
     else:
         finish = Finish(reason="error")
     parts_ = [p for _, p in parts]
@@ -232,5 +266,6 @@ def finish(s: State) -> list[StreamEvent]:
     out: list[StreamEvent] = []
     if not s.finished:  # [DONE] without a finish_reason: close what is open
         s = _finish(s, None, out)
+    s = _close_text(_close_thinking(s, out), out)  # text after the finish_reason
     out.append(Done(response=snapshot(s)))
     return out

@@ -10,7 +10,11 @@ each item takes the next free index (a reasoning summary part or a message
 content part more takes the next ones), which is the position
 `parse_response` gives it, since items are added in output order. Events:
 - `output_text` / `refusal` deltas -> TextDelta; reasoning summary and
-  reasoning text deltas -> ThinkingDelta;
+  reasoning text deltas -> ThinkingDelta; a text part opens (TextStart) with
+  its first delta, a reasoning item's first part (ThinkingStart) when the item
+  is added (it is in the answer even when no summary streams), its later ones
+  with their first delta; all of an item's parts close (TextEnd / ThinkingEnd)
+  at its `output_item.done`, any still open at the terminal event;
 - a `function_call` item -> ToolCallStart at `added` (id = `call_id`), its
   argument deltas (keyed by item id) -> ToolCallDelta, and ToolCallEnd at its
   `output_item.done` with the final item;
@@ -45,8 +49,12 @@ from llmkit.types import (
     Response,
     StreamEvent,
     Text,
+    TextEnd,
+    TextStart,
     Thinking,
     ThinkingDelta,
+    ThinkingEnd,
+    ThinkingStart,
     ToolCall,
     ToolCallDelta,
     ToolCallEnd,
@@ -91,6 +99,7 @@ class State(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     chunks: Any = None
     done: tuple[tuple[int, msgspec.Raw], ...] = ()  # finished items, by output_index
     ended: tuple[ToolCall, ...] = ()  # calls ended so far (their arguments parsed once)
+    blocks: tuple[tuple[int, int, str], ...] = ()  # open text/thinking parts: (at, kind, item)
     final: Response | None = None
 
 
@@ -129,13 +138,13 @@ def _apply(s: State, e: Any, data: str) -> tuple[State, list[StreamEvent]]:
     """One decoded event, the general way."""
     kind = type(e)
     if kind is _TEXT_DELTA or kind is _REFUSAL_DELTA:
-        s, at = _slot(s, e.item_id, e.content_index, _TEXT)
-        return replace(s, chunks=(at, e.delta, s.chunks)), [TextOut(index=at, text=e.delta)]
+        s, at, out = _slot(s, e.item_id, e.content_index, _TEXT)
+        out.append(TextOut(index=at, text=e.delta))
+        return replace(s, chunks=(at, e.delta, s.chunks)), out
     if kind is _ARGS_DELTA:
-        s, at = _slot(s, e.item_id, 0, _CALL)
-        return replace(s, chunks=(at, e.delta, s.chunks)), [
-            ToolCallDelta(index=at, arguments=e.delta)
-        ]
+        s, at, out = _slot(s, e.item_id, 0, _CALL)
+        out.append(ToolCallDelta(index=at, arguments=e.delta))
+        return replace(s, chunks=(at, e.delta, s.chunks)), out
     return _other(s, e, data)
 
 
@@ -166,11 +175,13 @@ def _decode(s: State, decoder: msgspec.json.Decoder[Any], data: str) -> Any:
 def _other(s: State, e: Any, data: str) -> tuple[State, list[StreamEvent]]:
     match e:
         case w.SummaryDelta(item_id=item, summary_index=sub, delta=delta):
-            s, at = _slot(s, item, sub, _THINKING)
-            return replace(s, chunks=(at, delta, s.chunks)), [ThinkingDelta(index=at, text=delta)]
+            s, at, out = _slot(s, item, sub, _THINKING)
+            out.append(ThinkingDelta(index=at, text=delta))
+            return replace(s, chunks=(at, delta, s.chunks)), out
         case w.ReasoningDelta(item_id=item, content_index=sub, delta=delta):
-            s, at = _slot(s, item, _REASONING_TEXT + sub, _THINKING)
-            return replace(s, chunks=(at, delta, s.chunks)), [ThinkingDelta(index=at, text=delta)]
+            s, at, out = _slot(s, item, _REASONING_TEXT + sub, _THINKING)
+            out.append(ThinkingDelta(index=at, text=delta))
+            return replace(s, chunks=(at, delta, s.chunks)), out
         case w.ItemAdded(output_index=i, item=it):
             return _added(s, i, it)
         case w.ItemDone(output_index=i, item=raw):
@@ -202,6 +213,9 @@ def _added(s: State, i: int, it: w.ItemHead) -> tuple[State, list[StreamEvent]]:
     entry = _Item(i, _str(it.id), _str(it.type), base, _str(it.call_id), _str(it.name))
     # a message reserves its first content part, the others their one part
     s = replace(s, items=(*s.items, entry), size=base + 1)
+    if entry.kind == "reasoning":
+        s = replace(s, blocks=(*s.blocks, (base, _THINKING, entry.id)))
+        return s, [ThinkingStart(index=base)]
     if entry.kind != "function_call":
         return s, []
     slot = _Slot(entry.id, 0, base, _CALL)
@@ -209,11 +223,12 @@ def _added(s: State, i: int, it: w.ItemHead) -> tuple[State, list[StreamEvent]]:
     return s, [ToolCallStart(index=base, id=entry.call_id, name=entry.name)]
 
 
-def _slot(s: State, item_id: str, sub: int, kind: int) -> tuple[State, int]:
-    """The index of the part receiving this delta, opening it if new."""
+def _slot(s: State, item_id: str, sub: int, kind: int) -> tuple[State, int, list[StreamEvent]]:
+    """The index of the part receiving this delta, opening it if new (with
+    its Start event, unless its item's add opened it)."""
     for slot in reversed(s.slots):
         if slot.item == item_id and slot.sub == sub and slot.kind == kind:
-            return (s if s.last is slot else replace(s, last=slot)), slot.at
+            return (s if s.last is slot else replace(s, last=slot)), slot.at, []
     entry = _find(s, item_id)
     if entry is None:  # deltas for an item never added: it starts here
         entry = _Item(-1, item_id, "", s.size)
@@ -224,18 +239,37 @@ def _slot(s: State, item_id: str, sub: int, kind: int) -> tuple[State, int]:
         offset = seen + sub - _REASONING_TEXT
     slot = _Slot(item_id, sub, entry.base + offset, kind)
     s = replace(s, slots=(*s.slots, slot), last=slot, size=max(s.size, slot.at + 1))
-    return s, slot.at
+    if kind == _CALL:  # a call never added: its id and name come at its done
+        return s, slot.at, [ToolCallStart(index=slot.at, id="", name="")]
+    if (slot.at, kind, item_id) in s.blocks:
+        return s, slot.at, []
+    s = replace(s, blocks=(*s.blocks, (slot.at, kind, item_id)))
+    return s, slot.at, [TextStart(index=slot.at) if kind == _TEXT else ThinkingStart(index=slot.at)]
+
+
+def _close(s: State, item_id: str | None) -> tuple[State, list[StreamEvent]]:
+    """End the open text and thinking parts of one item (of all when None)."""
+    ending = sorted(b for b in s.blocks if item_id is None or b[2] == item_id)
+    if not ending:
+        return s, []
+    rest = tuple(b for b in s.blocks if b not in ending)
+    out: list[StreamEvent] = [
+        TextEnd(index=at) if kind == _TEXT else ThinkingEnd(index=at) for at, kind, _ in ending
+    ]
+    return replace(s, blocks=rest), out
 
 
 def _item_done(s: State, i: int, raw: msgspec.Raw) -> tuple[State, list[StreamEvent]]:
     s = replace(s, done=(*s.done, (i, raw)))
     it = _response.modelled(raw, s.dialect)
-    if it is None or it.type != "function_call":
+    if it is None:
         return s, []
+    if it.type != "function_call":
+        return _close(s, it.id or "")
     out: list[StreamEvent] = []
     entry = _find(s, it.id or "")
     if entry is None:  # never added: started and ended here
-        s, at = _slot(s, it.id or "", 0, _CALL)
+        s, at, _ = _slot(s, it.id or "", 0, _CALL)
         out.append(ToolCallStart(index=at, id=it.call_id or "", name=it.name or ""))
     else:
         at = entry.base
@@ -257,8 +291,9 @@ def _with_items(s: State, r: w.WireResponse) -> w.WireResponse:
 def _terminal(s: State, r: w.WireResponse) -> tuple[State, list[StreamEvent]]:
     known = {c.signature: c for c in s.ended if c.signature is not None}
     final = _response.response(_with_items(s, r), s.dialect, s.model, known)
+    s, out = _close(s, None)
     s = replace(s, final=final)
-    return s, [UsageUpdate(usage=final.usage), Finished(finish=final.finish)]
+    return s, [*out, UsageUpdate(usage=final.usage), Finished(finish=final.finish)]
 
 
 # ---- what arrived so far -----------------------------------------------------------
