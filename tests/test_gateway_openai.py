@@ -183,6 +183,74 @@ def test_tool_round_trip_through_claude() -> None:
     assert result["content"] in ("40C and sunny", [{"type": "text", "text": "40C and sunny"}])
 
 
+def test_claude_thinking_goes_back_with_its_tool_calls() -> None:
+    """Claude with thinking on refuses a tool loop whose last assistant turn lacks
+    its signed thinking; Chat Completions has no field for it, so it rides in the
+    tool call's id, which the client echoes."""
+    turn1 = "anthropic/fantasy_sonnet4_thinking_turn1.json"
+    turn2 = "anthropic/fantasy_sonnet4_thinking_stream_turn2_after_tool_result.sse"
+    recorded = json.loads((CORPUS / turn1).read_bytes())["content"]
+    with gateway(answer(turn1), answer(turn2)) as (client, vendor):
+        kw: dict[str, Any] = {"tools": [WEATHER], "reasoning_effort": "low"}
+        first = client.chat.completions.create(model="gpt-4o", messages=HELLO, **kw)
+        msg = first.choices[0].message
+        (call,) = msg.tool_calls or []
+        assert call.id.startswith(recorded[1]["id"] + ".lk1.")
+        history = [
+            *HELLO,
+            msg.model_dump(exclude_none=True),
+            {"role": "tool", "tool_call_id": call.id, "content": "40C and sunny"},
+        ]
+        with client.chat.completions.stream(model="gpt-4o", messages=history, **kw) as s:
+            assert s.get_final_completion().choices[0].message.content
+    sent = json.loads(vendor.seen[1].content)["messages"]
+    thinking, use = sent[1]["content"]
+    assert thinking == {k: recorded[0][k] for k in ("type", "thinking", "signature")}
+    assert use["type"] == "tool_use" and use["id"] == recorded[1]["id"]
+    assert sent[2]["content"][0]["tool_use_id"] == recorded[1]["id"]
+
+
+def test_an_altered_carrier_id_is_a_400() -> None:
+    turn1 = "anthropic/fantasy_sonnet4_thinking_turn1.json"
+    with gateway(answer(turn1)) as (client, vendor):
+        msg = client.chat.completions.create(model="gpt-4o", messages=HELLO, tools=[WEATHER])
+        dumped = msg.choices[0].message.model_dump(exclude_none=True)
+        dumped["tool_calls"][0]["id"] += "garbage!"
+        history = [*HELLO, dumped, {"role": "tool", "tool_call_id": "x", "content": "ok"}]
+        with pytest.raises(openai.BadRequestError) as e:
+            client.chat.completions.create(model="gpt-4o", messages=history, tools=[WEATHER])
+    assert e.value.param == "messages" and len(vendor.seen) == 1
+
+
+def test_streamed_tool_round_trip_through_gemini_3() -> None:
+    """The SDK's stream helper, then the tool result sent back: the call replayed
+    to Gemini 3 is vouched for (the client cannot carry Gemini's thought signature,
+    and an unsigned call would be a 400)."""
+    turn1 = "google/fantasy_gemini3pro_tool_stream_turn1.sse"
+    turn2 = "google/fantasy_gemini3pro_tool_stream_turn2_after_function_response.sse"
+    model = "gemini-3.1-pro-preview"
+    with gateway(answer(turn1), answer(turn2)) as (client, vendor):
+        with client.chat.completions.stream(model=model, messages=HELLO, tools=[WEATHER]) as s:
+            first = s.get_final_completion()
+        msg = first.choices[0].message
+        assert first.choices[0].finish_reason == "tool_calls" and msg.tool_calls
+        call = msg.tool_calls[0]
+        assert json.loads(call.function.arguments) == {"location": "Florence, Italy"}
+        history = [
+            *HELLO,
+            msg.model_dump(exclude_none=True),
+            {"role": "tool", "tool_call_id": call.id, "content": "40C and sunny"},
+        ]
+        with client.chat.completions.stream(model=model, messages=history, tools=[WEATHER]) as s:
+            second = s.get_final_completion()
+    assert "40°C" in (second.choices[0].message.content or "")
+    contents = json.loads(vendor.seen[1].content)["contents"]
+    replayed = contents[1]["parts"][0]
+    assert replayed["functionCall"]["name"] == "weather" and replayed["thoughtSignature"]
+    answer_part = contents[2]["parts"][0]["functionResponse"]
+    assert answer_part["name"] == "weather"
+
+
 class Person(pydantic.BaseModel):
     name: str
     age: int
@@ -196,6 +264,22 @@ def test_structured_output_with_the_sdk_parse_helper() -> None:
             model="gemini-3.1-pro-preview", messages=HELLO, response_format=Person
         )
     assert done.choices[0].message.parsed == Person(name="Alice", age=30, city="Paris")
+    # Streamed: the JSON in two text pieces, in streamGenerateContent's shape.
+    usage = {"promptTokenCount": 20, "candidatesTokenCount": 12, "totalTokenCount": 32}
+    pieces = ['{"name":"Alice",', '"age":30,"city":"Paris"}']
+    frames = [
+        {"candidates": [{"content": {"parts": [{"text": t}], "role": "model"}, "index": 0,
+                         **({"finishReason": "STOP"} if i else {})}],
+         "usageMetadata": usage, "modelVersion": "gemini-2.5-flash"}
+        for i, t in enumerate(pieces)
+    ]  # fmt: skip
+    sse = b"".join(b"data: " + json.dumps(f).encode() + b"\r\n\r\n" for f in frames)
+    with gateway((200, {}, [sse])) as (client, _):
+        with client.chat.completions.stream(
+            model="gemini-2.5-flash", messages=HELLO, response_format=Person
+        ) as stream:
+            streamed = stream.get_final_completion()
+    assert streamed.choices[0].message.parsed == Person(name="Alice", age=30, city="Paris")
     config = json.loads(vendor.seen[0].content)["generationConfig"]
     assert config["responseMimeType"] == "application/json"
     schema = config.get("responseJsonSchema") or config.get("responseSchema")

@@ -81,7 +81,13 @@ def streams(draw: st.DrawFn) -> tuple[list[StreamEvent], Response]:
             text = draw(text_st)
             delta = TextDelta if kind == "text" else ThinkingDelta
             events += [delta(index=i, text=p) for p in draw(pieces(text))]
-            parts.append(Text(text=text) if kind == "text" else Thinking(text=text))
+            signed = kind == "thinking" and draw(st.booleans())
+            sig = f"sig-{i}" if signed else None
+            parts.append(
+                Text(text=text)
+                if kind == "text"
+                else Thinking(text=text, signature=sig, provider="anthropic" if signed else None)
+            )
     usage = Usage(input_tokens=draw(st.integers(0, 10**6)), output_tokens=draw(st.integers(0, 99)))
     # (the SDK's helper raises on length and content_filter: tested apart)
     reason = draw(st.sampled_from(["stop", "tool_calls"]))
@@ -115,8 +121,26 @@ def test_the_sdk_accumulates_what_llmkit_streamed(case: tuple[list[StreamEvent],
     message = final.choices[0].message
     assert (message.content or "") == resp.text
     calls = message.tool_calls or []
-    got = [(c.id, c.function.name, json.loads(c.function.arguments)) for c in calls]
+    got = [(c.id.partition(".lk1.")[0], c.function.name, json.loads(c.function.arguments))
+           for c in calls]  # fmt: skip
     assert got == [(c.id, c.name, c.arguments) for c in resp.tool_calls]
+    # The client sends the turn back: llmkit gets its tool calls and signed thinking again.
+    results = [{"role": "tool", "tool_call_id": c.id, "content": "ok"} for c in calls]
+    history = [{"role": "user", "content": "Hi"}, message.model_dump(exclude_none=True), *results]
+    back = oc.parse_request(json.dumps({"model": "m", "messages": history}).encode()).messages
+    content = resp.message.content
+    signed = [p for p in content if isinstance(p, Thinking) and p.signature]
+    replayed = [
+        p for p in back[1].content if isinstance(p, ToolCall) or getattr(p, "signature", None)
+    ]
+    # Streamed, signed thinking rides on the first call after thinking began.
+    think = next((i for i, p in enumerate(content) if isinstance(p, Thinking)), len(content))
+    if any(isinstance(p, ToolCall) for p in content[think:]):
+        assert replayed == [*signed, *resp.tool_calls]
+    elif calls:
+        assert replayed == resp.tool_calls
+    if calls:
+        assert [r.content[0].tool_call_id for r in back[2:]] == [c.id for c in resp.tool_calls]
     # a turn with tool calls ends tool_calls, whatever the vendor said (Gemini says STOP)
     finish = "tool_calls" if resp.tool_calls else resp.finish.reason
     assert final.choices[0].finish_reason == finish

@@ -12,17 +12,28 @@ Chunks follow what the openai SDK's `accumulate_delta` expects (PROTOCOLS
 `type` and `function.name`, are sent once; every tool-call fragment carries
 its call's `index` (0, 1, ... in the order calls start). No I/O, clock or
 randomness here: ids and timestamps come from the caller.
+
+Continuity: Claude's signed thinking (and other vendors' opaque reasoning) must
+go back with the turn's tool calls (Anthropic refuses a tool loop with thinking
+on whose last assistant turn starts without it), but Chat Completions has no
+field for it. It rides in the first tool call's id, which every client echoes
+(`call_x.lk1.<base64url(zlib(msgpack(thinking parts)))>`), and is restored
+from there. In a stream that has shown thinking, tool calls are therefore sent
+whole at the end, once the signatures are known.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import zlib
 from collections.abc import Mapping
 from typing import Any, Literal
 
 import msgspec
 
-from llmkit.errors import ApiError, UnknownModel
-from llmkit.messages import to_messages
+from llmkit.errors import ApiError, LlmkitError, UnknownModel
+from llmkit.providers import openai as openai_wire
 from llmkit.registry import Registry
 from llmkit.server._errors import Rejected, error_info, http_status
 from llmkit.types import (
@@ -37,6 +48,7 @@ from llmkit.types import (
     ResponseFormat,
     StreamEvent,
     TextDelta,
+    Thinking,
     ThinkingDelta,
     Tool,
     ToolCall,
@@ -44,6 +56,7 @@ from llmkit.types import (
     ToolCallEnd,
     ToolCallStart,
     ToolChoice,
+    ToolResult,
     Usage,
 )
 
@@ -179,9 +192,7 @@ def _path_of(message: str) -> str:
 def _messages(wire: list[dict[str, Any]]) -> list[Message]:
     if not wire:
         raise BadParam("messages", "`messages` must hold at least one message")
-    # llmkit's reader takes both its own shape and OpenAI's (tool_calls, tool
-    # results, image_url, developer), via the OpenAI provider's history decoder.
-    messages = to_messages(wire)
+    messages = [_restore(_message(i, m)) for i, m in enumerate(wire)]
     for i, m in enumerate(messages):
         for p in m.content:
             if isinstance(p, Raw):  # input_audio, file ids: no other upstream takes them
@@ -192,6 +203,83 @@ def _messages(wire: list[dict[str, Any]]) -> list[Message]:
                     "unsupported",
                 )
     return messages
+
+
+_CARRY = ".lk1."
+_MAX_CARRIED = 4 << 20  # bytes of thinking a tool-call id may unpack to
+_thinking_list = msgspec.msgpack.Decoder(list[Thinking])
+_msgpack = msgspec.msgpack.Encoder()
+
+
+def carry_id(call_id: str, parts: list[Thinking]) -> str:
+    """`call_id` with `parts` packed in (see the module docstring)."""
+    blob = base64.urlsafe_b64encode(zlib.compress(_msgpack.encode(parts))).rstrip(b"=")
+    return f"{call_id}{_CARRY}{blob.decode()}"
+
+
+def _unpack(packed: str) -> list[Thinking]:
+    try:
+        raw = base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4))
+        unzip = zlib.decompressobj()
+        data = unzip.decompress(raw, _MAX_CARRIED)
+        if unzip.unconsumed_tail:
+            raise ValueError("too large")
+        return _thinking_list.decode(data)
+    except (ValueError, binascii.Error, zlib.error, msgspec.DecodeError) as e:
+        raise BadParam("messages", f"a tool call id this gateway made was altered: {e}") from e
+
+
+def _carries(p: object) -> bool:
+    return (isinstance(p, ToolCall) and _CARRY in p.id) or (
+        isinstance(p, ToolResult) and _CARRY in p.tool_call_id
+    )
+
+
+def _restore(m: Message) -> Message:
+    """A message with the ids this gateway made back to the vendor's, and the
+    thinking they carried put back before the turn's other parts."""
+    if not any(_carries(p) for p in m.content):
+        return m
+    carried: list[Thinking] = []
+    parts: list[Any] = []
+    for p in m.content:
+        if isinstance(p, ToolCall) and _CARRY in p.id:
+            call_id, _, packed = p.id.partition(_CARRY)
+            carried += _unpack(packed)
+            parts.append(msgspec.structs.replace(p, id=call_id))
+        elif isinstance(p, ToolResult) and _CARRY in p.tool_call_id:
+            call_id = p.tool_call_id.partition(_CARRY)[0]
+            parts.append(msgspec.structs.replace(p, tool_call_id=call_id))
+        else:
+            parts.append(p)
+    if carried:  # they replace what the client made of `reasoning_content`
+        parts = carried + [p for p in parts if not isinstance(p, Thinking)]
+    return msgspec.structs.replace(m, content=parts)
+
+
+def _opaque(resp: Response) -> list[Thinking]:
+    """The thinking that must go back with this turn's tool calls."""
+    return [
+        p
+        for p in resp.message.content
+        if isinstance(p, Thinking) and (p.signature or p.redacted or p.id)
+    ]
+
+
+def _message(i: int, wire: dict[str, Any]) -> Message:
+    """One message in OpenAI's shape, read by the OpenAI provider's own history
+    decoder (so `reasoning_content`, as this gateway sends it, comes back too),
+    then checked as llmkit checks any caller's message."""
+    try:
+        (m,) = openai_wire.messages_from_wire([wire])
+        if m.role == "tool" and isinstance(wire.get("name"), str):  # the tool's name
+            m = msgspec.structs.replace(
+                m, content=[msgspec.structs.replace(p, name=wire["name"]) for p in m.content]
+            )
+        return msgspec.convert(msgspec.to_builtins(m), Message, strict=True)
+    except (LlmkitError, AttributeError, TypeError, ValueError) as e:
+        where = f"messages[{i}]"
+        raise BadParam(where, f"{where}: not a Chat Completions message: {e}") from e
 
 
 def _tool(i: int, t: _ToolIn) -> Tool:
@@ -304,6 +392,8 @@ def completion_body(resp: Response, *, id: str, created: int, model: str) -> byt
     message: dict[str, Any] = {"role": "assistant", "content": text or None, "refusal": None}
     if calls:
         message["tool_calls"] = [_call(c) for c in calls]
+        if opaque := _opaque(resp):
+            message["tool_calls"][0]["id"] = carry_id(calls[0].id, opaque)
     if resp.thinking:
         message["reasoning_content"] = resp.thinking
     choice = {"index": 0, "message": message, "finish_reason": _map_finish(resp), "logprobs": None}
@@ -333,6 +423,7 @@ class ChunkState(msgspec.Struct, frozen=True, kw_only=True):
     include_usage: bool
     started: bool = False
     calls: tuple[tuple[int, int, bool], ...] = ()  # (llmkit index, openai index, args sent)
+    hold: bool = False  # thinking was shown: tool calls wait for Done (see module docstring)
 
 
 def start(*, id: str, created: int, model: str, include_usage: bool) -> ChunkState:
@@ -369,7 +460,10 @@ def step(s: ChunkState, ev: StreamEvent) -> tuple[ChunkState, bytes]:
         case TextDelta(text=text):
             return s, pre + _chunk(s, {"content": text}) if text else pre
         case ThinkingDelta(text=text):
+            s = s if s.hold else msgspec.structs.replace(s, hold=True)
             return s, pre + _chunk(s, {"reasoning_content": text}) if text else pre
+        case ToolCallStart() | ToolCallDelta() | ToolCallEnd() if s.hold:
+            return s, pre
         case ToolCallStart(index=i, id=call_id, name=name):
             s, out = _open_call(s, i, call_id, name)
             return s, pre + out
@@ -379,6 +473,9 @@ def step(s: ChunkState, ev: StreamEvent) -> tuple[ChunkState, bytes]:
         case ToolCallEnd(index=i, call=call):
             return _close_call(s, i, call, pre)
         case Done(response=resp):
+            if s.hold:
+                s, held = _held_calls(s, resp)
+                pre += held
             return s, pre + _finish(s, resp)
         case _:  # usage and finish: said once, at Done
             return s, pre
@@ -413,6 +510,20 @@ def _close_call(s: ChunkState, i: int, call: ToolCall, pre: bytes) -> tuple[Chun
     if not known[2]:
         s, args = _call_args(s, i, _arguments(call))
         out += args
+    return s, out
+
+
+def _held_calls(s: ChunkState, resp: Response) -> tuple[ChunkState, bytes]:
+    """The tool calls not sent yet, each whole; the first carries the thinking."""
+    out, opaque = b"", _opaque(resp)
+    sent = {c[0] for c in s.calls}
+    for i, p in enumerate(resp.message.content):
+        if isinstance(p, ToolCall) and i not in sent:
+            call_id = carry_id(p.id, opaque) if opaque else p.id
+            opaque = []
+            s, opened = _open_call(s, i, call_id, p.name)
+            s, args = _call_args(s, i, _arguments(p))
+            out += opened + args
     return s, out
 
 
