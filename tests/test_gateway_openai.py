@@ -99,8 +99,9 @@ def _calls(resp: llmkit.Response) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def _sdk_calls(message: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    # the vendor's id, then what it carries (see test_claude_thinking_...)
     return [
-        (c.id, c.function.name, json.loads(c.function.arguments or "{}"))
+        (c.id.partition(".lk1.")[0], c.function.name, json.loads(c.function.arguments or "{}"))
         for c in message.tool_calls or []
     ]
 
@@ -223,9 +224,9 @@ def test_an_altered_carrier_id_is_a_400() -> None:
 
 
 def test_streamed_tool_round_trip_through_gemini_3() -> None:
-    """The SDK's stream helper, then the tool result sent back: the call replayed
-    to Gemini 3 is vouched for (the client cannot carry Gemini's thought signature,
-    and an unsigned call would be a 400)."""
+    """The SDK's stream helper, then the tool result sent back: the call goes back
+    to Gemini 3 with its thought signature (an unsigned call would be a 400),
+    carried in the call's id."""
     turn1 = "google/fantasy_gemini3pro_tool_stream_turn1.sse"
     turn2 = "google/fantasy_gemini3pro_tool_stream_turn2_after_function_response.sse"
     model = "gemini-3.1-pro-preview"
@@ -246,7 +247,10 @@ def test_streamed_tool_round_trip_through_gemini_3() -> None:
     assert "40°C" in (second.choices[0].message.content or "")
     contents = json.loads(vendor.seen[1].content)["contents"]
     replayed = contents[1]["parts"][0]
-    assert replayed["functionCall"]["name"] == "weather" and replayed["thoughtSignature"]
+    recorded = json.loads((CORPUS / turn1).read_text().split("\n")[0].removeprefix("data: "))
+    signature = recorded["candidates"][0]["content"]["parts"][0]["thoughtSignature"]
+    assert replayed["functionCall"]["name"] == "weather"
+    assert replayed["thoughtSignature"] == signature
     answer_part = contents[2]["parts"][0]["functionResponse"]
     assert answer_part["name"] == "weather"
 

@@ -71,9 +71,13 @@ def streams(draw: st.DrawFn) -> tuple[list[StreamEvent], Response]:
         if kind == "call":
             args = draw(args_st)
             raw = json.dumps(args)
-            call = ToolCall(id=f"call_{i}", name=f"f{i}", arguments=args, raw_arguments=raw)
+            streamed = draw(st.booleans())
+            # A call's own signature comes with calls that arrive whole (Gemini).
+            signed = not streamed and draw(st.booleans())
+            sig = {"signature": f"gsig-{i}", "provider": "google"} if signed else {}
+            call = ToolCall(id=f"call_{i}", name=f"f{i}", arguments=args, raw_arguments=raw, **sig)
             events.append(ToolCallStart(index=i, id=call.id, name=call.name))
-            if draw(st.booleans()):
+            if streamed:
                 events += [ToolCallDelta(index=i, arguments=p) for p in draw(pieces(raw))]
             events.append(ToolCallEnd(index=i, call=call))
             parts.append(call)
@@ -98,9 +102,9 @@ def streams(draw: st.DrawFn) -> tuple[list[StreamEvent], Response]:
     return events, resp
 
 
-def sdk_final(events: list[StreamEvent], include_usage: bool = True) -> Any:
+def sdk_final(events: list[StreamEvent], whole_calls: bool = False) -> Any:
     """What the openai SDK's `chat.completions.stream` helper accumulates."""
-    s = oc.start(id="chatcmpl-1", created=1, model="m", include_usage=include_usage)
+    s = oc.start(id="chatcmpl-1", created=1, model="m", include_usage=True, whole_calls=whole_calls)
     out = b""
     for ev in events:
         s, data = oc.step(s, ev)
@@ -114,10 +118,12 @@ def sdk_final(events: list[StreamEvent], include_usage: bool = True) -> Any:
     return state.get_final_completion()
 
 
-@given(streams())
-def test_the_sdk_accumulates_what_llmkit_streamed(case: tuple[list[StreamEvent], Response]) -> None:
+@given(streams(), st.booleans())
+def test_the_sdk_accumulates_what_llmkit_streamed(
+    case: tuple[list[StreamEvent], Response], whole_calls: bool
+) -> None:
     events, resp = case
-    final = sdk_final(events)
+    final = sdk_final(events, whole_calls)
     message = final.choices[0].message
     assert (message.content or "") == resp.text
     calls = message.tool_calls or []
@@ -138,7 +144,7 @@ def test_the_sdk_accumulates_what_llmkit_streamed(case: tuple[list[StreamEvent],
     if any(isinstance(p, ToolCall) for p in content[think:]):
         assert replayed == [*signed, *resp.tool_calls]
     elif calls:
-        assert replayed == resp.tool_calls
+        assert replayed == resp.tool_calls  # their own signatures included
     if calls:
         assert [r.content[0].tool_call_id for r in back[2:]] == [c.id for c in resp.tool_calls]
     # a turn with tool calls ends tool_calls, whatever the vendor said (Gemini says STOP)

@@ -15,6 +15,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from llmkit import api
+from llmkit import registry as _registry
+from llmkit.errors import LlmkitError
 from llmkit.registry import Registry
 from llmkit.server import openai_compat as oc
 from llmkit.server._body import read_body
@@ -32,6 +34,15 @@ def error_reply(e: Exception, reg: Registry) -> Response:
     if status in (408, 413):  # the rest of the body may still be coming: close
         headers["connection"] = "close"
     return Response(body, status, headers, media_type="application/json")
+
+
+def _signs_calls(model: str, reg: Registry) -> bool:
+    """Whether `model`'s wire puts a signature on each tool call (Gemini's)."""
+    try:
+        wire = _registry.resolve(model, reg).endpoint.wire
+    except LlmkitError:
+        return False  # the call itself will say why
+    return wire.rpartition(".")[2] == "google"
 
 
 def _framer(state: oc.ChunkState) -> Callable[[StreamEvent], bytes]:
@@ -68,7 +79,11 @@ def openai_routes(
             if call.stream:
                 events = api.stream(model, call.messages, **kw)
                 state = oc.start(
-                    id=ident, created=created, model=call.model, include_usage=call.include_usage
+                    id=ident,
+                    created=created,
+                    model=call.model,
+                    include_usage=call.include_usage,
+                    whole_calls=_signs_calls(model, reg),
                 )
                 return event_stream(
                     events,

@@ -17,9 +17,10 @@ Continuity: Claude's signed thinking (and other vendors' opaque reasoning) must
 go back with the turn's tool calls (Anthropic refuses a tool loop with thinking
 on whose last assistant turn starts without it), but Chat Completions has no
 field for it. It rides in the first tool call's id, which every client echoes
-(`call_x.lk1.<base64url(zlib(msgpack(thinking parts)))>`), and is restored
-from there. In a stream that has shown thinking, tool calls are therefore sent
-whole at the end, once the signatures are known.
+(`call_x.lk1.<base64url(zlib(msgpack(parts)))>`), and is restored from there;
+a Gemini call's own thought signature rides in that call's id. In a stream
+that has shown thinking, tool calls are therefore sent whole at the end, once
+the signatures are known; with `whole_calls` (Gemini), each at its own end.
 """
 
 from llmkit.server.openai_compat._answer import (

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from llmkit.server.openai_compat._carry import carry_id, opaque_parts
+from llmkit.server.openai_compat._carry import call_id, opaque_parts
 from llmkit.types import (
     Done,
     FinishReason,
@@ -16,6 +16,7 @@ from llmkit.types import (
     Response,
     StreamEvent,
     TextDelta,
+    Thinking,
     ThinkingDelta,
     ToolCall,
     ToolCallDelta,
@@ -60,9 +61,9 @@ def _arguments(call: ToolCall) -> str:
     return _enc.encode(call.arguments).decode()
 
 
-def _call(call: ToolCall) -> dict[str, Any]:
+def _call(call: ToolCall, thinking: list[Thinking]) -> dict[str, Any]:
     return {
-        "id": call.id,
+        "id": call_id(call, thinking),
         "type": "function",
         "function": {"name": call.name, "arguments": _arguments(call)},
     }
@@ -73,9 +74,8 @@ def completion_body(resp: Response, *, id: str, created: int, model: str) -> byt
     text, calls = resp.text, resp.tool_calls
     message: dict[str, Any] = {"role": "assistant", "content": text or None, "refusal": None}
     if calls:
-        message["tool_calls"] = [_call(c) for c in calls]
-        if opaque := opaque_parts(resp):
-            message["tool_calls"][0]["id"] = carry_id(calls[0].id, opaque)
+        thinking = opaque_parts(resp)
+        message["tool_calls"] = [_call(c, thinking if n == 0 else []) for n, c in enumerate(calls)]
     if resp.thinking:
         message["reasoning_content"] = resp.thinking
     choice = {"index": 0, "message": message, "finish_reason": _map_finish(resp), "logprobs": None}
@@ -106,9 +106,15 @@ class ChunkState(msgspec.Struct, frozen=True, kw_only=True):
     started: bool = False
     calls: tuple[tuple[int, int, bool], ...] = ()  # (llmkit index, openai index, args sent)
     hold: bool = False  # thinking was shown: tool calls wait for Done (see module docstring)
+    pending: tuple[tuple[int, str, str], ...] = ()  # started calls not sent yet: (index, id, name)
+    whole_calls: bool = False  # send each call at its end (its own signature is known then)
 
 
-def start(*, id: str, created: int, model: str, include_usage: bool) -> ChunkState:
+def start(
+    *, id: str, created: int, model: str, include_usage: bool, whole_calls: bool = False
+) -> ChunkState:
+    """The fold's first state. `whole_calls` for upstreams whose calls arrive
+    whole and signed (Gemini): each goes out at its end, its signature in its id."""
     envelope = _enc.encode(
         {"id": id, "object": "chat.completion.chunk", "created": created, "model": model}
     )[:-1]
@@ -119,6 +125,7 @@ def start(*, id: str, created: int, model: str, include_usage: bool) -> ChunkSta
         rest=rest,
         usage_head=b"data: " + envelope + b',"choices":[],"usage":',
         include_usage=include_usage,
+        whole_calls=whole_calls,
     )
 
 
@@ -146,12 +153,16 @@ def step(s: ChunkState, ev: StreamEvent) -> tuple[ChunkState, bytes]:
             return s, pre + _chunk(s, {"reasoning_content": text}) if text else pre
         case ToolCallStart() | ToolCallDelta() | ToolCallEnd() if s.hold:
             return s, pre
-        case ToolCallStart(index=i, id=call_id, name=name):
-            s, out = _open_call(s, i, call_id, name)
-            return s, pre + out
+        case ToolCallStart(index=i, id=ident, name=name):
+            # Opened at its first arguments, or at its end when they come whole
+            # (Gemini), when the call's own signature is known.
+            return msgspec.structs.replace(s, pending=(*s.pending, (i, ident, name))), pre
+        case ToolCallDelta() if s.whole_calls:
+            return s, pre
         case ToolCallDelta(index=i, arguments=args):
-            s, out = _call_args(s, i, args)
-            return s, pre + out
+            s, out = _open_pending(s, i, None) if args else (s, b"")
+            s, more = _call_args(s, i, args)
+            return s, pre + out + more
         case ToolCallEnd(index=i, call=call):
             return _close_call(s, i, call, pre)
         case Done(response=resp):
@@ -181,12 +192,25 @@ def _call_args(s: ChunkState, i: int, args: str) -> tuple[ChunkState, bytes]:
     return s, _chunk(s, {"tool_calls": [{"index": n, "function": {"arguments": args}}]})
 
 
+def _open_pending(s: ChunkState, i: int, call: ToolCall | None) -> tuple[ChunkState, bytes]:
+    """The first chunk of call `i` if it is still pending (or, with `call`,
+    never started): its id carrying the call's own signature when known."""
+    started = next((p for p in s.pending if p[0] == i), None)
+    if started is None and call is None:
+        return s, b""
+    s = msgspec.structs.replace(s, pending=tuple(p for p in s.pending if p[0] != i))
+    if call is not None:
+        return _open_call(s, i, call_id(call, []), call.name)
+    assert started is not None
+    return _open_call(s, i, started[1], started[2])
+
+
 def _close_call(s: ChunkState, i: int, call: ToolCall, pre: bytes) -> tuple[ChunkState, bytes]:
     """Arguments that arrived whole (Gemini sends calls complete) go out here."""
     known = next((c for c in s.calls if c[0] == i), None)
     out = pre
     if known is None:
-        s, opened = _open_call(s, i, call.id, call.name)
+        s, opened = _open_pending(s, i, call)
         out += opened
         known = s.calls[-1]
     if not known[2]:
@@ -197,13 +221,12 @@ def _close_call(s: ChunkState, i: int, call: ToolCall, pre: bytes) -> tuple[Chun
 
 def _held_calls(s: ChunkState, resp: Response) -> tuple[ChunkState, bytes]:
     """The tool calls not sent yet, each whole; the first carries the thinking."""
-    out, opaque = b"", opaque_parts(resp)
+    out, thinking = b"", opaque_parts(resp)
     sent = {c[0] for c in s.calls}
     for i, p in enumerate(resp.message.content):
         if isinstance(p, ToolCall) and i not in sent:
-            call_id = carry_id(p.id, opaque) if opaque else p.id
-            opaque = []
-            s, opened = _open_call(s, i, call_id, p.name)
+            s, opened = _open_call(s, i, call_id(p, thinking), p.name)
+            thinking = []
             s, args = _call_args(s, i, _arguments(p))
             out += opened + args
     return s, out
