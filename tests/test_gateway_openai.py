@@ -204,6 +204,7 @@ def test_claude_thinking_goes_back_with_its_tool_calls() -> None:
         ]
         with client.chat.completions.stream(model="gpt-4o", messages=history, **kw) as s:
             assert s.get_final_completion().choices[0].message.content
+    assert json.loads(vendor.seen[0].content)["thinking"]["type"] in ("enabled", "adaptive")
     sent = json.loads(vendor.seen[1].content)["messages"]
     thinking, use = sent[1]["content"]
     assert thinking == {k: recorded[0][k] for k in ("type", "thinking", "signature")}
