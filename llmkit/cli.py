@@ -101,11 +101,25 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     try:
         from llmkit import server
+        from llmkit.server import _config as server_config
     except ImportError as e:
         raise LlmkitError(
             f"the server needs the `server` extra (pip install 'llmkit[server]'): {e}"
         ) from e
-    return server.main(host=args.host, port=args.port, replay=args.replay)
+    try:
+        aliases = ",".join(args.alias) if args.alias else None
+        if aliases is not None:
+            server_config.parse_aliases(aliases)  # a typo fails before anything starts
+    except ValueError as e:
+        raise LlmkitError(str(e)) from e
+    return server.main(
+        host=args.host,
+        port=args.port,
+        replay=args.replay,
+        workers=args.workers,
+        aliases=aliases,
+        allow_no_token=args.allow_no_token,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -150,10 +164,23 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--timeout", type=_seconds, metavar="SECONDS", help=_TIMEOUT_HELP)
     m.set_defaults(run=cmd_models)
 
-    s = sub.add_parser("serve", help="the HTTP server (/api/chat, /api/chat/stream, ...)")
+    s = sub.add_parser("serve", help="the HTTP server: /api/chat*, /v1/chat/completions, ...")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8100)
     s.add_argument("--replay", metavar="DIR", help="serve vendors from recordings in DIR")
+    s.add_argument("--workers", type=int, default=1, help="processes to run (default 1)")
+    s.add_argument(
+        "--alias",
+        action="append",
+        metavar="NAME=MODEL",
+        help="serve MODEL under a client's model name, e.g. gpt-4o=anthropic:claude-sonnet-4-5 "
+        "(repeatable; also LLMKIT_SERVER_ALIASES)",
+    )
+    s.add_argument(
+        "--allow-no-token",
+        action="store_true",
+        help="serve beyond loopback without LLMKIT_SERVER_TOKEN (also LLMKIT_ALLOW_NO_TOKEN=1)",
+    )
     s.set_defaults(run=cmd_serve)
 
     d = sub.add_parser("demo", help="a tour: Claude, a local tool, then Gemini and Grok")

@@ -25,6 +25,10 @@ Endpoints
   a client that goes away cancels the upstream call here too.
 - `GET /api/chat/models[?live=true]`: `{"models": [ModelInfo with every field]}`.
 - `GET /healthz`: `{"status": "ok"}`, without auth.
+- `POST /v1/chat/completions`, `GET /v1/models`: the OpenAI dialect, for OpenAI
+  clients, in OpenAI's shapes and error envelope (`llmkit.server.openai_compat`).
+  A request's `model` goes through `resolve_model(config, name)` (the config's
+  aliases) first; every gateway dialect calls it.
 
 Errors are `{"error": {"type", "message", "status"?, "provider"?, "request_id"?,
 "vendor_type"?, "retry_after"?}}`: `type` is the llmkit error class in
@@ -59,20 +63,32 @@ no request can point the server elsewhere). Key values never reach a response
 or a log line. Requests must be `application/json` (so a web page cannot post
 without a CORS preflight), the Host header must be an allowed name, parsed strictly
 as `name[:port]` or `[ipv6][:port]` (against DNS rebinding), and with a token
-every `/api/` call needs `Authorization: Bearer <token>`. CORS is off unless origins are configured.
+every call but `/healthz` needs it, as `Authorization: Bearer <token>` or
+`x-api-key: <token>`. `serve` refuses a non-loopback address without a token
+unless told `allow_no_token`; `serve(workers=N)` runs N processes, each
+configured from the environment (`app_from_env`). CORS is off unless origins are configured.
 """
 
 from __future__ import annotations
 
-from llmkit.server._app import create_app, main, replay_config, serve, uvicorn_options
-from llmkit.server._config import ServerConfig, default_http_client
+from llmkit.server._app import (
+    app_from_env,
+    create_app,
+    main,
+    replay_config,
+    serve,
+    uvicorn_options,
+)
+from llmkit.server._config import ServerConfig, default_http_client, resolve_model
 
 __all__ = [
     "ServerConfig",
+    "app_from_env",
     "create_app",
     "default_http_client",
     "main",
     "replay_config",
+    "resolve_model",
     "serve",
     "uvicorn_options",
 ]

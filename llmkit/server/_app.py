@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -28,9 +29,11 @@ from llmkit import api
 from llmkit import registry as _registry
 from llmkit.registry import Registry, Secret
 from llmkit.server._body import ChatHead, parse_chat, read_body
-from llmkit.server._config import ServerConfig
+from llmkit.server._config import ServerConfig, parse_aliases
 from llmkit.server._errors import ErrorBody, ErrorInfo, Rejected, error_response, json_response
+from llmkit.server._openai_routes import openai_routes
 from llmkit.server._sse import event_stream, unless_disconnected, views
+from llmkit.server.openai_compat import envelope
 
 log = logging.getLogger("llmkit.server")
 
@@ -112,6 +115,7 @@ def _routes(cfg: ServerConfig) -> tuple[list[Route], Callable[[], Awaitable[None
         Route("/api/chat", chat, methods=["POST"]),
         Route("/api/chat/models", models, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        *openai_routes(cfg, client, registry),
     ]
     return routes, close
 
@@ -149,6 +153,25 @@ def _hostname(host: str) -> str | None:
         return None
 
 
+def _token_ok(headers: Headers, token: Secret) -> bool:
+    """The server token, as `Authorization: Bearer` (OpenAI clients, and
+    Anthropic's with an auth token) or as `x-api-key` (Anthropic clients)."""
+    expected = token.reveal().encode()
+    scheme, _, given = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected):
+        return True
+    key = headers.get("x-api-key")
+    return key is not None and hmac.compare_digest(key.strip().encode(), expected)
+
+
+def _guard_reply(path: str, status: int, info: ErrorInfo, headers: dict[str, str]) -> Response:
+    """A refusal in the error shape of the client dialect the path serves."""
+    if path.startswith("/v1/"):  # OpenAI's envelope
+        body = envelope(status, info.message, info.type)
+        return Response(body, status, headers, media_type="application/json")
+    return json_response(ErrorBody(info), status, headers)
+
+
 def _guard(app: ASGIApp, *, token: Secret | None, hosts: tuple[str, ...]) -> ASGIApp:
     """Host check (against DNS rebinding) and bearer-token auth, as JSON errors."""
     allowed = frozenset(h.lower() for h in hosts)
@@ -165,9 +188,7 @@ def _guard(app: ASGIApp, *, token: Secret | None, hosts: tuple[str, ...]) -> ASG
         own = scope["path"].removeprefix(scope.get("root_path", "")) or "/"
         if token is None or own == "/healthz":
             return None
-        scheme, _, given = headers.get("authorization", "").partition(" ")
-        expected = token.reveal().encode()
-        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected):
+        if _token_ok(headers, token):
             return None
         info = ErrorInfo(type="unauthorized", message="missing or wrong bearer token")
         return 401, info, {"www-authenticate": "Bearer"}
@@ -178,7 +199,8 @@ def _guard(app: ASGIApp, *, token: Secret | None, hosts: tuple[str, ...]) -> ASG
             await app(scope, receive, send)
             return
         status, info, headers = problem
-        await json_response(ErrorBody(info), status, headers)(scope, receive, send)
+        own = scope["path"].removeprefix(scope.get("root_path", ""))
+        await _guard_reply(own, status, info, headers)(scope, receive, send)
 
     return guarded
 
@@ -217,26 +239,71 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_YES = frozenset({"1", "true", "yes"})
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8100,
     config: ServerConfig | None = None,
     *,
     log_level: str = "info",
+    workers: int = 1,
+    allow_no_token: bool = False,
 ) -> None:
-    """Run `create_app(config)` under uvicorn until interrupted. Binding beyond
-    loopback is allowed but logged as a warning when no token is set; the bound
-    address is added to `allowed_hosts` (a wildcard address allows any Host)."""
+    """Run `create_app(config)` under uvicorn until interrupted; the bound
+    address is added to `allowed_hosts` (a wildcard address allows any Host).
+
+    Safe by default: binding beyond loopback without a token raises
+    `InvalidArgument`, unless `allow_no_token` (or `LLMKIT_ALLOW_NO_TOKEN=1`)
+    says so. With `workers` > 1, uvicorn runs that many processes, each
+    building its own app from the environment (`app_from_env`: a ServerConfig
+    holds the token and cannot cross processes), so `config` must be None."""
     import uvicorn
 
-    cfg = config or ServerConfig()
+    if workers > 1 and config is not None:
+        raise api.InvalidArgument(
+            "with workers, each process reads its configuration from the environment "
+            "(LLMKIT_SERVER_*); pass config=None"
+        )
+    cfg = config or _env_config()
+    allowed = allow_no_token or os.environ.get("LLMKIT_ALLOW_NO_TOKEN", "").lower() in _YES
+    if not _is_loopback(host) and cfg.token is None and not allowed:
+        raise api.InvalidArgument(
+            f"refusing to serve on {host} without a token: anyone who reaches it could "
+            "spend this server's API keys. Set LLMKIT_SERVER_TOKEN, or pass "
+            "--allow-no-token (LLMKIT_ALLOW_NO_TOKEN=1) if something else guards it"
+        )
+    if not _is_loopback(host) and cfg.token is None:
+        log.warning("serving on %s without LLMKIT_SERVER_TOKEN, as allowed", host)
     wildcard = host in ("0.0.0.0", "::", "")
     hosts = ("*",) if wildcard else (*cfg.allowed_hosts, host)
     cfg = msgspec.structs.replace(cfg, allowed_hosts=hosts)
-    if not _is_loopback(host) and cfg.token is None:
-        log.warning("serving on %s without LLMKIT_SERVER_TOKEN: anyone who reaches it "
-                    "can spend this server's API keys", host)  # fmt: skip
-    uvicorn.run(create_app(cfg), host=host, port=port, log_level=log_level, **uvicorn_options(cfg))
+    options = {"host": host, "port": port, "log_level": log_level, **uvicorn_options(cfg)}
+    if workers > 1:
+        os.environ["LLMKIT_SERVER_ALLOWED_HOSTS"] = ",".join(hosts)  # the workers inherit it
+        uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(cfg), **options)
+
+
+def _env_config() -> ServerConfig:
+    """The configuration the environment describes: token and aliases (see
+    ServerConfig), `LLMKIT_SERVER_ALLOWED_HOSTS` and `LLMKIT_SERVER_REPLAY`."""
+    hosts = os.environ.get("LLMKIT_SERVER_ALLOWED_HOSTS", "")
+    cfg = ServerConfig()
+    if hosts:
+        cfg = msgspec.structs.replace(cfg, allowed_hosts=tuple(hosts.split(",")))
+    replay = os.environ.get("LLMKIT_SERVER_REPLAY")
+    return replay_config(replay, cfg) if replay else cfg
+
+
+def app_from_env() -> Starlette:
+    """The app of one worker process (`uvicorn --factory
+    llmkit.server._app:app_from_env`): configured from the environment only,
+    keeping nothing between requests, so any number of processes and machines
+    can serve behind one load balancer."""
+    return create_app(_env_config())
 
 
 def uvicorn_options(config: ServerConfig | None = None) -> dict[str, Any]:
@@ -274,8 +341,23 @@ def replay_config(folder: str | Path, config: ServerConfig | None = None) -> Ser
     )
 
 
-def main(host: str = "127.0.0.1", port: int = 8100, replay: str | None = None) -> int:
+def main(
+    host: str = "127.0.0.1",
+    port: int = 8100,
+    replay: str | None = None,
+    *,
+    workers: int = 1,
+    aliases: str | None = None,
+    allow_no_token: bool = False,
+) -> int:
     """What `llmkit serve` runs: `serve`, with `replay_config` when `replay` names
-    a recording folder."""
-    serve(host, port, ServerConfig() if replay is None else replay_config(replay))
+    a recording folder and `aliases` (`name=model,...`) added to the environment's."""
+    if aliases is not None:
+        merged = {**parse_aliases(os.environ.get("LLMKIT_SERVER_ALIASES", "")),
+                  **parse_aliases(aliases)}  # fmt: skip
+        os.environ["LLMKIT_SERVER_ALIASES"] = ",".join(f"{k}={v}" for k, v in merged.items())
+    if replay is not None:
+        os.environ["LLMKIT_SERVER_REPLAY"] = replay
+    config = None if workers > 1 else _env_config()
+    serve(host, port, config, workers=workers, allow_no_token=allow_no_token)
     return 0

@@ -17,6 +17,23 @@ def _env_token() -> Secret | None:
     return Secret(value) if value else None
 
 
+def parse_aliases(text: str) -> dict[str, str]:
+    """`"gpt-4o=anthropic:claude-sonnet-4-5, fast=gemini-2.5-flash"` → a dict
+    (the `LLMKIT_SERVER_ALIASES` and `--alias` format); ValueError when an
+    entry is not `name=model`."""
+    out = {}
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        name, sep, target = (x.strip() for x in entry.partition("="))
+        if not (sep and name and target):
+            raise ValueError(f"model alias {entry!r}: write name=provider:model")
+        out[name] = target
+    return out
+
+
+def _env_aliases() -> dict[str, str]:
+    return parse_aliases(os.environ.get("LLMKIT_SERVER_ALIASES", ""))
+
+
 def default_http_client() -> httpx.AsyncClient:
     """The upstream client when none is configured: long reads for slow
     reasoning models, and a pool big enough for many concurrent streams."""
@@ -52,7 +69,10 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     - `max_connections`: beyond this many open connections (or running
       requests), new requests get a 503 at once (uvicorn's `limit_concurrency`);
       None for no limit.
-    The last four are applied by `serve`, or by any uvicorn given
+    - `aliases`: a client's model name → the llmkit model it means (any
+      `provider:model`), for every gateway endpoint (`resolve_model`);
+      defaults to `LLMKIT_SERVER_ALIASES` (`name=model,name=model`).
+    The four timeouts and limits above are applied by `serve`, or by any uvicorn given
     `uvicorn_options(config)`; `body_timeout` holds under any ASGI server.
     """
 
@@ -68,6 +88,7 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     body_timeout: float = 30.0
     idle_timeout: float = 5.0
     max_connections: int | None = 1000
+    aliases: dict[str, str] = msgspec.field(default_factory=_env_aliases)
 
     def __reduce__(self) -> str | tuple[Any, ...]:
         raise TypeError(
@@ -77,3 +98,8 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> ServerConfig:
         return self  # frozen all the way down, and pickling (deepcopy's fallback) is refused
+
+
+def resolve_model(config: ServerConfig, name: str) -> str:
+    """The llmkit model a gateway request's `model` names: its alias target, or itself."""
+    return config.aliases.get(name, name)

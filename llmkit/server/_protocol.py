@@ -16,11 +16,33 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+_MADE: dict[str, type[H11Protocol]] = {}
+
+
+def __getattr__(name: str) -> type[H11Protocol]:
+    """`HeadDeadline_10000ms` and the like, made on demand: uvicorn's workers
+    are spawned processes that unpickle their config, and so find the protocol
+    class by this name."""
+    if name.startswith("HeadDeadline_") and name.endswith("ms"):
+        ms = name.removeprefix("HeadDeadline_").removesuffix("ms")
+        if ms.isdigit():
+            return with_header_timeout(int(ms) / 1000)
+    raise AttributeError(name)
+
 
 def with_header_timeout(header_timeout: float) -> type[H11Protocol]:
     """H11Protocol closing connections whose request head is not complete in
-    time. A class because uvicorn instantiates one per connection."""
+    time. A class because uvicorn instantiates one per connection; one class
+    per timeout, named so that it pickles (see `__getattr__`)."""
+    name = f"HeadDeadline_{round(header_timeout * 1000)}ms"
+    if name not in _MADE:
+        cls = _make(header_timeout)
+        cls.__name__ = cls.__qualname__ = name
+        _MADE[name] = cls
+    return _MADE[name]
 
+
+def _make(header_timeout: float) -> type[H11Protocol]:
     class HeadDeadline(H11Protocol):
         _head_timer: asyncio.TimerHandle | None = None
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar, get_args
 
 import anyio
 import msgspec
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from llmkit.registry import Registry
@@ -63,9 +64,17 @@ class _Progress(msgspec.Struct):
 
 
 def event_stream(
-    events: AsyncIterator[StreamEvent], keep_alive: float, reg: Registry
+    events: AsyncIterator[StreamEvent],
+    keep_alive: float,
+    reg: Registry,
+    *,
+    frame: Callable[[StreamEvent], bytes] = _frame,
+    error_frame: Callable[[Exception], bytes] | None = None,
+    error_reply: Callable[[Exception], Response] | None = None,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """The ASGI response of /api/chat/stream.
+    """The ASGI response of /api/chat/stream, or of another dialect's stream
+    given its `frame` (the bytes for one event), `error_frame` (for an error
+    after the stream began) and `error_reply` (the HTTP error before it).
 
     Three tasks share one `send`, under a lock: the pump writes each upstream
     event as it comes, a ticker writes keep-alives (starting the response if
@@ -87,7 +96,11 @@ def event_stream(
         async def fail(e: Exception) -> None:
             if not out.started:
                 out.ended = True
-                await error_response(e, reg)(scope, receive, send)
+                reply = error_reply(e) if error_reply else error_response(e, reg)
+                await reply(scope, receive, send)
+                return
+            if error_frame is not None:
+                await write(error_frame(e))
                 return
             await write(
                 b"event: error\ndata: " + _enc.encode(ErrorBody(error_info(e, reg))) + b"\n\n"
@@ -111,8 +124,10 @@ def event_stream(
                         async with lock:
                             await fail(e)
                         break
-                    async with lock:
-                        await write(_frame(ev))
+                    data = frame(ev)
+                    if data:  # a dialect may say nothing for some events
+                        async with lock:
+                            await write(data)
                 async with lock:
                     await end()
             except OSError:  # ASGI 2.4 servers raise when the client has gone
