@@ -91,10 +91,9 @@ def to_bedrock(hr: HttpRequest, model: str, base: str) -> HttpRequest:
     betas = {k.lower(): v for k, v in hr.headers.items()}.get("anthropic-beta")
     if betas:
         out["anthropic_beta"] = [b.strip() for b in betas.split(",") if b.strip()]
-    headers = {
-        "content-type": "application/json",
-        "accept": EVENTSTREAM if stream else "application/json",
-    }
+    headers = {"content-type": "application/json", "accept": "application/json"}
+    if stream:  # the frames, and the model's JSON inside them (botocore's `accept`)
+        headers = {**headers, "accept": EVENTSTREAM, "x-amzn-bedrock-accept": "application/json"}
     return HttpRequest(
         method="POST",
         url=invoke_url(base, model, stream),

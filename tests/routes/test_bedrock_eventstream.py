@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import pytest
 from botocore.eventstream import EventStreamBuffer, ParserError
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmkit.errors import (
@@ -67,6 +67,29 @@ def _ours(parts: list[bytes]) -> list[tuple[dict[str, Any], bytes]]:
     return out
 
 
+_EDGES: list[tuple[int, Any]] = [
+    (0, True),
+    (1, False),
+    *[
+        (k, v)
+        for k, b in ((2, 8), (3, 16), (4, 32), (5, 64), (8, 64))
+        for v in (-(2 ** (b - 1)), -1, 2 ** (b - 1) - 1)
+    ],
+    (6, b""),
+    (6, b"\x00\xff" * 300),
+    (7, ""),
+    (7, "é😀"),
+    (9, bytes(range(16))),
+]
+
+
+@pytest.mark.parametrize("header", _EDGES, ids=repr)
+def test_every_header_type_at_its_edges_decodes_as_botocore_does(header: tuple[int, Any]) -> None:
+    data = enc.frame({":h": header, "x": (7, "y")}, b"payload")
+    assert _ours([data]) == _botocore(data) == [({":h": header[1], "x": "y"}, b"payload")]
+
+
+@settings(max_examples=200)  # cheap: a few ms each
 @given(st.lists(_frames, max_size=5), st.lists(st.integers(0, 5000), max_size=12))
 def test_frames_decode_as_botocore_decodes_them_whatever_the_chunks(
     frames: list[tuple[dict[str, Any], bytes]], cuts: list[int]
