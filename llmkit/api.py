@@ -112,7 +112,7 @@ def build_chat_request(
 def _call(
     model: str,
     *,
-    api_key: str | _registry.Secret | None,
+    api_key: _registry.CredentialLike | None,
     base_url: str | None,
     timeout: float | httpx.Timeout | None,
     deadline: float | None,
@@ -129,17 +129,30 @@ def _call(
     for name, seconds in (("timeout", timeout), ("deadline", deadline)):
         if isinstance(seconds, (int, float)) and not seconds > 0:  # NaN too
             raise InvalidArgument(f"{name} must be a number of seconds above 0, or None")
+    key, credential = _registry.credentials(ep, api_key)
     call = Call(
         provider=_registry.wire(ep),
         name=ep.name,
-        base_url=(base_url or _registry.base_url(ep)).rstrip("/"),
-        key=_registry.api_key(ep, api_key),
+        base_url=(base_url or _registry.base_url(ep, keyed=key is not None)).rstrip("/"),
+        key=key,
         timeout=timeout_from(timeout),
         deadline=deadline,
         retry=RetryPolicy(max_retries=max_retries),
         limits=limits or Limits(),
+        **_route_parts(ep, credential),
     )
     return call, route.model
+
+
+def _route_parts(ep: _registry.Endpoint, credential: Any) -> dict[str, Any]:
+    """The Call fields a cloud route sets (see registry.Endpoint)."""
+    return {
+        "credential": credential,
+        "key_header": ep.key_header,
+        "route": _registry.route_shape(ep),
+        "signer": _registry.signer(ep),
+        "framing": _registry.framing(ep),
+    }
 
 
 def _prepare(
@@ -148,7 +161,7 @@ def _prepare(
     tools: ToolsLike | None,
     tool_choice: ToolChoiceLike | None,
     stream: bool,
-    api_key: str | _registry.Secret | None,
+    api_key: _registry.CredentialLike | None,
     base_url: str | None,
     timeout: float | httpx.Timeout | None,
     deadline: float | None,
@@ -182,7 +195,7 @@ async def chat(
     *,
     tools: ToolsLike | None = None,
     tool_choice: ToolChoiceLike | None = None,
-    api_key: str | _registry.Secret | None = None,
+    api_key: _registry.CredentialLike | None = None,
     base_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
     timeout: float | httpx.Timeout | None = 120.0,
@@ -220,7 +233,7 @@ def chat_sync(
     *,
     tools: ToolsLike | None = None,
     tool_choice: ToolChoiceLike | None = None,
-    api_key: str | _registry.Secret | None = None,
+    api_key: _registry.CredentialLike | None = None,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
     timeout: float | httpx.Timeout | None = 120.0,
@@ -248,7 +261,7 @@ def stream(
     *,
     tools: ToolsLike | None = None,
     tool_choice: ToolChoiceLike | None = None,
-    api_key: str | _registry.Secret | None = None,
+    api_key: _registry.CredentialLike | None = None,
     base_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
     timeout: float | httpx.Timeout | None = 120.0,
@@ -279,7 +292,7 @@ def stream_sync(
     *,
     tools: ToolsLike | None = None,
     tool_choice: ToolChoiceLike | None = None,
-    api_key: str | _registry.Secret | None = None,
+    api_key: _registry.CredentialLike | None = None,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
     timeout: float | httpx.Timeout | None = 120.0,
@@ -327,13 +340,17 @@ def _live_calls(reg: _registry.Registry, deadline: float | None) -> list[Call]:
     calls = []
     for name in _registry.available(reg):
         ep = reg.endpoints[name]
+        if ep.route:  # cloud routes list no models through the wire's listing
+            continue
+        key, credential = _registry.credentials(ep)  # checked as chat checks it
         calls.append(
             Call(
                 provider=_registry.wire(ep),
                 name=name,
-                base_url=_registry.base_url(ep),
-                key=_registry.api_key(ep),  # checked as chat checks it
+                base_url=_registry.base_url(ep, keyed=key is not None),
+                key=key,
                 deadline=deadline,
+                **_route_parts(ep, credential),
             )
         )
     return calls

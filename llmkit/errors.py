@@ -308,6 +308,37 @@ class InvalidApiKey(LlmkitError):
         )
 
 
+class MissingExtra(LlmkitError):
+    """A route needs an optional dependency that is not installed; says which
+    extra to install."""
+
+    def __init__(self, extra: str, module: str, *, provider: str | None = None) -> None:
+        super().__init__(
+            f"{provider or extra} needs {module}: pip install 'llmkit[{extra}]'", provider=provider
+        )
+        self.extra = extra
+        self.module = module
+
+
+class MissingConfig(LlmkitError):
+    """A cloud route misses a setting (a project, a resource): names the env
+    vars that give it."""
+
+    def __init__(self, provider: str, what: str, env_vars: tuple[str, ...]) -> None:
+        where = " or ".join(env_vars)
+        super().__init__(
+            f"no {what} for {provider}: set {where}, or pass base_url=", provider=provider
+        )
+        self.what = what
+        self.env_vars = env_vars
+
+
+class CredentialError(LlmkitError):
+    """A credential source (Application Default Credentials, an Entra token
+    provider, a callable passed as api_key) failed or gave nothing usable.
+    The source's own exception is chained as the cause; no token is quoted."""
+
+
 # Status → class. Vendors refine it by their own error type (see `api_error`).
 _BY_STATUS: Mapping[int, type[ApiError]] = {
     400: InvalidRequest,

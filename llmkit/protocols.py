@@ -7,7 +7,7 @@ A provider is a plain module of pure functions; mypy checks it against
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import msgspec
@@ -73,3 +73,47 @@ class Provider(Protocol):
     def snapshot(self, state: Any) -> Response: ...
     def build_list_models(self, base_url: str, page: str | None) -> HttpRequest: ...
     def parse_list_models(self, body: bytes) -> tuple[list[ModelInfo], str | None]: ...
+
+
+class RouteShape(Protocol):
+    """The module shape of a cloud route (`llmkit.routes.*`): what a cloud
+    changes about a wire format's requests, and nothing else. All pure.
+
+    `base_url` is where the route's requests go, from the cloud's usual env
+    vars (`keyed`: the call has a static key rather than a token or a signer,
+    which some routes send elsewhere: Vertex express mode). `rewrite` takes
+    the wire's request, body final, and moves what the cloud wants elsewhere
+    (the model id into the URL, a version field into the body). `ready` says
+    whether the settings and credentials a call needs are found (the catalog
+    marks the route's models available then); it does no I/O. `refine_error`
+    gets the wire's error for a non-2xx answer and returns it, or a better one
+    when the cloud's own front end answered (a Google-shaped quota error in
+    front of Claude, an `x-amzn-ErrorType` header)."""
+
+    def base_url(self, env: Mapping[str, str], keyed: bool) -> str: ...
+    def ready(self, env: Mapping[str, str]) -> bool: ...
+    def rewrite(self, hr: HttpRequest, req: ChatRequest, base_url: str) -> HttpRequest: ...
+    def refine_error(
+        self, err: ApiError, status: int, headers: Mapping[str, str], body: bytes
+    ) -> ApiError: ...
+
+
+class Framing(Protocol):
+    """The module shape of a stream framing other than SSE (the transport
+    reads SSE itself): a pure, incremental fold from the body's bytes, as they
+    arrive, to `SseEvent`-shaped events a wire's `step` reads. `feed` raises
+    `StreamError` when a frame would pass `max_frame` bytes (nothing is
+    buffered without bound) and `DecodeError` on a corrupt frame; `end` raises
+    when the body stopped inside a frame."""
+
+    @property
+    def CONTENT_TYPE(self) -> str: ...
+
+    def start(self) -> Any: ...
+    def feed(self, state: Any, chunk: bytes, max_frame: int) -> tuple[Any, list[SseEvent]]: ...
+    def end(self, state: Any) -> list[SseEvent]: ...
+
+
+Signer = Callable[[HttpRequest, Any], HttpRequest]
+"""`sign(request, credentials) -> request`: the transport applies it last,
+after the body is final and the other headers are set (SigV4 signs them)."""

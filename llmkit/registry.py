@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, cast
 
 import msgspec
 
-from llmkit.errors import InvalidApiKey, MissingApiKey, UnknownModel
-from llmkit.protocols import Provider
+from llmkit.auth import Credential, credential_for, named_source
+from llmkit.errors import InvalidApiKey, InvalidArgument, MissingApiKey, UnknownModel
+from llmkit.protocols import Framing, Provider, RouteShape, Signer
 
 
 class Secret:
@@ -76,6 +77,29 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     key_required: bool = True
     # Env vars that move the endpoint (a proxy, a gateway), first set wins.
     base_url_env: tuple[str, ...] = ()
+    # Cloud routes (llmkit.routes): what differs from the wire's own endpoint.
+    # `route`: a RouteShape module that places the URL, the model id and the
+    # version field; "" for none.
+    route: str = ""
+    # How requests are authenticated when no static key is found: "key" (the
+    # key is required, see key_required), "bearer" (`Authorization: Bearer`
+    # with a token from a refreshing credential source) or the name of a
+    # request signer in `SIGNERS` ("sigv4"), applied last.
+    auth: str = "key"
+    # The header a static key goes in: "" for the wire's `auth_headers`,
+    # "bearer" for `Authorization: Bearer <key>`, else a header name ("api-key").
+    key_header: str = ""
+    # The default credential source for "bearer" and signers: a name in
+    # `llmkit.auth.SOURCES` ("google-adc"), used when the call passes none.
+    credentials: str = ""
+    # How a stream is framed: "sse", or a name in `FRAMINGS` ("aws-eventstream").
+    framing: str = "sse"
+
+
+# Request signers and stream framings by name, as "module:function" and
+# module paths, imported on first use (the Bedrock route adds its own here).
+SIGNERS: Mapping[str, str] = MappingProxyType({})
+FRAMINGS: Mapping[str, str] = MappingProxyType({})
 
 
 class Route(msgspec.Struct, frozen=True):
@@ -232,13 +256,39 @@ def wire(ep: Endpoint) -> Provider:
     return cast(Provider, importlib.import_module(ep.wire))
 
 
-def base_url(ep: Endpoint, env: Mapping[str, str] | None = None) -> str:
-    """Where to send: the first base-URL variable set, else the endpoint's own."""
+def route_shape(ep: Endpoint) -> RouteShape | None:
+    """The cloud route module of an endpoint, if it has one."""
+    return cast(RouteShape, importlib.import_module(ep.route)) if ep.route else None
+
+
+def _named(table: Mapping[str, str], kind: str, name: str) -> Any:
+    path = table.get(name)
+    if path is None:
+        raise InvalidArgument(f"no {kind} named {name!r} (known: {', '.join(table) or 'none'})")
+    module, _, attr = path.partition(":")
+    loaded = importlib.import_module(module)
+    return getattr(loaded, attr) if attr else loaded
+
+
+def signer(ep: Endpoint) -> Signer | None:
+    """The request signer an endpoint names (`auth`), if any."""
+    return None if ep.auth in ("key", "bearer") else _named(SIGNERS, "request signer", ep.auth)
+
+
+def framing(ep: Endpoint) -> Framing | None:
+    """The stream framing an endpoint names; None for SSE, which the transport reads itself."""
+    return None if ep.framing == "sse" else _named(FRAMINGS, "stream framing", ep.framing)
+
+
+def base_url(ep: Endpoint, env: Mapping[str, str] | None = None, keyed: bool = True) -> str:
+    """Where to send: the first base-URL variable set, else the route's URL
+    from its cloud's env vars, else the endpoint's own."""
     env = os.environ if env is None else env
     for var in ep.base_url_env:
         if env.get(var, "").strip():
             return env[var].strip().rstrip("/")
-    return ep.base_url
+    shape = route_shape(ep)
+    return ep.base_url if shape is None else shape.base_url(env, keyed).rstrip("/")
 
 
 def find_key(ep: Endpoint, env: Mapping[str, str] | None = None) -> Secret | None:
@@ -270,9 +320,41 @@ def api_key(ep: Endpoint, explicit: str | Secret | None = None) -> Secret | None
     return None if key is None else _checked(key, ep)
 
 
+CredentialLike = str | Secret | Callable[[], Any]
+
+
+def credentials(
+    ep: Endpoint, explicit: CredentialLike | None = None
+) -> tuple[Secret | None, Credential | None]:
+    """What a call authenticates with: a static key (the caller's string,
+    else the endpoint's env vars), or a refreshing `Credential` (the
+    caller's callable as `api_key`, else the endpoint's default source, for
+    a bearer or signed route). Neither, where one is needed, is an error
+    naming the env vars to set."""
+    if explicit is not None and not isinstance(explicit, (str, Secret)):
+        if not callable(explicit):
+            raise InvalidArgument("api_key: expected a str, a Secret or a credential callable")
+        return None, credential_for(explicit, ep.name)
+    key = api_key(ep, explicit) if explicit is not None or ep.auth == "key" else None
+    if key is None and ep.auth != "key":
+        found = find_key(ep)
+        if found is not None:
+            return _checked(found, ep), None
+        if ep.credentials:
+            return None, named_source(ep.credentials, ep.name)
+        raise MissingApiKey(ep.name, ep.key_env)
+    return key, None
+
+
+def _ready(ep: Endpoint, env: Mapping[str, str] | None) -> bool:
+    shape = route_shape(ep)
+    if shape is not None:
+        return shape.ready(os.environ if env is None else env)
+    return not ep.key_required or find_key(ep, env) is not None
+
+
 def available(reg: Registry | None = None, env: Mapping[str, str] | None = None) -> list[str]:
-    """Names of endpoints usable now: a key is set, or none is needed."""
+    """Names of endpoints usable now: a key is set, or none is needed; a cloud
+    route, when its settings and credentials are found."""
     reg = reg or _current
-    return [
-        n for n, ep in reg.endpoints.items() if not ep.key_required or find_key(ep, env) is not None
-    ]
+    return [n for n, ep in reg.endpoints.items() if _ready(ep, env)]

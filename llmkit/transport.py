@@ -116,18 +116,66 @@ class Call(msgspec.Struct, frozen=True, kw_only=True):
     deadline: float | None = None
     retry: RetryPolicy = RetryPolicy()
     limits: Limits = Limits()
+    # Cloud routes (see registry.Endpoint): a refreshing credential (sent as
+    # a bearer token, or given to `signer`), the header a static key goes in,
+    # the RouteShape module, the request signer and the non-SSE framing module.
+    credential: Any = None  # llmkit.auth.Credential
+    key_header: str = ""
+    route: Any = None
+    signer: Any = None
+    framing: Any = None
+
+
+def _request(call: Call, req: ChatRequest) -> HttpRequest:
+    """The wire's request, reshaped by the call's cloud route, if any."""
+    p: Provider = call.provider
+    hr = p.build_request(req, call.base_url)
+    return hr if call.route is None else call.route.rewrite(hr, req, call.base_url)
+
+
+def _key_headers(call: Call, key: str) -> dict[str, str]:
+    if not call.key_header:
+        p: Provider = call.provider
+        return p.auth_headers(key)
+    if call.key_header == "bearer":
+        return {"Authorization": f"Bearer {key}"}
+    return {call.key_header: key}
+
+
+def _credential(call: Call) -> Any:
+    """The call's credential, refreshed when due (may block: a token fetch)."""
+    return None if call.credential is None else call.credential.get()
+
+
+async def _acredential(call: Call) -> Any:
+    """`_credential` without blocking the event loop: a refresh runs in a
+    worker thread (the Credential's lock makes one refresh serve all)."""
+    if call.credential is None:
+        return None
+    got = call.credential.fresh()
+    return got if got is not None else await anyio.to_thread.run_sync(call.credential.get)
 
 
 # ---- requests and errors ---------------------------------------------------
 
 
 def _to_httpx(
-    client: httpx.Client | httpx.AsyncClient, call: Call, hr: HttpRequest, end: float | None
+    client: httpx.Client | httpx.AsyncClient,
+    call: Call,
+    hr: HttpRequest,
+    end: float | None,
+    cred: Any = None,
 ) -> httpx.Request:
-    p: Provider = call.provider
+    """Credentials go on last, never logged: a static key in its header, a
+    refreshed token as a bearer, or the signer's signature over the final request."""
     headers = dict(hr.headers)
     if call.key is not None:
-        headers.update(p.auth_headers(call.key.reveal()))  # last, never logged
+        headers.update(_key_headers(call, call.key.reveal()))
+    elif cred is not None and call.signer is None:
+        headers["Authorization"] = f"Bearer {cred}"
+    if call.signer is not None and cred is not None:
+        hr = call.signer(msgspec.structs.replace(hr, headers=headers), cred)
+        headers = dict(hr.headers)
     try:
         return client.build_request(
             hr.method, hr.url, headers=headers, content=hr.body, timeout=_capped(call.timeout, end)
@@ -189,6 +237,8 @@ def _api_error(
 ) -> ApiError:
     p: Provider = call.provider
     err = p.parse_error(status, headers, body)
+    if call.route is not None:
+        err = call.route.refine_error(err, status, headers, body)
     if status == 404 and where:  # a wrong base URL (a proxy, a gateway) shows where it went
         err.message = f"{err.message} ({where})"
         err.args = (err.message,)
@@ -208,29 +258,40 @@ _E = TypeVar("_E", bound=LlmkitError)
 _T = TypeVar("_T")
 
 
+def _secrets(call: Call) -> list[str]:
+    """The key, or the credential's secret strings (a token, an AWS secret key
+    and session token), as sent."""
+    if call.key is not None:
+        return [call.key.reveal()]
+    return [] if call.credential is None else call.credential.secrets()
+
+
 def _keyless(call: Call, err: _E) -> _E:
     """Every error the transport raises passes here: a vendor that echoes the
     key (in a 401 body, a header, a mid-stream error event) must not get it
     into our error, whatever the key's shape."""
-    redact(err, None if call.key is None else call.key.reveal())
+    for secret in _secrets(call) or [""]:
+        redact(err, secret)
     return err
 
 
-def _without_key(text: str, key: Secret | None) -> str:
-    return redact_text(text, None if key is None else key.reveal())
+def _without_key(text: str, call: Call) -> str:
+    for secret in _secrets(call):
+        text = redact_text(text, secret)
+    return text
 
 
 def _network_error(call: Call, e: httpx.HTTPError, partial: Response | None = None) -> LlmkitError:
     if isinstance(e, httpx.TimeoutException):
         return Timeout(f"timed out: {type(e).__name__}", provider=call.name, partial=partial)
-    text = _without_key(f"{type(e).__name__}: {e}", call.key)
+    text = _without_key(f"{type(e).__name__}: {e}", call)
     return _keyless(call, ConnectionFailed(text, provider=call.name, partial=partial))
 
 
 def _cause(call: Call, e: Exception) -> Exception | None:
     """What to chain a network error to: not an httpx error whose text holds
     the key (httpx quotes a header it refuses to send)."""
-    return None if _without_key(str(e), call.key) != str(e) else e
+    return None if _without_key(str(e), call) != str(e) else e
 
 
 def _renamed(call: Call, resp: Response) -> Response:
@@ -470,8 +531,9 @@ def send(call: Call, client: httpx.Client, hr: HttpRequest, end: float | None) -
     attempt = 0
     while True:
         t0 = time.monotonic()
+        cred = _credential(call)
         try:
-            r = client.send(_to_httpx(client, call, hr, end), stream=True)
+            r = client.send(_to_httpx(client, call, hr, end, cred), stream=True)
         except httpx.PoolTimeout as e:
             raise _pool_exhausted(call) from e
         except httpx.HTTPError as e:
@@ -501,9 +563,10 @@ async def asend(
     attempt = 0
     while True:
         t0 = time.monotonic()
+        cred = await _acredential(call)
         try:
             with _within(call, end):
-                r = await client.send(_to_httpx(client, call, hr, end), stream=True)
+                r = await client.send(_to_httpx(client, call, hr, end, cred), stream=True)
         except httpx.PoolTimeout as e:
             raise _pool_exhausted(call) from e
         except httpx.HTTPError as e:
@@ -528,12 +591,12 @@ async def asend(
 def chat(call: Call, client: httpx.Client, req: ChatRequest) -> Response:
     p: Provider = call.provider
     end = _end(call)
-    r = send(call, client, p.build_request(req, call.base_url), end)
+    r = send(call, client, _request(call, req), end)
     try:
         body = _read_body(call, r, end)
     finally:
         r.close()
-    if _is_sse(r):
+    if _is_stream(call, r):
         return _folded(call, req, body)
     return _renamed(call, _parsed(call, p.parse_response, body))
 
@@ -541,12 +604,12 @@ def chat(call: Call, client: httpx.Client, req: ChatRequest) -> Response:
 async def achat(call: Call, client: httpx.AsyncClient, req: ChatRequest) -> Response:
     p: Provider = call.provider
     end = _end(call)
-    r = await asend(call, client, p.build_request(req, call.base_url), end)
+    r = await asend(call, client, _request(call, req), end)
     try:
         body = await _aread_body(call, r, end)
     finally:
         await r.aclose()
-    if _is_sse(r):
+    if _is_stream(call, r):
         return _folded(call, req, body)
     return _renamed(call, _parsed(call, p.parse_response, body))
 
@@ -565,9 +628,15 @@ def _folded(call: Call, req: ChatRequest, body: bytes) -> Response:
     the same Response."""
     p: Provider = call.provider
     state = p.start(req)
-    events = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
     try:
-        for sse in httpx_sse.EventSource(events).iter_sse():
+        if call.framing is not None:
+            sses = [e for batch in _framed(call, iter([body]), None) for e in batch]
+        else:
+            events = httpx.Response(
+                200, headers={"content-type": "text/event-stream"}, content=body
+            )
+            sses = list(httpx_sse.EventSource(events).iter_sse())
+        for sse in sses:
             state, _ = p.step(state, sse)
         out = p.finish(state)
     except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
@@ -583,8 +652,9 @@ def _folded(call: Call, req: ChatRequest, body: bytes) -> Response:
 
 def _not_sse(call: Call, r: httpx.Response, body: bytes) -> StreamError:
     kind = r.headers.get("content-type", "nothing")
+    want = "text/event-stream" if call.framing is None else call.framing.CONTENT_TYPE
     err = StreamError(
-        f"expected text/event-stream, got {kind}",
+        f"expected {want}, got {kind}",
         provider=call.name,
         body=body.decode("utf-8", "replace"),
     )
@@ -595,10 +665,18 @@ def _is_sse(r: httpx.Response) -> bool:
     return "text/event-stream" in r.headers.get("content-type", "")
 
 
+def _is_stream(call: Call, r: httpx.Response) -> bool:
+    """The body is in the call's stream framing (SSE unless the route says)."""
+    if call.framing is None:
+        return _is_sse(r)
+    return str(call.framing.CONTENT_TYPE) in r.headers.get("content-type", "")
+
+
 def _broken(call: Call, p: Provider, state: Any, e: Exception) -> LlmkitError:
     """The error that ends a stream, with the partial response attached (and,
     like `e` itself, without the key)."""
-    redact(e, None if call.key is None else call.key.reveal())
+    for secret in _secrets(call) or [""]:
+        redact(e, secret)
     err = _keyless(call, _ending(call, p, state, e))
     _log.debug("stream from %s broke: %s: %s", call.name, type(err).__name__, err)
     return err
@@ -676,6 +754,32 @@ async def _asse(
     yield [e for e in map(decode, lasts) if e is not None]
 
 
+# Framings other than SSE (AWS event-stream) are pure folds over the bytes:
+# the same list-per-chunk shape as `_sse`, each frame bounded by Limits.max_line.
+def _framed(call: Call, chunks: Iterator[bytes], end: float | None) -> Iterator[list[Any]]:
+    f = call.framing
+    state, limit = f.start(), call.limits.max_line
+    for chunk in chunks:
+        if end is not None and time.monotonic() > end:
+            raise _late(call)
+        state, batch = f.feed(state, chunk, limit)
+        if batch:
+            yield batch
+    yield f.end(state)
+
+
+async def _aframed(
+    call: Call, chunks: AsyncIterator[bytes], end: float | None
+) -> AsyncIterator[list[Any]]:
+    f = call.framing
+    state, limit = f.start(), call.limits.max_line
+    async for chunk in chunks:
+        state, batch = f.feed(state, chunk, limit)
+        if batch:
+            yield batch
+    yield f.end(state)
+
+
 async def _achunks(call: Call, r: httpx.Response, end: float | None) -> AsyncIterator[bytes]:
     """The body's chunks, each awaited under what is left of the deadline."""
     chunks = r.aiter_bytes()
@@ -705,13 +809,14 @@ def _fold(
     p: Provider = call.provider
     step = p.step
     end = _end(call)
-    r = send(call, client or default_client(), p.build_request(req, call.base_url), end)
+    r = send(call, client or default_client(), _request(call, req), end)
     h.release = r.close
-    if not _is_sse(r):
+    if not _is_stream(call, r):
         raise _not_sse(call, r, _error_body(call, r, end))
     state = p.start(req)
+    events = _sse if call.framing is None else _framed
     try:
-        for batch in _sse(call, r.iter_bytes(), end):
+        for batch in events(call, r.iter_bytes(), end):
             for sse in batch:
                 state, out = step(state, sse)
                 for ev in out:  # cheaper than `yield from` for a list of one
@@ -730,14 +835,15 @@ async def astream(
     step = p.step
     end = _end(call)
     client = client or default_async_client()  # here, inside the running event loop
-    r = await asend(call, client, p.build_request(req, call.base_url), end)
+    r = await asend(call, client, _request(call, req), end)
     try:
-        if not _is_sse(r):
+        if not _is_stream(call, r):
             raise _not_sse(call, r, await _aerror_body(call, r, end))
         state = p.start(req)
         chunks = r.aiter_bytes() if end is None else _achunks(call, r, end)
+        events = _asse if call.framing is None else _aframed
         try:
-            async for batch in _asse(call, chunks, end):
+            async for batch in events(call, chunks, end):
                 for sse in batch:
                     state, out = step(state, sse)
                     for ev in out:
