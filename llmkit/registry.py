@@ -98,8 +98,16 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
 
 # Request signers and stream framings by name, as "module:function" and
 # module paths, imported on first use (the Bedrock route adds its own here).
-SIGNERS: Mapping[str, str] = MappingProxyType({})
-FRAMINGS: Mapping[str, str] = MappingProxyType({})
+SIGNERS: Mapping[str, str] = MappingProxyType(
+    {
+        "sigv4": "llmkit.routes._aws:sign_bedrock",  # AWS SigV4, service `bedrock`
+        "sigv4-bedrock-mantle": "llmkit.routes._aws:sign_mantle",
+        "sigv4-aws-external-anthropic": "llmkit.routes._aws:sign_claude_platform",
+    }
+)
+FRAMINGS: Mapping[str, str] = MappingProxyType(
+    {"aws-eventstream": "llmkit.routes._eventstream"}  # Bedrock's InvokeModelWithResponseStream
+)
 
 
 class Route(msgspec.Struct, frozen=True):
@@ -155,6 +163,21 @@ DEFAULT = Registry(
                 "https://generativelanguage.googleapis.com",
                 "GEMINI_API_KEY",
                 "GOOGLE_API_KEY",
+            ),
+            # Claude on AWS Bedrock (InvokeModel): a Bedrock API key as a bearer
+            # token, else SigV4 with the AWS credential chain (the `bedrock` extra).
+            "bedrock": Endpoint(
+                name="bedrock",
+                wire="llmkit.providers.anthropic",
+                base_url="",
+                key_env=("AWS_BEARER_TOKEN_BEDROCK",),
+                key_required=False,
+                base_url_env=("AWS_ENDPOINT_URL_BEDROCK_RUNTIME",),
+                route="llmkit.routes.bedrock",
+                auth="sigv4",
+                key_header="bearer",
+                credentials="aws",
+                framing="aws-eventstream",
             ),
         }
     ),

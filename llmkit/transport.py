@@ -127,10 +127,16 @@ class Call(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _request(call: Call, req: ChatRequest) -> HttpRequest:
-    """The wire's request, reshaped by the call's cloud route, if any."""
+    """The wire's request, reshaped by the call's cloud route, if any. A route
+    whose model ids are not the wire's (Bedrock's `us.anthropic.…-v1:0`) names
+    the wire's model (`wire_model`), so the request is built with its facts."""
     p: Provider = call.provider
-    hr = p.build_request(req, call.base_url)
-    return hr if call.route is None else call.route.rewrite(hr, req, call.base_url)
+    if call.route is None:
+        return p.build_request(req, call.base_url)
+    to_wire = getattr(call.route, "wire_model", None)
+    built = req if to_wire is None else msgspec.structs.replace(req, model=to_wire(req.model))
+    out: HttpRequest = call.route.rewrite(p.build_request(built, call.base_url), req, call.base_url)
+    return out
 
 
 def _key_headers(call: Call, key: str) -> dict[str, str]:

@@ -240,7 +240,9 @@ def test_every_fixture_answer_is_used() -> None:
 
 # ---- the property ---------------------------------------------------------------------
 
-ENDPOINTS = sorted(registry.DEFAULT.endpoints)
+# Cloud routes reshape a wire's body (Bedrock: no model, anthropic_version):
+# the vendor types here are the first-party APIs'; routes are checked in tests/routes.
+ENDPOINTS = sorted(n for n, ep in registry.DEFAULT.endpoints.items() if not ep.route)
 # Generated requests per run, shared by the endpoints (500 each for four), so the
 # run time stays put as endpoints are added; CI is derandomized (tests/conftest.py).
 EXAMPLES = max(300, 2000 // len(ENDPOINTS))

@@ -16,18 +16,19 @@ import datetime
 import functools
 import importlib
 import os
+import re
 import sys
 import threading
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
 from msgspec.structs import replace
 
-from llmkit.errors import LlmkitError, MissingApiKey
+from llmkit.errors import MissingApiKey, MissingConfig, MissingExtra
 from llmkit.protocols import HttpRequest
 
-EXTRA = "pip install 'llmkit[bedrock]'"
 # What a user sets so the chain finds credentials (the message of a miss).
 CREDENTIAL_ENV = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE")
 
@@ -38,9 +39,7 @@ def botocore() -> ModuleType:
         for name in ("botocore.auth", "botocore.awsrequest", "botocore.session"):
             importlib.import_module(name)
     except ImportError:
-        raise LlmkitError(
-            f"AWS SigV4 signing needs botocore: {EXTRA}", provider="bedrock"
-        ) from None
+        raise MissingExtra("bedrock", "botocore", provider="bedrock") from None
     return sys.modules["botocore"]
 
 
@@ -88,6 +87,25 @@ def region(
     return str(value) if value else None
 
 
+def profile_region() -> str | None:
+    """The region of the current AWS profile (`AWS_PROFILE` or default), from
+    the shared config file; None without one, or without botocore."""
+    try:
+        return region()
+    except MissingExtra:
+        return None
+
+
+def aws_source(provider: str) -> Callable[[], Any]:
+    """The credential source `llmkit.auth` calls before each signed request:
+    botocore's frozen credentials, refreshed by botocore itself when they are
+    temporary (hence no expiry here: botocore's own refresh windows decide).
+    A pair, so `llmkit.auth` takes it whole (not the session token alone)."""
+    # Resolved on first use (the chain may ask an instance or container for
+    # them: I/O the transport runs in a worker thread); the session caches it.
+    return lambda: (credentials(provider=provider).get_frozen_credentials(), None)
+
+
 def sign(
     hr: HttpRequest,
     creds: Any,
@@ -100,7 +118,9 @@ def sign(
     URL, headers and body; adds `X-Amz-Date`, `Authorization` and, with
     temporary credentials, `X-Amz-Security-Token`. `now` (UTC) is for tests."""
     bc = botocore()
-    frozen = creds.get_frozen_credentials()  # refreshes temporary credentials when due
+    # botocore Credentials refresh when due; a source already gives frozen ones
+    freeze = getattr(creds, "get_frozen_credentials", None)
+    frozen = creds if freeze is None else freeze()
     req = bc.awsrequest.AWSRequest(
         method=hr.method, url=hr.url, data=hr.body or b"", headers=dict(hr.headers)
     )
@@ -111,3 +131,34 @@ def sign(
     signature = auth.signature(auth.string_to_sign(req, auth.canonical_request(req)), req)
     auth._inject_signature_to_request(req, signature)
     return replace(hr, headers=dict(req.headers.items()))
+
+
+# The SigV4 signers of `llmkit.registry.SIGNERS`: the region is the one in the
+# host name (`bedrock-runtime.{region}.amazonaws.com`, `bedrock-mantle.{region}.api.aws`,
+# a VPC endpoint `vpce-….bedrock-runtime.{region}.vpce.amazonaws.com`), else the
+# environment's; the service name is fixed per host family [PROTOCOLS.md 9.3].
+_REGION_IN_HOST = re.compile(
+    r"(?:^|\.)(?:bedrock-runtime|bedrock-mantle|aws-external-anthropic)(?:-fips)?\.([a-z0-9-]+)\."
+)
+REGION_ENV = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def _host_region(url: str) -> str:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    hit = _REGION_IN_HOST.search(host)
+    found = hit.group(1) if hit else region(names=REGION_ENV)
+    if not found:
+        raise MissingConfig("bedrock", "AWS region", REGION_ENV)
+    return found
+
+
+def sign_bedrock(hr: HttpRequest, creds: Any) -> HttpRequest:
+    return sign(hr, creds, region=_host_region(hr.url), service="bedrock")
+
+
+def sign_mantle(hr: HttpRequest, creds: Any) -> HttpRequest:
+    return sign(hr, creds, region=_host_region(hr.url), service="bedrock-mantle")
+
+
+def sign_claude_platform(hr: HttpRequest, creds: Any) -> HttpRequest:
+    return sign(hr, creds, region=_host_region(hr.url), service="aws-external-anthropic")

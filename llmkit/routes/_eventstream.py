@@ -249,29 +249,59 @@ def _ended(buf: bytearray) -> None:
         raise _broken(f"the stream ended inside a frame ({len(buf)} bytes left)", buf)
 
 
+# ---- the transport's Framing (llmkit.protocols.Framing) --------------------------
+
+CONTENT_TYPE = "application/vnd.amazon.eventstream"
+
+
+class State(msgspec.Struct, frozen=True):
+    """The bytes of the frame not yet whole (a bytearray grown in place: a
+    frame may come in many chunks, and copying it at each would be quadratic),
+    and an error met after some events of a chunk, raised at the next call."""
+
+    buf: bytearray
+    error: LlmkitError | None = None
+
+
+def start() -> State:
+    return State(bytearray())
+
+
+def feed(state: State, chunk: bytes, max_frame: int = MAX_FRAME) -> tuple[State, list[Sse]]:
+    if state.error is not None:
+        raise state.error
+    batch, err = _batch(state.buf, chunk, max_frame)
+    if err is not None and not batch:
+        raise err
+    return (state if err is None else State(state.buf, err)), batch
+
+
+def end(state: State) -> list[Sse]:
+    if state.error is not None:
+        raise state.error
+    _ended(state.buf)
+    return []
+
+
 def decode(chunks: Iterable[bytes], max_frame: int = MAX_FRAME) -> Iterator[list[Sse]]:
     """The events of each network chunk, as one list (empty lists skipped)."""
-    buf = bytearray()
+    state = start()
     for chunk in chunks:
-        batch, err = _batch(buf, chunk, max_frame)
+        state, batch = feed(state, chunk, max_frame)
         if batch:
             yield batch
-        if err is not None:
-            raise err
-    _ended(buf)
+    end(state)
 
 
 async def adecode(
     chunks: AsyncIterable[bytes], max_frame: int = MAX_FRAME
 ) -> AsyncIterator[list[Sse]]:
-    buf = bytearray()
+    state = start()
     async for chunk in chunks:
-        batch, err = _batch(buf, chunk, max_frame)
+        state, batch = feed(state, chunk, max_frame)
         if batch:
             yield batch
-        if err is not None:
-            raise err
-    _ended(buf)
+    end(state)
 
 
 def frames(body: bytes, max_frame: int = MAX_FRAME) -> list[Frame]:
@@ -287,4 +317,17 @@ def events(body: bytes, max_frame: int = MAX_FRAME) -> list[Sse]:
     return [ev for batch in decode([body], max_frame) for ev in batch]
 
 
-__all__ = ["Frame", "adecode", "decode", "events", "frames", "take_frames", "to_events"]
+__all__ = [
+    "CONTENT_TYPE",
+    "Frame",
+    "State",
+    "adecode",
+    "decode",
+    "end",
+    "events",
+    "feed",
+    "frames",
+    "start",
+    "take_frames",
+    "to_events",
+]

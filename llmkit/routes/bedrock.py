@@ -31,6 +31,7 @@ from llmkit.errors import (
     AuthenticationError,
     ContextTooLong,
     InvalidRequest,
+    MissingConfig,
     NotFound,
     Overloaded,
     PermissionDenied,
@@ -39,6 +40,7 @@ from llmkit.errors import (
     api_error,
 )
 from llmkit.protocols import HttpRequest
+from llmkit.types import ChatRequest
 
 NAME = "bedrock"
 SERVICE = "bedrock"  # the SigV4 signing name of bedrock-runtime
@@ -54,13 +56,80 @@ _PROFILE = re.compile(r"^(?:us|eu|apac|jp|au|ca|us-gov|global)\.")
 _VERSION = re.compile(r"-v\d+(?::\d+)?(?::\d+k)?$")
 
 
-def base_url(region: str) -> str:
+def host(region: str) -> str:
     return f"https://bedrock-runtime.{region}.amazonaws.com"
 
 
 def region_from_env(env: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if env is None else env
     return next((env[v].strip() for v in REGION_ENV if env.get(v, "").strip()), None)
+
+
+def region(env: Mapping[str, str]) -> str | None:
+    """`AWS_REGION`, `AWS_DEFAULT_REGION`, else the AWS profile's region
+    (botocore reads the shared config file; without botocore, none)."""
+    found = region_from_env(env)
+    if found is None and (any(env.get(v) for v in _CONFIG_ENV) or _has_config_file(env)):
+        from llmkit.routes import _aws
+
+        found = _aws.profile_region()
+    return found
+
+
+# ---- the RouteShape (llmkit.protocols.RouteShape) ----------------------------------
+
+# What tells, without I/O, that the AWS chain will find credentials: static
+# keys, a profile or shared files, web identity (EKS), a container role (ECS).
+# An EC2 instance role is found only by asking the instance: not counted here.
+_CREDENTIAL_ENV = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+_CONFIG_ENV = ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+
+def _has_config_file(env: Mapping[str, str]) -> bool:
+    home = env.get("HOME") or os.path.expanduser("~")
+    files = (
+        env.get("AWS_CONFIG_FILE") or os.path.join(home, ".aws", "config"),
+        env.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.join(home, ".aws", "credentials"),
+    )
+    return any(os.path.isfile(f) for f in files)
+
+
+def base_url(env: Mapping[str, str], keyed: bool) -> str:
+    """bedrock-runtime in the call's region (an API key is region-bound too)."""
+    found = region(env)
+    if found is None:
+        raise MissingConfig(NAME, "AWS region", REGION_ENV)
+    return host(found)
+
+
+def ready(env: Mapping[str, str]) -> bool:
+    """An API key or signs of AWS credentials, and a region (env or config file)."""
+    has_region = region_from_env(env) is not None or _has_config_file(env)
+    creds = any(env.get(v) for v in (*API_KEY_ENV, *_CREDENTIAL_ENV)) or _has_config_file(env)
+    return has_region and creds
+
+
+def wire_model(model: str) -> str:
+    """The model the Anthropic wire builds the request for (its catalog facts)."""
+    return anthropic_model(model)
+
+
+def rewrite(hr: HttpRequest, req: ChatRequest, base: str) -> HttpRequest:
+    return to_bedrock(hr, req.model, base)
+
+
+def refine_error(err: ApiError, status: int, headers: Mapping[str, str], body: bytes) -> ApiError:
+    """Bedrock's own front end answered (`x-amzn-ErrorType`, `{"message"}`)
+    unless the body is an Anthropic error, which the wire already read."""
+    if err.error_type and error_type(headers) is None:
+        return err
+    return parse_error(status, headers, body)
 
 
 def anthropic_model(model: str) -> str:

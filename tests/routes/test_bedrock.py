@@ -43,7 +43,7 @@ ACCESS = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE-session-token//+=="
 NOW = datetime.datetime(2026, 11, 25, 21, 30, 5)
-BASE = bedrock.base_url("us-east-1")
+BASE = bedrock.host("us-east-1")
 
 # ---- model ids and URLs --------------------------------------------------------
 
@@ -301,7 +301,7 @@ def test_signatures_equal_botocores_add_auth_for_any_request(
 ) -> None:
     hr = HttpRequest(
         method="POST",
-        url=bedrock.invoke_url(bedrock.base_url(region), model, False),
+        url=bedrock.invoke_url(bedrock.host(region), model, False),
         headers={"content-type": "application/json", **extra},
         body=body,
     )
