@@ -144,6 +144,20 @@ def _builtin(name: str, base_url: str, *key_env: str, wire: str = "") -> Endpoin
     )
 
 
+def _aws_anthropic(name: str, key_env: str, *, sign: str) -> Endpoint:
+    return Endpoint(
+        name=name,
+        wire="llmkit.providers.anthropic",
+        base_url="",
+        key_env=(key_env,),
+        key_required=False,
+        route=f"llmkit.routes.{name.replace('-', '_')}",
+        auth=sign,
+        key_header="bearer",
+        credentials="aws",
+    )
+
+
 _OPENAI = "https://api.openai.com/v1"
 _XAI = "https://api.x.ai/v1"
 
@@ -178,6 +192,14 @@ DEFAULT = Registry(
                 key_header="bearer",
                 credentials="aws",
                 framing="aws-eventstream",
+            ),
+            # Bedrock's Anthropic-compatible Messages endpoint and Claude Platform
+            # on AWS: the Anthropic wire as it is, another host and AWS auth.
+            "bedrock-mantle": _aws_anthropic(
+                "bedrock-mantle", "AWS_BEARER_TOKEN_BEDROCK", sign="sigv4-bedrock-mantle"
+            ),
+            "anthropic-aws": _aws_anthropic(
+                "anthropic-aws", "ANTHROPIC_AWS_API_KEY", sign="sigv4-aws-external-anthropic"
             ),
         }
     ),

@@ -77,21 +77,7 @@ def served(
 
 
 def _botocore_signature(request: httpx.Request) -> str:
-    """What botocore's SigV4Auth gives for the request as sent, at its own
-    X-Amz-Date: the headers llmkit signed are those httpx did not add."""
-    added = {"host", "content-length", "accept-encoding", "user-agent", "connection"}
-    signed = {k: v for k, v in request.headers.items() if k not in added}
-    for k in ("authorization", "x-amz-date", "x-amz-security-token"):
-        signed.pop(k, None)
-    when = datetime.datetime.strptime(request.headers["x-amz-date"], "%Y%m%dT%H%M%SZ")
-    ref = AWSRequest(
-        method=request.method, url=str(request.url), data=request.content, headers=signed
-    )
-    with mock.patch.object(botocore.auth, "get_current_datetime", return_value=when):
-        botocore.auth.SigV4Auth(
-            Credentials(ACCESS, SECRET, TOKEN), "bedrock", "us-west-2"
-        ).add_auth(ref)
-    return str(ref.headers["Authorization"])
+    return _sigv4(request, "bedrock")
 
 
 def test_a_call_is_signed_exactly_as_botocore_signs_it() -> None:
@@ -323,3 +309,88 @@ def test_closing_a_sync_bedrock_stream_closes_the_response() -> None:
         with llmkit.stream_sync(f"bedrock:{MODEL}", "Hi", http_client=c) as events:
             next(iter(events))
         assert closed == [True]
+
+
+# ---- the routes that need no Bedrock framing: Mantle and Claude Platform on AWS ----
+
+SSE = replay.FIXTURES / "anthropic" / "parallel_tools.sse"
+SSE_TYPE = {"content-type": "text/event-stream"}
+
+
+def _sigv4(request: httpx.Request, service: str) -> str:
+    """What botocore's SigV4Auth gives for the request as sent, at its own
+    X-Amz-Date: the headers llmkit signed are those httpx did not add."""
+    added = {"host", "content-length", "accept-encoding", "user-agent", "connection"}
+    signed = {k: v for k, v in request.headers.items() if k not in added}
+    for k in ("authorization", "x-amz-date", "x-amz-security-token"):
+        signed.pop(k, None)
+    when = datetime.datetime.strptime(request.headers["x-amz-date"], "%Y%m%dT%H%M%SZ")
+    ref = AWSRequest(
+        method=request.method, url=str(request.url), data=request.content, headers=signed
+    )
+    with mock.patch.object(botocore.auth, "get_current_datetime", return_value=when):
+        auth_ = botocore.auth.SigV4Auth(Credentials(ACCESS, SECRET, TOKEN), service, "us-west-2")
+        auth_.add_auth(ref)
+    return str(ref.headers["Authorization"])
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "service"),
+    [
+        (
+            "bedrock-mantle",
+            "https://bedrock-mantle.us-west-2.api.aws/anthropic/v1/messages",
+            "bedrock-mantle",
+        ),
+        (
+            "anthropic-aws",
+            "https://aws-external-anthropic.us-west-2.api.aws/v1/messages",
+            "aws-external-anthropic",
+        ),
+    ],
+)
+def test_messages_routes_on_aws_are_signed_for_their_service(
+    monkeypatch: pytest.MonkeyPatch, name: str, url: str, service: str
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_AWS_WORKSPACE_ID", "wrkspc_01Example")
+    seen: list[httpx.Request] = []
+    with httpx.Client(transport=served(SSE.read_bytes(), headers=SSE_TYPE, seen=seen)) as c:
+        events = list(llmkit.stream_sync(f"{name}:claude-sonnet-4-5", "Hi", http_client=c))
+    [sent] = seen
+    assert str(sent.url) == url
+    assert sent.headers["authorization"] == _sigv4(sent, service)
+    assert f"/us-west-2/{service}/aws4_request" in sent.headers["authorization"]
+    body = json.loads(sent.content)
+    assert body["model"] == "claude-sonnet-4-5" and body["stream"] is True  # first-party body
+    assert sent.headers["anthropic-version"] == "2023-06-01"
+    workspace = sent.headers.get("anthropic-workspace-id")
+    assert workspace == ("wrkspc_01Example" if name == "anthropic-aws" else None)
+    assert isinstance(events[-1], Done) and events[-1].response.provider == name
+
+
+@pytest.mark.parametrize(
+    ("name", "var"),
+    [("bedrock-mantle", "AWS_BEARER_TOKEN_BEDROCK"), ("anthropic-aws", "ANTHROPIC_AWS_API_KEY")],
+)
+def test_messages_routes_on_aws_take_an_api_key_as_a_bearer(
+    monkeypatch: pytest.MonkeyPatch, name: str, var: str
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_AWS_WORKSPACE_ID", "wrkspc_01Example")
+    monkeypatch.setenv(var, API_KEY)
+    seen: list[httpx.Request] = []
+    with httpx.Client(transport=served(SSE.read_bytes(), headers=SSE_TYPE, seen=seen)) as c:
+        list(llmkit.stream_sync(f"{name}:claude-sonnet-4-5", "Hi", http_client=c))
+    assert seen[0].headers["authorization"] == f"Bearer {API_KEY}"
+    assert "x-api-key" not in seen[0].headers and "x-amz-date" not in seen[0].headers
+
+
+def test_claude_platform_on_aws_needs_a_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_AWS_WORKSPACE_ID", raising=False)
+    with pytest.raises(MissingConfig, match="ANTHROPIC_AWS_WORKSPACE_ID"):
+        llmkit.chat_sync("anthropic-aws:claude-sonnet-4-5", "Hi")
+    base = {"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+    env = {**base, "ANTHROPIC_AWS_API_KEY": API_KEY, "AWS_REGION": "us-west-2"}
+    assert "anthropic-aws" not in registry.available(env=env)
+    assert "anthropic-aws" in registry.available(
+        env={**env, "ANTHROPIC_AWS_WORKSPACE_ID": "wrkspc_1"}
+    )
