@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -177,3 +178,33 @@ def test_own_error_bodies(name: str, status: int, kind: str, cls: type[ApiError]
         status, {"x-amzn-ErrorType": f"{kind}:http://internal.amazon.com/"}, body
     )
     assert type(err) is cls and err.message == json.loads(body)["message"]
+
+
+# ---- requests: what the recording clients sent, rebuilt by llmkit -----------------
+
+
+@pytest.mark.parametrize("row", _rows("json") + _rows("stream"))
+def test_recorded_request_is_rebuilt(row: dict[str, str]) -> None:
+    """The recorded conversation in llmkit's types, sent to the model's Bedrock
+    id through the route as the transport composes it, is the recorded body
+    (up to the spellings `test_anthropic_corpus` treats as equal)."""
+    from llmkit import transport as tr
+    from tests.providers.test_anthropic_corpus import _canonical, unified
+
+    recorded = json.loads((CORPUS / row["request_file"]).read_text())
+    model = f"us.anthropic.{row['model']}-v1:0"
+    stream = row["kind"] == "stream"
+    req = msgspec.structs.replace(unified({**recorded, "model": model}), stream=stream)
+    req = msgspec.structs.replace(
+        req,
+        options=msgspec.structs.replace(
+            req.options,
+            extra={k: v for k, v in req.options.extra.items() if k != "anthropic_version"},
+        ),
+    )
+    base = bedrock.host("us-east-1")
+    call = tr.Call(provider=anthropic, name="bedrock", base_url=base, key=None, route=bedrock)
+    hr = tr._request(call, req)
+    op = "invoke-with-response-stream" if stream else "invoke"
+    assert hr.url == f"{base}/model/{model.replace(':', '%3A')}/{op}"
+    assert _canonical(json.loads(hr.body or b"")) == _canonical(recorded)
