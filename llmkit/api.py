@@ -321,8 +321,12 @@ def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[Mod
     out: list[ModelInfo] = []
     for name, ep in reg.endpoints.items():
         p = _registry.wire(ep)
-        if name == p.NAME:  # a compatible endpoint does not serve OpenAI's catalog
-            out += [msgspec.structs.replace(m, available=name in ready) for m in p.MODELS]
+        # A compatible endpoint does not serve OpenAI's catalog; a cloud route
+        # that takes the vendor's ids (Vertex) does.
+        if name == p.NAME or ep.catalog:
+            out += [
+                msgspec.structs.replace(m, provider=name, available=name in ready) for m in p.MODELS
+            ]
     return out
 
 

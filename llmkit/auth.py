@@ -73,8 +73,11 @@ def _normalized(got: Any) -> tuple[Any, float | None]:
         return got, None
     if isinstance(got, tuple) and len(got) == 2 and _is_when(got[1]):
         return got[0], _expiry(got[1])
+    # An access token object (azure.identity's AccessToken, google-auth's
+    # Credentials): a token and its expiry. Not a signer's credentials, which
+    # also have a `token` (botocore's: the session token) but no expiry here.
     token = getattr(got, "token", None)
-    if isinstance(token, str):
+    if isinstance(token, str) and (hasattr(got, "expires_on") or hasattr(got, "expiry")):
         return token, _expiry(getattr(got, "expires_on", getattr(got, "expiry", None)))
     return got, None
 

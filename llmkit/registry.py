@@ -79,7 +79,8 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     base_url_env: tuple[str, ...] = ()
     # Cloud routes (llmkit.routes): what differs from the wire's own endpoint.
     # `route`: a RouteShape module that places the URL, the model id and the
-    # version field; "" for none.
+    # version field; "" for none. A route's `base_url` is "" (the route finds
+    # it in the env); one set (by `with_endpoint`) wins.
     route: str = ""
     # How requests are authenticated when no static key is found: "key" (the
     # key is required, see key_required), "bearer" (`Authorization: Bearer`
@@ -94,6 +95,10 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     credentials: str = ""
     # How a stream is framed: "sse", or a name in `FRAMINGS` ("aws-eventstream").
     framing: str = "sse"
+    # The route serves the wire's catalog model ids (Vertex's Gemini does;
+    # Azure's are deployment names, Claude's on Vertex carry `@date` and on
+    # Bedrock are its own): the catalog lists them for it.
+    catalog: bool = False
 
 
 # Request signers and stream framings by name, as "module:function" and
@@ -120,6 +125,9 @@ class Route(msgspec.Struct, frozen=True):
 class Registry(msgspec.Struct, frozen=True, kw_only=True):
     endpoints: Mapping[str, Endpoint]
     prefixes: Mapping[str, str]
+    # `name:model` prefixes served by another endpoint, longest first wins:
+    # "vertex:claude-" is "vertex-anthropic" (one cloud, two wires).
+    redirects: Mapping[str, str] = MappingProxyType({})
 
 
 # The base-URL variables the vendors' own SDKs read, honoured the same way:
@@ -162,6 +170,34 @@ _OPENAI = "https://api.openai.com/v1"
 _XAI = "https://api.x.ai/v1"
 
 
+def _cloud(name: str, wire: str, route: str, **kw: Any) -> Endpoint:
+    return Endpoint(
+        name=name,
+        wire=f"llmkit.providers.{wire}",
+        base_url="",
+        route=f"llmkit.routes.{route}",
+        **kw,
+    )
+
+
+_AZURE = {"key_env": ("AZURE_OPENAI_API_KEY",), "key_header": "api-key"}
+# Cloud routes (README "Cloud routes"): Gemini and Claude on Vertex AI with
+# Google ADC tokens (or an express-mode key), OpenAI on Azure with an api-key
+# or an Entra ID token callable.
+_CLOUDS = {
+    "vertex": _cloud(
+        "vertex", "google", "vertex", auth="bearer", credentials="google-adc",
+        key_env=("GOOGLE_CLOUD_API_KEY",), key_required=False, catalog=True,
+    ),
+    "vertex-anthropic": _cloud(
+        "vertex-anthropic", "anthropic", "vertex_anthropic", auth="bearer",
+        credentials="google-adc", key_header="bearer", key_required=False,
+    ),
+    "azure": _cloud("azure", "responses", "azure", **_AZURE),
+    "azure-chat": _cloud("azure-chat", "openai", "azure", **_AZURE),
+}  # fmt: skip
+
+
 DEFAULT = Registry(
     endpoints=MappingProxyType(
         {
@@ -178,6 +214,7 @@ DEFAULT = Registry(
                 "GEMINI_API_KEY",
                 "GOOGLE_API_KEY",
             ),
+            **_CLOUDS,
             # Claude on AWS Bedrock (InvokeModel): a Bedrock API key as a bearer
             # token, else SigV4 with the AWS credential chain (the `bedrock` extra).
             "bedrock": Endpoint(
@@ -218,6 +255,7 @@ DEFAULT = Registry(
             "models/gemini-": "google",
         }
     ),
+    redirects=MappingProxyType({"vertex:claude-": "vertex-anthropic"}),
 )
 
 _current = DEFAULT
@@ -261,9 +299,14 @@ def with_endpoint(
     ep = Endpoint(
         name=name, wire=module, base_url=base_url.rstrip("/"), key_env=envs, key_required=bool(envs)
     )
+    if old is not None and old.route:  # a moved cloud route keeps how it authenticates
+        ep = msgspec.structs.replace(
+            old, wire=module, base_url=ep.base_url, key_env=envs, base_url_env=()
+        )
     return Registry(
         endpoints=MappingProxyType({**reg.endpoints, name: ep}),
         prefixes=MappingProxyType({**reg.prefixes, **dict.fromkeys(prefixes, name)}),
+        redirects=reg.redirects,
     )
 
 
@@ -287,6 +330,10 @@ def resolve(model: str, reg: Registry | None = None) -> Route:
     """`provider:model` names its endpoint; otherwise the longest matching
     prefix of the model id picks it."""
     reg = reg or _current
+    moved = [p for p in reg.redirects if model.startswith(p)]
+    if moved:
+        target = reg.redirects[max(moved, key=len)]
+        return Route(reg.endpoints[target], model.partition(":")[2])
     name, sep, rest = model.partition(":")
     if sep and name in reg.endpoints:
         return Route(reg.endpoints[name], rest)
@@ -333,7 +380,9 @@ def base_url(ep: Endpoint, env: Mapping[str, str] | None = None, keyed: bool = T
         if env.get(var, "").strip():
             return env[var].strip().rstrip("/")
     shape = route_shape(ep)
-    return ep.base_url if shape is None else shape.base_url(env, keyed).rstrip("/")
+    if shape is None or ep.base_url:  # a route moved by `with_endpoint` goes where it was told
+        return ep.base_url
+    return shape.base_url(env, keyed).rstrip("/")
 
 
 def find_key(ep: Endpoint, env: Mapping[str, str] | None = None) -> Secret | None:

@@ -530,11 +530,16 @@ async def _aerror_body(call: Call, r: httpx.Response, end: float | None) -> byte
 # ---- sending, with retries -----------------------------------------------------
 
 
+def _refused_credential(call: Call, err: LlmkitError) -> bool:
+    """A 401 to a refreshing credential: the cached one may be revoked."""
+    return call.credential is not None and isinstance(err, ApiError) and err.status == 401
+
+
 def send(call: Call, client: httpx.Client, hr: HttpRequest, end: float | None) -> httpx.Response:
     """Send with retries; return the first 2xx answer, its body not read yet
     (the caller closes it). Only attempts that got no answer, or an error
     status, are retried: a 2xx response has started, and is never re-sent."""
-    attempt = 0
+    attempt, renewed = 0, False
     while True:
         t0 = time.monotonic()
         cred = _credential(call)
@@ -555,6 +560,10 @@ def send(call: Call, client: httpx.Client, hr: HttpRequest, end: float | None) -
                 _api_error(call, r.status_code, r.headers, _error_body(call, r, end), where),
                 None,
             )
+        if not renewed and _refused_credential(call, err):
+            call.credential.invalidate()  # revoked or expired early: one more try, a new one
+            renewed = True
+            continue
         wait = _delay(call.retry, attempt, err, end)
         if wait is None:
             raise err from cause
@@ -566,7 +575,7 @@ def send(call: Call, client: httpx.Client, hr: HttpRequest, end: float | None) -
 async def asend(
     call: Call, client: httpx.AsyncClient, hr: HttpRequest, end: float | None
 ) -> httpx.Response:
-    attempt = 0
+    attempt, renewed = 0, False
     while True:
         t0 = time.monotonic()
         cred = await _acredential(call)
@@ -586,6 +595,10 @@ async def asend(
             body = await _aerror_body(call, r, end)
             where = f"{hr.method} {hr.url}"
             err, cause = _api_error(call, r.status_code, r.headers, body, where), None
+        if not renewed and _refused_credential(call, err):
+            call.credential.invalidate()  # revoked or expired early: one more try, a new one
+            renewed = True
+            continue
         wait = _delay(call.retry, attempt, err, end)
         if wait is None:
             raise err from cause

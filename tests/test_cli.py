@@ -110,7 +110,7 @@ def test_models_table_and_json() -> None:
     r = llmkit("models", "--json")
     models = json.loads(r.stdout)
     providers = {m["provider"] for m in models}
-    assert providers == {"anthropic", "openai", "xai", "google"}
+    assert providers == {"anthropic", "openai", "xai", "google", "vertex"}
     assert not any(m.get("available") for m in models)
 
 

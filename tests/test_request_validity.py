@@ -240,8 +240,8 @@ def test_every_fixture_answer_is_used() -> None:
 
 # ---- the property ---------------------------------------------------------------------
 
-# Cloud routes reshape a wire's body (Bedrock: no model, anthropic_version):
-# the vendor types here are the first-party APIs'; routes are checked in tests/routes.
+# The wires' own endpoints: a cloud route sends the same body, reshaped by its
+# route module (tests/routes check those shapes exactly).
 ENDPOINTS = sorted(n for n, ep in registry.DEFAULT.endpoints.items() if not ep.route)
 # Generated requests per run, shared by the endpoints (500 each for four), so the
 # run time stays put as endpoints are added; CI is derandomized (tests/conftest.py).

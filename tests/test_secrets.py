@@ -25,7 +25,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from llmkit import api, cli, testing
+from llmkit import api, auth, cli, testing
 from llmkit import registry as reg
 from llmkit import transport as tr
 from llmkit.errors import MIN_SECRET_LENGTH, ApiError, LlmkitError, redact_text
@@ -364,3 +364,87 @@ def test_one_key_shape_pattern_for_errors_and_recordings(text: str, kept: bool) 
 
     assert testing.KEY_SHAPES is KEY_SHAPES  # one pattern, not two that disagree
     assert (KEY_SHAPES.sub("***", text) == text) is kept
+
+
+# ---- refreshing credentials: bearer tokens, a signer's AWS secret key and session token
+
+
+class _AwsCreds:
+    """The shape of botocore's ReadOnlyCredentials."""
+
+    def __init__(self, access_key: str, secret_key: str, token: str) -> None:
+        self.access_key, self.secret_key, self.token = access_key, secret_key, token
+
+
+def _fake_sigv4(hr: Any, creds: _AwsCreds) -> Any:
+    """Stands for SigV4: puts the session token in a header, as it does."""
+    headers = {**hr.headers, "authorization": f"AWS4-HMAC-SHA256 Credential={creds.access_key}/x",
+               "x-amz-security-token": creds.token}  # fmt: skip
+    return msgspec.structs.replace(hr, headers=headers)
+
+
+def _credential_call(vendor: str, source: Any, signer: Any = None) -> tr.Call:
+    return msgspec.structs.replace(
+        _call(vendor, "unused-key-xxxxxxxx"), key=None, credential=auth.Credential(source),
+        signer=signer,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("vendor", ["anthropic", "google"])
+@given(token=keys)
+@example(token="ya29.a0AfH6SMBx-0123456789")
+def test_bearer_tokens_echoed_anywhere_are_redacted(vendor: str, token: str) -> None:
+    call = _credential_call(vendor, lambda: (token, None))
+    body = _error_body(vendor, f"Invalid token: {token}")
+    with _serve(401, body, {"x-echo-key": token}) as client, pytest.raises(LlmkitError) as e:
+        tr.chat(call, client, _req(vendor, False))
+    assert_keyless(e.value, token)
+    with _serve(200, _midstream(vendor, token)) as client, pytest.raises(LlmkitError) as e:
+        list(tr.stream(call, client, _req(vendor, True)))
+    assert_keyless(e.value, token)
+
+
+@given(secret=keys, session=keys)
+@example(
+    secret="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    session="IQoJb3JpZ2luX2VjEPr//////////wEaCXVzLWVhc3QtMSJH",
+)
+def test_aws_secret_keys_and_session_tokens_are_redacted(secret: str, session: str) -> None:
+    creds = _AwsCreds("AKIDEXAMPLE", secret, session)
+    call = _credential_call("anthropic", lambda: creds, _fake_sigv4)
+    body = _error_body("anthropic", f"signature for {secret} with token {session}")
+    with _serve(403, body, {"x-echo": session}) as client, pytest.raises(LlmkitError) as e:
+        tr.chat(call, client, _req("anthropic", False))
+    assert_keyless(e.value, secret)
+    assert_keyless(e.value, session)
+
+
+def test_recordings_never_hold_a_token_or_session_token(tmp_path: Path) -> None:
+    creds = _AwsCreds(
+        "AKIDEXAMPLE", "secret-key-0123456789abcdef", "session-token-0123456789abcdef"
+    )
+    vendor_answer = httpx.MockTransport(lambda r: _answer(200, vb.reply("anthropic", "hello")))
+    rec = testing.recording_transport(tmp_path, inner=vendor_answer)
+    with httpx.Client(transport=rec) as client:
+        tr.chat(
+            _credential_call("anthropic", lambda: creds, _fake_sigv4),
+            client,
+            _req("anthropic", False),
+        )
+        tr.chat(_credential_call("anthropic", lambda: ("tok-0123456789abcdef", None)), client,
+                _req("anthropic", False))  # fmt: skip
+    text = "".join(f.read_text() for f in tmp_path.iterdir())
+    for secret in (
+        "secret-key-0123456789abcdef",
+        "session-token-0123456789abcdef",
+        "tok-0123456789abcdef",
+    ):
+        assert secret not in text
+
+
+def test_credentials_never_show_in_reprs_or_pickles() -> None:
+    cred = auth.Credential(lambda: ("tok-0123456789abcdef", None))
+    cred.get()
+    assert "tok-" not in repr(cred) and "tok-" not in str(cred)
+    with pytest.raises(TypeError):
+        pickle.dumps(cred)

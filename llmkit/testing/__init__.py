@@ -44,7 +44,10 @@ from llmkit.errors import (
 
 Match = Literal["body", "path"]
 
-_AUTH_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
+# `x-amz-security-token`: an AWS session token, which a SigV4 signer sends.
+_AUTH_HEADERS = frozenset(
+    {"authorization", "x-api-key", "x-goog-api-key", "api-key", "x-amz-security-token"}
+)
 _SECRET_HEADERS = _AUTH_HEADERS | {"cookie", "set-cookie"}
 _KEPT_RESPONSE_HEADERS = re.compile(
     r"^(content-type|request-id|x-request-id|retry-after(-ms)?|x-should-retry|"

@@ -38,7 +38,7 @@ def _toy_registry(**kw: Any) -> Registry:
     ep = Endpoint(
         name="toy",
         wire="llmkit.providers.anthropic",
-        base_url="https://unused.example",
+        base_url="",  # the route says where, from the env
         route="tests.routes.toy_route",
         **{"auth": "bearer", "key_env": ("TOY_KEY",), "key_required": False, **kw},
     )
@@ -153,8 +153,11 @@ async def test_one_refresh_serves_many_tasks_without_blocking_the_loop() -> None
         async with anyio.create_task_group() as tg:
             tg.start_soon(ticker)
             for _ in range(6):
-                tg.start_soon(partial(llmkit.chat, "toy:m", "hi", api_key=tokens, registry=reg,
-                                      http_client=client))  # fmt: skip
+                tg.start_soon(
+                    partial(
+                        llmkit.chat, "toy:m", "hi", api_key=tokens, registry=reg, http_client=client
+                    )
+                )
     assert tokens.calls == 1
     assert ticks == 10  # the loop ran while the token was fetched
 
@@ -170,16 +173,24 @@ def test_a_failing_source_is_a_credential_error_chained_to_its_cause() -> None:
 
 def test_an_echoed_token_is_redacted_from_errors() -> None:
     token = "ya29.a0AfH6SMC-secret-token-value-1234567890"
-    echo = json.dumps({"type": "error", "error": {"type": "authentication_error",
-                       "message": f"bad token {token}"}}).encode()  # fmt: skip
+    echo = json.dumps(
+        {
+            "type": "error",
+            "error": {"type": "authentication_error", "message": f"bad token {token}"},
+        }
+    ).encode()
     with (
         httpx.Client(transport=replay.transport(echo, status=401)) as client,
         pytest.raises(AuthenticationError) as info,
     ):
         llmkit.chat_sync(
-            "toy:m", "hi", api_key=lambda: token, registry=_toy_registry(), http_client=client,
+            "toy:m",
+            "hi",
+            api_key=lambda: token,
+            registry=_toy_registry(),
+            http_client=client,
             max_retries=0,
-        )  # fmt: skip
+        )
     assert token not in str(info.value) and token not in str(info.value.body)
 
 
@@ -205,8 +216,9 @@ def _stream(body: bytes, cuts: list[int] = (), **kw: Any) -> list[Any]:  # type:
     t = replay.transport(body, cuts=cuts, content_type=toy_route.CONTENT_TYPE)
     with httpx.Client(transport=t) as client:
         key = "k" * 20
-        return list(llmkit.stream_sync("toy:m", "hi", api_key=key, registry=reg, http_client=client,
-                                       **kw))  # fmt: skip
+        return list(
+            llmkit.stream_sync("toy:m", "hi", api_key=key, registry=reg, http_client=client, **kw)
+        )
 
 
 def test_a_framed_stream_folds_like_its_sse() -> None:
@@ -259,5 +271,62 @@ def test_the_route_refines_the_wires_errors() -> None:
         httpx.Client(transport=t) as client,
         pytest.raises(llmkit.RateLimited, match="ToyThrottled"),
     ):
-        llmkit.chat_sync("toy:m", "hi", api_key="k" * 20, registry=_toy_registry(),
-                         http_client=client, max_retries=0)  # fmt: skip
+        llmkit.chat_sync(
+            "toy:m",
+            "hi",
+            api_key="k" * 20,
+            registry=_toy_registry(),
+            http_client=client,
+            max_retries=0,
+        )
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_401_renews_the_token_once(asynchronous: bool) -> None:
+    tokens = Tokens()
+    seen: list[str] = []
+    ok = (ANTHROPIC / "text.json").read_bytes()
+    refused = json.dumps(
+        {"type": "error", "error": {"type": "authentication_error", "message": "expired"}}
+    )
+
+    def answer(r: httpx.Request) -> httpx.Response:
+        seen.append(r.headers["authorization"])
+        status = 401 if len(seen) == 1 else 200
+        body = refused.encode() if status == 401 else ok
+        return httpx.Response(status, content=body, headers={"content-type": "application/json"})
+
+    reg = _toy_registry()
+    if asynchronous:
+
+        async def go() -> None:
+            async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+                await llmkit.chat(
+                    "toy:m", "hi", api_key=tokens, registry=reg, http_client=client, max_retries=0
+                )
+
+        anyio.run(go)
+    else:
+        with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+            llmkit.chat_sync(
+                "toy:m", "hi", api_key=tokens, registry=reg, http_client=client, max_retries=0
+            )
+    assert seen == ["Bearer tok-1-0123456789abcdef", "Bearer tok-2-0123456789abcdef"]
+
+
+def test_a_second_401_is_the_error() -> None:
+    refused = json.dumps(
+        {"type": "error", "error": {"type": "authentication_error", "message": "no"}}
+    )
+    t = replay.transport(refused.encode(), status=401)
+    tokens = Tokens()
+    with httpx.Client(transport=t) as client, pytest.raises(AuthenticationError):
+        llmkit.chat_sync(
+            "toy:m",
+            "hi",
+            api_key=tokens,
+            registry=_toy_registry(),
+            http_client=client,
+            max_retries=0,
+        )
+    assert tokens.calls == 2

@@ -25,6 +25,7 @@ from llmkit.errors import LlmkitError, StreamError
 from llmkit.protocols import SseEvent
 from llmkit.providers._common import Rope, decode, rope_add, rope_text
 from llmkit.providers.google import _errors
+from llmkit.providers.google import _partial_args as pa
 from llmkit.providers.google import _parts as pt
 from llmkit.providers.google import _wire as w
 from llmkit.types import (
@@ -84,6 +85,7 @@ class State(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     blocked: str | None = None
     model: str | None = None
     response_id: str | None = None
+    streaming: pa.Open | None = None  # a call whose arguments are still arriving
 
 
 def _map_usage(u: w.UsageMetadata) -> Usage:
@@ -142,6 +144,35 @@ def _call(s: State, p: w.Part, out: list[StreamEvent]) -> State:
     return replace(s, parts=(part, s.parts), n=s.n + 1, calls=s.calls + 1)
 
 
+def _streamed(s: State, p: w.Part, out: list[StreamEvent]) -> State:
+    """A part of a call whose arguments stream (see `_partial_args`)."""
+    fc = p.function_call
+    assert fc is not None
+    o = s.streaming
+    if o is None or fc.name:  # a new call (ending one left open)
+        s = _close(_ended(s, out))
+        o = pa.start(fc, pt.synth_id(s.response_id or "", s.calls), p.thought_signature)
+        out.append(ToolCallStart(index=s.n, id=o.id, name=o.name))
+    o, text = pa.add(o, fc)
+    if text:
+        out.append(ToolCallDelta(index=s.n, arguments=text))
+    s = replace(s, streaming=o)
+    return _ended(s, out) if pa.done(fc) else s
+
+
+def _ended(s: State, out: list[StreamEvent]) -> State:
+    """Finish the streamed call, if one is open."""
+    o = s.streaming
+    if o is None:
+        return s
+    if text := pa.end(o):
+        out.append(ToolCallDelta(index=s.n, arguments=text))
+    args = pa.arguments(o)
+    part = ToolCall(id=o.id, name=o.name, arguments=args, signature=o.signature, provider=NAME)
+    out.append(ToolCallEnd(index=s.n, call=part))
+    return replace(s, parts=(part, s.parts), n=s.n + 1, calls=s.calls + 1, streaming=None)
+
+
 def _decode(decoder: msgspec.json.Decoder[Any], raw: msgspec.Raw) -> Any:
     return decode(decoder, raw, NAME)
 
@@ -159,6 +190,8 @@ def _part(s: State, x: w.Part | msgspec.Raw, out: list[StreamEvent]) -> State:
             p = w.PART.decode(raw)
         except msgspec.DecodeError:
             p = _decode(w.PART, raw)
+    if s.streaming is not None and p.function_call is None:
+        s = _ended(s, out)
     data = p.function_call or p.inline_data or p.file_data or p.function_response
     text, sig = p.text, p.thought_signature
     if data is None and (text is not None or sig is not None):
@@ -169,6 +202,8 @@ def _part(s: State, x: w.Part | msgspec.Raw, out: list[StreamEvent]) -> State:
         # A part with only a signature is an empty text part (PROTOCOLS 4.7).
         return _text(s, text or "", kind, sig, out)
     if p.function_call is not None:
+        if s.streaming is not None or pa.opens(p.function_call):
+            return _streamed(s, p, out)
         return _call(s, p, out)
     part = pt.from_wire(p, "")
     if part is None:
@@ -285,7 +320,9 @@ def finish(s: State) -> list[StreamEvent]:
     done = _map_finish(s)
     if done is None:  # Gemini has no terminator: no finishReason means cut short
         raise StreamError("stream ended without a finishReason", provider=NAME, partial=snapshot(s))
-    return [Done(response=_response(s, done))]
+    out: list[StreamEvent] = []
+    s = _ended(s, out)  # a streamed call the last chunk left open
+    return [*out, Done(response=_response(s, done))]
 
 
 def snapshot(s: State) -> Response:

@@ -19,10 +19,24 @@ class _W(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False):
     Structs decode faster."""
 
 
+class PartialArg(_W, frozen=True):
+    """One streamed argument (Vertex `streamFunctionCallArguments`)."""
+
+    json_path: str
+    string_value: str | None = None
+    number_value: int | float | None = None
+    bool_value: bool | None = None
+    null_value: str | None = None
+    will_continue: bool = False
+
+
 class FunctionCall(_W, frozen=True):
-    name: str
+    # No name on the later parts of a call whose arguments stream (Vertex).
+    name: str = ""
     args: dict[str, Any] = {}
     id: str | None = None
+    partial_args: list[PartialArg] = []
+    will_continue: bool = False
 
 
 class Blob(_W, frozen=True):

@@ -1,0 +1,58 @@
+"""Claude on Vertex AI (PROTOCOLS 9.2): the Messages body without `model`
+(it is in the URL) and with `anthropic_version: "vertex-2023-10-16"`, sent to
+`{host}/v1/projects/{project}/locations/{location}/publishers/anthropic/
+models/{model}:rawPredict` (`:streamRawPredict` when streaming; `stream`
+stays in the body) with an OAuth token from Application Default
+Credentials. Answers are first-party bytes; the Anthropic wire reads them.
+
+Errors from Vertex's own front end (quota, permissions, an unknown model)
+come in Google's shape, `{"error": {"code", "message", "status"}}`; those are
+read by the Gemini wire's error parser.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from llmkit.errors import ApiError
+from llmkit.protocols import HttpRequest
+from llmkit.routes import _gcp
+from llmkit.types import ChatRequest
+
+NAME = "vertex-anthropic"
+VERSION = "vertex-2023-10-16"
+
+
+def base_url(env: Mapping[str, str], keyed: bool) -> str:
+    return _gcp.project_url(env, NAME)  # a static key here is an access token: same URL
+
+
+def ready(env: Mapping[str, str]) -> bool:
+    return bool(_gcp.first(env, _gcp.PROJECT_ENV)) and _gcp.adc_found(env)
+
+
+def rewrite(hr: HttpRequest, req: ChatRequest, base_url: str) -> HttpRequest:
+    body = json.loads(hr.body or b"{}")
+    body.pop("model", None)
+    body["anthropic_version"] = VERSION
+    # The version is the body's here; betas stay in the `anthropic-beta` header.
+    headers = {k: v for k, v in hr.headers.items() if k.lower() != "anthropic-version"}
+    verb = "streamRawPredict" if req.stream else "rawPredict"
+    url = _gcp.model_url(base_url, "anthropic", req.model, verb)
+    return HttpRequest(method=hr.method, url=url, headers=headers, body=json.dumps(body).encode())
+
+
+def refine_error(err: ApiError, status: int, headers: Mapping[str, str], body: bytes) -> ApiError:
+    try:
+        shaped = json.loads(body)
+    except ValueError:
+        return err
+    inner = shaped[0] if isinstance(shaped, list) and shaped else shaped
+    if not (isinstance(inner, dict) and isinstance(inner.get("error"), dict)):
+        return err
+    if "code" not in inner["error"] and "status" not in inner["error"]:
+        return err  # Anthropic's own error shape: the wire read it
+    from llmkit.providers import google
+
+    return google.parse_error(status, headers, body)
