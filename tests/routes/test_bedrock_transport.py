@@ -394,3 +394,74 @@ def test_claude_platform_on_aws_needs_a_workspace(monkeypatch: pytest.MonkeyPatc
     assert "anthropic-aws" in registry.available(
         env={**env, "ANTHROPIC_AWS_WORKSPACE_ID": "wrkspc_1"}
     )
+
+
+# ---- an exception before the first event is sent again, like an error status -----
+
+THROTTLED_AT_START = (OWN / "throttled_at_start.eventstream").read_bytes()
+
+
+def _sequence(*bodies: bytes) -> tuple[httpx.MockTransport, list[httpx.Request]]:
+    """Answers in turn (the last one repeated), each as a streamed event-stream body."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        body = bodies[min(len(seen), len(bodies)) - 1]
+        return httpx.Response(200, headers=EVENTSTREAM, stream=replay._Body(chunks(body, [20])))
+
+    return httpx.MockTransport(handler), seen
+
+
+def test_a_throttling_frame_before_any_event_is_retried() -> None:
+    tr, seen = _sequence(THROTTLED_AT_START, STREAM.read_bytes())
+    with httpx.Client(transport=tr) as c, mock.patch("time.sleep") as slept:
+        events = list(llmkit.stream_sync(f"bedrock:{MODEL}", "Hi", http_client=c, max_retries=1))
+    assert len(seen) == 2 and isinstance(events[-1], Done)
+    assert slept.call_count == 1
+    assert seen[1].headers["authorization"] == _botocore_signature(seen[1])  # signed anew
+    assert events == _stream()[0]
+
+
+@pytest.mark.anyio
+async def test_a_throttling_frame_before_any_event_is_retried_async() -> None:
+    tr, seen = _sequence(THROTTLED_AT_START, THROTTLED_AT_START, STREAM.read_bytes())
+    async with httpx.AsyncClient(transport=tr) as c:
+        with mock.patch("anyio.sleep", return_value=None) as slept:
+            events = [
+                e
+                async for e in llmkit.stream(f"bedrock:{MODEL}", "Hi", http_client=c, max_retries=2)
+            ]
+    assert len(seen) == 3 and isinstance(events[-1], Done) and slept.call_count == 2
+
+
+def test_retries_end_with_the_typed_error() -> None:
+    tr, seen = _sequence(THROTTLED_AT_START)
+    with httpx.Client(transport=tr) as c, mock.patch("time.sleep"):
+        with pytest.raises(RateLimited) as info:
+            list(llmkit.stream_sync(f"bedrock:{MODEL}", "Hi", http_client=c, max_retries=2))
+    assert len(seen) == 3 and info.value.provider == "bedrock"
+    assert info.value.partial is not None and info.value.partial.text == ""
+
+
+def test_a_validation_frame_before_any_event_is_not_retried() -> None:
+    from llmkit.errors import InvalidRequest
+    from tests.routes import aws_frames as enc
+
+    bad = enc.exception("validationException", {"message": "messages: too short"})
+    tr, seen = _sequence(bad, STREAM.read_bytes())
+    with httpx.Client(transport=tr) as c:
+        with pytest.raises(InvalidRequest):
+            list(llmkit.stream_sync(f"bedrock:{MODEL}", "Hi", http_client=c, max_retries=2))
+    assert len(seen) == 1
+
+
+def test_an_exception_after_an_event_is_never_retried() -> None:
+    tr, seen = _sequence(
+        (OWN / "throttled_midstream.eventstream").read_bytes(), STREAM.read_bytes()
+    )
+    with httpx.Client(transport=tr) as c, mock.patch("time.sleep"):
+        with pytest.raises(RateLimited) as info:
+            list(llmkit.stream_sync(f"bedrock:{MODEL}", "Hi", http_client=c, max_retries=2))
+    assert len(seen) == 1 and info.value.partial is not None
+    assert info.value.partial.text == "Olá! Tudo "
