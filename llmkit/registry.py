@@ -1,7 +1,8 @@
 """Which provider serves a model: a dispatch table, as data.
 
 A `Registry` maps names to `Endpoint`s (a wire-format module, a base URL, the
-env vars that hold its key) and model-id prefixes to names; the longest prefix
+env vars that hold its key; for a cloud route also its route module, how it
+authenticates and how its streams are framed) and model-id prefixes to names; the longest prefix
 wins and `name:model` skips the search. Registries are values: extend one with
 `with_endpoint` and pass it as `registry=`, or make it the default with
 `llmkit.register(...)`. Provider modules are imported only when first used, so

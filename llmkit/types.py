@@ -248,6 +248,10 @@ class Response(msgspec.Struct, frozen=True, kw_only=True):
     provider: str = ""
     id: str | None = None
     parsed: Any = None
+    # Vendor data llmkit does not model, under the vendor's own keys and never
+    # sent back: Azure OpenAI's content filter results (`content_filters` on
+    # Responses; `prompt_filter_results`, `content_filter_results` on Chat).
+    extra: dict[str, Any] = {}
 
     @property
     def text(self) -> str:

@@ -171,3 +171,71 @@ def test_the_recorded_chat_request_body() -> None:
         )
     recorded = json.loads(h.read("azure-openai/fan_chat_gpt5mini_simple.request.json"))
     assert json.loads(seen[0].content) == recorded
+
+
+# ---- content filter results, kept on Response.extra ----------------------------------
+
+
+def test_responses_content_filters_are_kept() -> None:
+    _corpus()
+    r = h.chat(
+        "azure:gpt-54", h.read("azure-openai/pai_resp_gpt54_content_filters.json"), api_key=KEY
+    )
+    filters = r.extra["content_filters"]
+    assert [f["source_type"] for f in filters] == ["prompt", "completion"]
+    assert filters[0]["content_filter_results"]["jailbreak"] == {
+        "detected": False,
+        "filtered": False,
+    }
+
+
+def test_streamed_responses_keep_the_final_content_filters() -> None:
+    _corpus()
+    body = h.read("azure-openai/fan_resp_gpt5mini_simple_stream.sse")
+    completed = [
+        json.loads(line[6:])
+        for line in body.decode().splitlines()
+        if line.startswith("data: ") and '"response.completed"' in line
+    ]
+    want = completed[-1]["response"].get("content_filters")
+    r = replay.done(h.stream("azure:gpt-5-mini", body, api_key=KEY))
+    assert r.extra == ({"content_filters": want} if want else {})
+
+
+def test_chat_filter_results_are_kept() -> None:
+    body = (replay.FIXTURES / "azure-openai" / "chat_content_filter.json").read_bytes()
+    r = h.chat("azure-chat:d", body, api_key=KEY)
+    assert r.extra["content_filter_results"]["violence"] == {"filtered": True, "severity": "high"}
+    assert r.extra["prompt_filter_results"][0]["prompt_index"] == 0
+
+
+def test_a_chat_stream_opening_without_an_id_keeps_the_real_one() -> None:
+    _corpus()
+    body = h.read("azure-openai/fan_chat_gpt5mini_simple_stream.sse")
+    r = replay.done(h.stream("azure-chat:gpt-5-mini", body, api_key=KEY))
+    assert r.id is not None and r.id.startswith("chatcmpl-")
+    assert r.model == "gpt-5-mini-2025-08-07"
+    assert (
+        r.extra["prompt_filter_results"][0]["content_filter_results"]["jailbreak"]["filtered"]
+        is False
+    )
+    assert "content_filter_results" in r.extra
+
+
+def test_openai_answers_carry_no_extra() -> None:
+    _corpus()
+    r = h.chat(
+        "openai-chat:gpt-4o",
+        h.read(
+            "openai/"
+            + next(
+                f.name
+                for f in (h.CORPUS / "openai").iterdir()
+                if f.suffix == ".json"
+                and not f.name.endswith(".request.json")
+                and "error" not in f.name
+            )
+        ),
+        api_key=KEY,
+    )
+    assert r.extra == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from llmkit.errors import (
     ApiError,
@@ -84,11 +85,30 @@ def parse(body: bytes, d: w.WireDialect) -> Response:
         parts.append(tool_call(call.id or "", f.name or "", f.arguments or "", keep_raw=True))
     finish = map_finish(choice.finish_reason, bool(m.tool_calls), bool(m.refusal))
     usage = map_usage(c.usage, d) if c.usage is not None else Usage()
-    return response(c.id, c.model or "", parts, finish, usage, d)
+    extra = filters(None, c.prompt_filter_results, choice.content_filter_results)
+    return response(c.id, c.model or "", parts, finish, usage, d, extra)
+
+
+def filters(
+    kept: dict[str, Any] | None, prompt: list[Any] | None, content: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Azure OpenAI's content filter results, kept on `Response.extra` (a
+    stream keeps the last non-empty `content_filter_results` of its chunks)."""
+    if prompt:
+        kept = {**(kept or {}), "prompt_filter_results": prompt}
+    if content:
+        kept = {**(kept or {}), "content_filter_results": content}
+    return kept
 
 
 def response(
-    id: str | None, model: str, parts: list[Part], finish: Finish, usage: Usage, d: w.WireDialect
+    id: str | None,
+    model: str,
+    parts: list[Part],
+    finish: Finish,
+    usage: Usage,
+    d: w.WireDialect,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     return Response(
         message=Message(role="assistant", content=parts, provider=d.provider, model=model or None),
@@ -97,6 +117,7 @@ def response(
         model=model,
         provider=d.provider,
         id=id,
+        extra=extra or {},
     )
 
 

@@ -27,7 +27,7 @@ from llmkit.errors import StreamError
 from llmkit.protocols import SseEvent
 from llmkit.providers._common import Rope, decode, rope_add, rope_text, tool_call
 from llmkit.providers.openai import _wire as w
-from llmkit.providers.openai._response import _error, map_finish, map_usage, response
+from llmkit.providers.openai._response import _error, filters, map_finish, map_usage, response
 from llmkit.types import (
     ChatRequest,
     Done,
@@ -78,6 +78,7 @@ class State(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     finished: bool = False  # a finish_reason arrived
     done: bool = False  # [DONE] arrived
     usage: Usage | None = None
+    extra: dict[str, Any] | None = None  # Azure's content filter results
 
 
 def start(req: ChatRequest, d: w.WireDialect) -> State:
@@ -96,8 +97,10 @@ def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
         c = decode(w.completion, data, s.dialect.provider)  # raises llmkit's DecodeError
     if c.error is not None:  # the HTTP status was 200 long ago: none is invented
         raise _error(None, {}, c, data.encode(), s.dialect)
-    if s.id is None and c.id is not None:
+    if not s.id and c.id:  # Azure opens with an id-less chunk: "" is no id
         s = replace(s, id=c.id, model=c.model or s.model)
+    if c.prompt_filter_results:
+        s = replace(s, extra=filters(s.extra, c.prompt_filter_results, None))
     out: list[StreamEvent] = []
     for ch in c.choices:
         if ch.index == 0:
@@ -105,6 +108,8 @@ def step(s: State, ev: SseEvent) -> tuple[State, list[StreamEvent]]:
                 s = _delta(s, ch.delta, out)
             if ch.finish_reason is not None and not s.finished:
                 s = _finish(s, ch.finish_reason, out)
+            if ch.content_filter_results:
+                s = replace(s, extra=filters(s.extra, None, ch.content_filter_results))
     if c.usage is not None:
         usage = map_usage(c.usage, s.dialect)
         s = replace(s, usage=usage)
@@ -212,7 +217,8 @@ def snapshot(s: State) -> Response:
         finish = map_finish(s.finish_raw, bool(s.calls), s.refused)
     else:
         finish = Finish(reason="error")
-    return response(s.id, s.model, [p for _, p in parts], finish, s.usage or Usage(), s.dialect)
+    parts_ = [p for _, p in parts]
+    return response(s.id, s.model, parts_, finish, s.usage or Usage(), s.dialect, s.extra)
 
 
 def finish(s: State) -> list[StreamEvent]:

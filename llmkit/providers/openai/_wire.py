@@ -10,6 +10,8 @@ decode faster.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from llmkit.providers._ids import CHAT_COMPLETIONS, IdRule
@@ -68,6 +70,7 @@ class Choice(msgspec.Struct, frozen=True, gc=False):
     message: WireMessage | None = None
     delta: WireMessage | None = None
     finish_reason: str | None = None
+    content_filter_results: dict[str, Any] | None = None  # Azure OpenAI's
 
 
 class PromptDetails(msgspec.Struct, frozen=True, gc=False):
@@ -103,6 +106,7 @@ class Completion(msgspec.Struct, frozen=True, gc=False):
     usage: WireUsage | None = None
     error: ErrorObject | str | None = None
     code: str | int | None = None
+    prompt_filter_results: list[Any] | None = None  # Azure OpenAI's
 
 
 class ModelEntry(msgspec.Struct, frozen=True):

@@ -179,6 +179,7 @@ def response(
         model=m,
         provider=d.provider,
         id=r.id,
+        extra={"content_filters": r.content_filters} if r.content_filters else {},
     )
 
 

@@ -139,6 +139,7 @@ class WireResponse(msgspec.Struct, frozen=True, gc=False):
     incomplete_details: IncompleteDetails | None = None
     error: ErrorObject | str | None = None
     code: str | int | None = None
+    content_filters: list[Any] | None = None  # Azure OpenAI's, kept as sent
 
 
 # ---- stream events ---------------------------------------------------------------
