@@ -46,7 +46,10 @@ DEFAULT_MARGIN = 300.0
 # Default sources by name: "module:function", the function taking the endpoint
 # name and returning a Source. Bedrock adds "aws" (botocore's chain).
 SOURCES: Mapping[str, str] = MappingProxyType(
-    {"google-adc": "llmkit.routes._google_auth:adc_source"}
+    {
+        "google-adc": "llmkit.routes._google_auth:adc_source",
+        "aws": "llmkit.routes._aws:aws_source",  # botocore's credential chain
+    }
 )
 
 

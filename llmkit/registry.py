@@ -112,8 +112,16 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
 
 # Request signers and stream framings by name, as "module:function" and
 # module paths, imported on first use (the Bedrock route adds its own here).
-SIGNERS: Mapping[str, str] = MappingProxyType({})
-FRAMINGS: Mapping[str, str] = MappingProxyType({})
+SIGNERS: Mapping[str, str] = MappingProxyType(
+    {
+        "sigv4": "llmkit.routes._aws:sign_bedrock",  # AWS SigV4, service `bedrock`
+        "sigv4-bedrock-mantle": "llmkit.routes._aws:sign_mantle",
+        "sigv4-aws-external-anthropic": "llmkit.routes._aws:sign_claude_platform",
+    }
+)
+FRAMINGS: Mapping[str, str] = MappingProxyType(
+    {"aws-eventstream": "llmkit.routes._eventstream"}  # Bedrock's InvokeModelWithResponseStream
+)
 
 
 class Route(msgspec.Struct, frozen=True):
@@ -159,6 +167,20 @@ def _builtin(
 # The wire a new endpoint gets by default, and the dialect it speaks there.
 _CHAT_COMPLETIONS = "llmkit.providers.openai"
 _NEW_DIALECT = {_CHAT_COMPLETIONS: "compatible"}
+
+
+def _aws_anthropic(name: str, key_env: str, *, sign: str) -> Endpoint:
+    return Endpoint(
+        name=name,
+        wire="llmkit.providers.anthropic",
+        base_url="",
+        key_env=(key_env,),
+        key_required=False,
+        route=f"llmkit.routes.{name.replace('-', '_')}",
+        auth=sign,
+        key_header="bearer",
+        credentials="aws",
+    )
 
 
 _OPENAI = "https://api.openai.com/v1"
@@ -214,6 +236,29 @@ DEFAULT = Registry(
                 "GOOGLE_API_KEY",
             ),
             **_CLOUDS,
+            # Claude on AWS Bedrock (InvokeModel): a Bedrock API key as a bearer
+            # token, else SigV4 with the AWS credential chain (the `bedrock` extra).
+            "bedrock": Endpoint(
+                name="bedrock",
+                wire="llmkit.providers.anthropic",
+                base_url="",
+                key_env=("AWS_BEARER_TOKEN_BEDROCK",),
+                key_required=False,
+                base_url_env=("AWS_ENDPOINT_URL_BEDROCK_RUNTIME",),
+                route="llmkit.routes.bedrock",
+                auth="sigv4",
+                key_header="bearer",
+                credentials="aws",
+                framing="aws-eventstream",
+            ),
+            # Bedrock's Anthropic-compatible Messages endpoint and Claude Platform
+            # on AWS: the Anthropic wire as it is, another host and AWS auth.
+            "bedrock-mantle": _aws_anthropic(
+                "bedrock-mantle", "AWS_BEARER_TOKEN_BEDROCK", sign="sigv4-bedrock-mantle"
+            ),
+            "anthropic-aws": _aws_anthropic(
+                "anthropic-aws", "ANTHROPIC_AWS_API_KEY", sign="sigv4-aws-external-anthropic"
+            ),
         }
     ),
     prefixes=MappingProxyType(

@@ -12,6 +12,7 @@ import codecs
 import contextlib
 import contextvars
 import email.utils
+import itertools
 import logging
 import random
 import threading
@@ -129,10 +130,16 @@ class Call(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _request(call: Call, req: ChatRequest) -> HttpRequest:
-    """The wire's request, reshaped by the call's cloud route, if any."""
+    """The wire's request, reshaped by the call's cloud route, if any. A route
+    whose model ids are not the wire's (Bedrock's `us.anthropic.…-v1:0`) names
+    the wire's model (`wire_model`), so the request is built with its facts."""
     p: Provider[Any] = call.provider
-    hr = p.build_request(req, call.base_url)
-    return hr if call.route is None else call.route.rewrite(hr, req, call.base_url)
+    if call.route is None:
+        return p.build_request(req, call.base_url)
+    to_wire = getattr(call.route, "wire_model", None)
+    built = req if to_wire is None else msgspec.structs.replace(req, model=to_wire(req.model))
+    out: HttpRequest = call.route.rewrite(p.build_request(built, call.base_url), req, call.base_url)
+    return out
 
 
 def _key_headers(call: Call, key: str) -> dict[str, str]:
@@ -795,6 +802,72 @@ async def _aframed(
     yield f.end(state)
 
 
+# A framed stream can say it failed before its first event (Bedrock sends a
+# throttlingException frame after HTTP 200). Nothing was generated then, so the
+# call is sent again as an error status would be: same policy, same deadline.
+# Only the framing's own errors before any event count; after one, never.
+def _framed_retried(
+    call: Call,
+    client: httpx.Client,
+    hr: HttpRequest,
+    r: httpx.Response,
+    end: float | None,
+    h: _Open,
+) -> Iterator[list[Any]]:
+    attempt = 0
+    while True:
+        batches = _framed(call, r.iter_bytes(), end)
+        try:
+            return itertools.chain([next(batches)], batches)
+        except ApiError as e:
+            err, wait = e, _delay(call.retry, attempt, e, end)
+            if wait is None:
+                raise
+        r.close()
+        _log_retry(call, attempt, wait, err)
+        time.sleep(wait)
+        attempt += 1
+        r = send(call, client, hr, end)
+        h.release = r.close
+        if not _is_stream(call, r):
+            raise _not_sse(call, r, _error_body(call, r, end))
+
+
+async def _aframed_retried(
+    call: Call, client: httpx.AsyncClient, hr: HttpRequest, r: httpx.Response, end: float | None
+) -> tuple[httpx.Response, AsyncIterator[list[Any]]]:
+    """The async twin; it returns the response now open (the caller closes
+    it), and closes it itself when it raises (the caller holds the first one)."""
+    attempt = 0
+    try:
+        while True:
+            chunks = r.aiter_bytes() if end is None else _achunks(call, r, end)
+            batches = _aframed(call, chunks, end)
+            try:
+                first = await batches.__anext__()
+                return r, _prepend(first, batches)
+            except ApiError as e:
+                err, wait = e, _delay(call.retry, attempt, e, end)
+                if wait is None:
+                    raise
+            await r.aclose()
+            _log_retry(call, attempt, wait, err)
+            await anyio.sleep(wait)
+            attempt += 1
+            r = await asend(call, client, hr, end)
+            if not _is_stream(call, r):
+                raise _not_sse(call, r, await _aerror_body(call, r, end))
+    except BaseException:
+        await r.aclose()
+        raise
+
+
+async def _prepend(first: list[Any], rest: AsyncIterator[list[Any]]) -> AsyncIterator[list[Any]]:
+    yield first
+    async for batch in rest:
+        yield batch
+
+
 async def _achunks(call: Call, r: httpx.Response, end: float | None) -> AsyncIterator[bytes]:
     """The body's chunks, each awaited under what is left of the deadline."""
     chunks = r.aiter_bytes()
@@ -824,14 +897,19 @@ def _fold(
     p = call.provider
     step = p.step
     end = _end(call)
-    r = send(call, client or default_client(), _request(call, req), end)
+    client = client or default_client()
+    hr = _request(call, req)
+    r = send(call, client, hr, end)
     h.release = r.close
     if not _is_stream(call, r):
         raise _not_sse(call, r, _error_body(call, r, end))
     state = p.start(req)
-    events = _sse if call.framing is None else _framed
     try:
-        for batch in events(call, r.iter_bytes(), end):
+        if call.framing is None:
+            batches: Iterator[list[Any]] = _sse(call, r.iter_bytes(), end)
+        else:
+            batches = _framed_retried(call, client, hr, r, end, h)
+        for batch in batches:
             for sse in batch:
                 state, out = step(state, sse)
                 for ev in out:  # cheaper than `yield from` for a list of one
@@ -850,15 +928,19 @@ async def astream(
     step = p.step
     end = _end(call)
     client = client or default_async_client()  # here, inside the running event loop
-    r = await asend(call, client, _request(call, req), end)
+    hr = _request(call, req)
+    r = await asend(call, client, hr, end)
     try:
         if not _is_stream(call, r):
             raise _not_sse(call, r, await _aerror_body(call, r, end))
         state = p.start(req)
-        chunks = r.aiter_bytes() if end is None else _achunks(call, r, end)
-        events = _asse if call.framing is None else _aframed
         try:
-            async for batch in events(call, chunks, end):
+            if call.framing is None:
+                chunks = r.aiter_bytes() if end is None else _achunks(call, r, end)
+                batches: AsyncIterator[list[Any]] = _asse(call, chunks, end)
+            else:
+                r, batches = await _aframed_retried(call, client, hr, r, end)
+            async for batch in batches:
                 for sse in batch:
                     state, out = step(state, sse)
                     for ev in out:

@@ -7,8 +7,9 @@ events become `chat.completion.chunk` frames through a fold (`start`, `step`)
 ending in `data: [DONE]`; any error becomes OpenAI's envelope
 `{"error": {"message", "type", "param", "code"}}` (`error_body`).
 
-Chunks follow what the openai SDK's `accumulate_delta` expects (PROTOCOLS
-§10.1): it concatenates repeated strings, so `role`, and a tool call's `id`,
+Chunks follow what the openai SDK's `accumulate_delta` expects
+(openai-python `lib/streaming/chat/_completions.py`): it concatenates
+repeated strings, so `role`, and a tool call's `id`,
 `type` and `function.name`, are sent once; every tool-call fragment carries
 its call's `index` (0, 1, ... in the order calls start). No I/O, clock or
 randomness here: ids and timestamps come from the caller.
