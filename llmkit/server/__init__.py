@@ -22,6 +22,11 @@ Endpoints
   a client that goes away cancels the upstream call here too.
 - `GET /api/chat/models[?live=true]`: `{"models": [ModelInfo with every field]}`.
 - `GET /healthz`: `{"status": "ok"}`, without auth.
+- `POST /v1/messages` (Anthropic Messages, streamed or not; `x-api-key` or
+  Bearer, any `anthropic-version`/`anthropic-beta`) and `POST /v1/responses`
+  (OpenAI Responses, stateless) serve those SDKs' clients on any llmkit model,
+  with each vendor's error envelope; `POST /v1/messages/count_tokens` is a
+  404. The mapping is `llmkit.server.anthropic_compat` / `responses_compat`.
 
 Errors are `{"error": {"type", "message", "status"?, "provider"?, "request_id"?,
 "vendor_type"?, "retry_after"?}}`: `type` is the llmkit error class in

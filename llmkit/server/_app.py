@@ -28,6 +28,7 @@ from llmkit import api
 from llmkit import registry as _registry
 from llmkit.registry import Registry, Secret
 from llmkit.server._body import ChatHead, parse_chat, read_body
+from llmkit.server._compat import compat_routes
 from llmkit.server._config import ServerConfig
 from llmkit.server._errors import ErrorBody, ErrorInfo, Rejected, error_response, json_response
 from llmkit.server._sse import event_stream, unless_disconnected, views
@@ -112,6 +113,7 @@ def _routes(cfg: ServerConfig) -> tuple[list[Route], Callable[[], Awaitable[None
         Route("/api/chat", chat, methods=["POST"]),
         Route("/api/chat/models", models, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        *compat_routes(cfg, client, registry),
     ]
     return routes, close
 
@@ -168,6 +170,9 @@ def _guard(app: ASGIApp, *, token: Secret | None, hosts: tuple[str, ...]) -> ASG
         scheme, _, given = headers.get("authorization", "").partition(" ")
         expected = token.reveal().encode()
         if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected):
+            return None
+        # Anthropic's clients send the key as x-api-key (PROTOCOLS 10.2)
+        if hmac.compare_digest(headers.get("x-api-key", "").strip().encode(), expected):
             return None
         info = ErrorInfo(type="unauthorized", message="missing or wrong bearer token")
         return 401, info, {"www-authenticate": "Bearer"}

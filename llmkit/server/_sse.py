@@ -8,6 +8,7 @@ from typing import Any, TypeVar, get_args
 
 import anyio
 import msgspec
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from llmkit.registry import Registry
@@ -62,8 +63,18 @@ class _Progress(msgspec.Struct):
     ended: bool = False
 
 
+def _error_frame(e: Exception, reg: Registry) -> bytes:
+    return b"event: error\ndata: " + _enc.encode(ErrorBody(error_info(e, reg))) + b"\n\n"
+
+
 def event_stream(
-    events: AsyncIterator[StreamEvent], keep_alive: float, reg: Registry
+    events: AsyncIterator[Any],
+    keep_alive: float,
+    reg: Registry,
+    *,
+    frame: Callable[[Any], bytes] = _frame,
+    error_frame: Callable[[Exception, Registry], bytes] = _error_frame,
+    error_reply: Callable[[Exception, Registry], Response] = error_response,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """The ASGI response of /api/chat/stream.
 
@@ -71,7 +82,9 @@ def event_stream(
     event as it comes, a ticker writes keep-alives (starting the response if
     the first event is slow), a watcher cancels everything when the client
     disconnects. The status line waits for the first event, so an error before
-    any event is a proper HTTP error."""
+    any event is a proper HTTP error. Other dialects (`/v1/messages`, ...)
+    pass their own `frame` for each event (bytes; empty writes nothing), and
+    their own error frame and error response."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         out = _Progress(last=anyio.current_time())
@@ -87,11 +100,9 @@ def event_stream(
         async def fail(e: Exception) -> None:
             if not out.started:
                 out.ended = True
-                await error_response(e, reg)(scope, receive, send)
+                await error_reply(e, reg)(scope, receive, send)
                 return
-            await write(
-                b"event: error\ndata: " + _enc.encode(ErrorBody(error_info(e, reg))) + b"\n\n"
-            )
+            await write(error_frame(e, reg))
 
         async def end() -> None:
             if not out.ended:
@@ -111,8 +122,10 @@ def event_stream(
                         async with lock:
                             await fail(e)
                         break
-                    async with lock:
-                        await write(_frame(ev))
+                    data = frame(ev)
+                    if data:
+                        async with lock:
+                            await write(data)
                 async with lock:
                     await end()
             except OSError:  # ASGI 2.4 servers raise when the client has gone
