@@ -155,4 +155,11 @@ def test_openai_sdk_accumulates_what_llmkit_answered(
     assert thinking == [p.text for p in content if isinstance(p, Thinking)]
     final = events[-1]["response"]
     assert [o["id"] for o in final["output"]] == [o.id for o in snapshot.output]
+
+    # each item's `.done` is the final response's item (whose reasoning holds the token)
+    def plain(o: dict[str, Any]) -> dict[str, Any]:  # arguments: the same JSON, any spacing
+        o = {k: v for k, v in o.items() if k != "encrypted_content"}
+        return {**o, "arguments": json.loads(o["arguments"])} if "arguments" in o else o
+
+    assert [plain(o) for o in done] == [plain(o) for o in final["output"]]
     assert final["usage"]["input_tokens"] == usage.input_tokens

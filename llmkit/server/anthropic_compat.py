@@ -415,8 +415,17 @@ _TEXT = {"type": "text", "text": ""}
 _THINKING = {"type": "thinking", "thinking": "", "signature": ""}
 
 
+_TEXT_DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+
+
 def step(s: Out, ev: StreamEvent) -> tuple[Out, bytes]:
     """One llmkit event as the Messages SSE frames it makes (maybe none)."""
+    if type(ev) is TextDelta and ev.index == s.at and s.kind == "text":  # the hot path
+        frame = b'%d,"delta":{"type":"text_delta","text":%b}}\n\n' % (
+            s.blocks - 1,
+            _enc.encode(ev.text),
+        )
+        return s, _TEXT_DELTA + frame
     head = b""
     if isinstance(ev, UsageUpdate):
         s = replace(s, usage=ev.usage)

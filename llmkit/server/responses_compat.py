@@ -460,6 +460,14 @@ def _frames(s: Out, events: list[dict[str, Any]]) -> tuple[Out, bytes]:
     return replace(s, seq=s.seq + len(events)), b"".join(out)
 
 
+_ID_AT = {"message": 0, "function_call": 1, "reasoning": 2}
+
+
+def _item_id(s: Out) -> str:
+    """The open item's id (cheap: deltas need it, not the text so far)."""
+    return _ids(s.id, s.at)[_ID_AT[s.kind]]
+
+
 def _item_now(s: Out, status: str) -> dict[str, Any]:
     msg_id, fc_id, rs_id = _ids(s.id, s.at)
     text = rope_text(s.text)
@@ -475,7 +483,7 @@ def _close(s: Out) -> tuple[Out, list[dict[str, Any]]]:
     if s.at < 0:
         return s, []
     idx, text = s.items - 1, rope_text(s.text)
-    item_id = _item_now(s, "completed")["id"]
+    item_id = _item_id(s)
     evs: list[dict[str, Any]] = []
     if s.kind == "message":
         part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
@@ -515,7 +523,7 @@ def _open(s: Out, i: int, kind: str, call: ToolCall | None = None) -> tuple[Out,
 
 def _text(s: Out, i: int, kind: str, delta: str) -> tuple[Out, list[Any]]:
     s, evs = _open(s, i, kind)
-    at = {"item_id": _item_now(s, "in_progress")["id"], "output_index": s.items - 1}
+    at = {"item_id": _item_id(s), "output_index": s.items - 1}
     if kind == "message":
         evs.append({"type": "response.output_text.delta", **at, "content_index": 0,
                     "delta": delta, "logprobs": []})  # fmt: skip
@@ -530,14 +538,25 @@ def _text(s: Out, i: int, kind: str, delta: str) -> tuple[Out, list[Any]]:
 
 
 def _args(s: Out, delta: str) -> tuple[Out, list[Any]]:
-    item_id = _item_now(s, "in_progress")["id"]
+    item_id = _item_id(s)
     ev = {"type": "response.function_call_arguments.delta", "item_id": item_id,
           "output_index": s.items - 1, "delta": delta}  # fmt: skip
     return replace(s, text=rope_add(s.text, delta)), [ev]
 
 
+_TEXT_DELTA = (
+    b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"'
+)
+_TEXT_DELTA_REST = (
+    b'%b","output_index":%d,"content_index":0,"delta":%b,"logprobs":[],"sequence_number":%d}\n\n'
+)
+
+
 def step(s: Out, ev: StreamEvent) -> tuple[Out, bytes]:
     """One llmkit event as the Responses SSE frames it makes (maybe none)."""
+    if type(ev) is TextDelta and ev.index == s.at and s.kind == "message":  # the hot path
+        data = _TEXT_DELTA_REST % (_item_id(s).encode(), s.items - 1, _enc.encode(ev.text), s.seq)
+        return replace(s, seq=s.seq + 1, text=(ev.text, s.text)), _TEXT_DELTA + data
     evs: list[dict[str, Any]] = []
     if s.seq == 0:
         head = _head(s.id, s.echo, "in_progress")
