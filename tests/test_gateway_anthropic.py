@@ -379,3 +379,17 @@ def test_cache_control_anywhere_is_a_breakpoint_not_a_raw_block() -> None:
     assert msgs.messages[0].cache
     assert msgs.messages[-1].content == [ToolResult(tool_call_id="t1", content=[Text(text="18 C")])]
     assert msgs.messages[-1].cache
+
+
+def test_claude_blocks_the_stream_leaves_out_come_in_order() -> None:
+    """redacted_thinking is not streamed by llmkit: the relay holds the rest
+    of the answer and sends it whole, so the client replays Claude's order."""
+    with gateway(answer("anthropic/redacted_thinking.sse")) as url:
+        c = client(url)
+        whole = c.messages.create(model=CLAUDE, max_tokens=1000, messages=HI)
+        with c.messages.stream(model=CLAUDE, max_tokens=1000, messages=HI) as s:
+            final = s.get_final_message()
+    assert [b.type for b in whole.content] == ["redacted_thinking", "thinking", "text"]
+    assert [b.model_dump(exclude={"parsed_output"}) for b in final.content] == [
+        b.model_dump() for b in whole.content
+    ]

@@ -44,6 +44,8 @@ parts = st.one_of(
     st.builds(Text, text=text),
     st.builds(Thinking, text=text, signature=st.just("c2ln"), provider=st.just("anthropic")),
     st.builds(Thinking, text=text, provider=st.sampled_from(["google", "openai"])),
+    # Claude's redacted thinking: never streamed, only in Done
+    st.builds(Thinking, redacted=st.just("cmVk"), provider=st.just("anthropic")),
     st.builds(
         ToolCall,
         id=st.from_regex(r"toolu_[a-z0-9]{4}", fullmatch=True),
@@ -73,6 +75,8 @@ def events_for(data: st.DataObject, content: list[Part], usage: Usage) -> list[S
         match p:
             case Text(text=t):
                 out += [TextDelta(index=i, text=x) for x in _pieces(data, t)]
+            case Thinking(redacted=r) if r is not None:
+                pass
             case Thinking(text=t, signature=sig):
                 out += [ThinkingDelta(index=i, text=x) for x in _pieces(data, t)]
                 if sig is not None:
@@ -108,7 +112,7 @@ def sse(raw: bytes) -> list[dict[str, Any]]:
 def test_anthropic_sdk_accumulates_what_llmkit_answered(
     data: st.DataObject, content: list[Part], usage: Usage
 ) -> None:
-    s, raw = ac.start("msg_1", "any-model"), b""
+    s, raw = ac.start("msg_1", "any-model", claude=True), b""
     for ev in events_for(data, content, usage):
         s, out = ac.step(s, ev)
         raw += out
@@ -152,8 +156,13 @@ def test_openai_sdk_accumulates_what_llmkit_answered(
     # the SDK's snapshot keeps reasoning items as added: their text is in `.done`
     done = [e["item"] for e in events if e["type"] == "response.output_item.done"]
     thinking = ["".join(x["text"] for x in o["summary"]) for o in done if o["type"] == "reasoning"]
-    assert thinking == [p.text for p in content if isinstance(p, Thinking)]
+    assert thinking == [p.text for p in content if isinstance(p, Thinking) and not p.redacted]
+    # the final response is whole; the stream has every part that streams (not
+    # Claude's redacted thinking), in the same order and with the same ids
     final = events[-1]["response"]
+    redacted = [p for p in content if isinstance(p, Thinking) and p.redacted]
+    assert len(final["output"]) == len(snapshot.output) + len(redacted)
+    final["output"] = [o for o in final["output"] if o["id"] in {x.id for x in snapshot.output}]
     assert [o["id"] for o in final["output"]] == [o.id for o in snapshot.output]
 
     # each item's `.done` is the final response's item (whose reasoning holds the token)

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from llmkit import api
 from llmkit import registry as _registry
+from llmkit.providers.anthropic import NAME as CLAUDE
 from llmkit.registry import Registry
 from llmkit.server import anthropic_compat as ac
 from llmkit.server import responses_compat as rc
@@ -78,12 +79,13 @@ def compat_routes(
         try:
             body = await read_body(request, cfg.max_body_bytes, cfg.body_timeout)
             decoded = ac.decode_body(body)
-            call = ac.parse_request(decoded, _target(decoded.model, reg))
+            target = _target(decoded.model, reg)
+            call = ac.parse_request(decoded, target)
             kw = call_kw(reg, call.tools, call.tool_choice, call.options)
             msg_id = f"msg_{uuid.uuid4().hex[:24]}"
             if call.stream:
                 events = api.stream(call.model, call.messages, **kw)
-                state = [ac.start(msg_id, call.model)]
+                state = [ac.start(msg_id, call.model, claude=target == CLAUDE)]
 
                 def frame(ev: StreamEvent) -> bytes:
                     state[0], data = ac.step(state[0], ev)

@@ -57,7 +57,7 @@ def tool_use_block(c: ToolCall) -> dict[str, Any]:
 def block(p: Part) -> dict[str, Any] | None:
     """An answer's part as a content block (None: nothing to show for it)."""
     match p:
-        case Text(text=text, citations=cites, provider=who):
+        case Text(text=text, citations=cites, provider=who) if text:  # Claude refuses empty text
             if cites and who == CLAUDE:
                 return {"type": "text", "text": text, "citations": cites}
             return {"type": "text", "text": text}

@@ -8,6 +8,7 @@ import msgspec
 from msgspec.structs import replace
 
 from llmkit.server.anthropic_compat._response import (
+    block,
     error_body,
     stop_reason,
     tool_use_block,
@@ -46,10 +47,17 @@ class Out(msgspec.Struct, frozen=True, kw_only=True):
     kind: str = ""
     sent_json: bool = False  # the open tool_use block has had input_json_delta
     usage: Usage = Usage()
+    next: int = 0  # the part after the last one opened
+    held: int = -1  # the first part skipped by the stream, once Claude's stream skipped one
+    claude: bool = False
 
 
-def start(msg_id: str, model: str) -> Out:
-    return Out(id=msg_id, model=model)
+def start(msg_id: str, model: str, claude: bool = False) -> Out:
+    """`claude`: the answer comes from Claude, whose stream leaves out blocks
+    llmkit does not stream (redacted_thinking): when one is skipped, the rest
+    of the answer is held and sent in order, whole, from `Done` (clients must
+    replay Claude's blocks in order)."""
+    return Out(id=msg_id, model=model, claude=claude)
 
 
 def _message_start(s: Out) -> bytes:
@@ -68,7 +76,7 @@ def _message_start(s: Out) -> bytes:
 
 
 def _close(s: Out) -> tuple[Out, bytes]:
-    if s.at < 0:
+    if not s.kind:  # no block open
         return s, b""
     stop = frame("content_block_stop", {"type": "content_block_stop", "index": s.blocks - 1})
     return replace(s, at=-1, kind="", sent_json=False), stop
@@ -80,7 +88,7 @@ def _open(s: Out, i: int, content: dict[str, Any]) -> tuple[Out, bytes]:
         return s, b""
     s, out = _close(s)
     ev = {"type": "content_block_start", "index": s.blocks, "content_block": content}
-    s = replace(s, at=i, kind=content["type"], blocks=s.blocks + 1)
+    s = replace(s, at=i, kind=content["type"], blocks=s.blocks + 1, next=max(s.next, i + 1))
     return s, out + frame("content_block_start", ev)
 
 
@@ -110,6 +118,12 @@ def step(s: Out, ev: StreamEvent) -> tuple[Out, bytes]:
     if not s.started:
         s = replace(s, started=True)
         head = _message_start(s)
+    if s.held >= 0 and not isinstance(ev, Done):
+        return s, head
+    i = getattr(ev, "index", s.at)  # part events have one
+    if s.claude and i != s.at and i > s.next:  # a block came that the stream left out
+        s, out = _close(s)
+        return replace(s, held=s.next), head + out
     match ev:
         case TextDelta(index=i, text=text):
             s, out = _open(s, i, _TEXT)
@@ -138,8 +152,37 @@ def step(s: Out, ev: StreamEvent) -> tuple[Out, bytes]:
             return s, head
 
 
+def _whole(s: Out, b: dict[str, Any]) -> tuple[Out, bytes]:
+    """A block that was not streamed: its start, its content as deltas, its stop."""
+    kind = b["type"]
+    content = {"text": _TEXT, "thinking": _THINKING}.get(kind, b)
+    if kind == "tool_use":
+        content = {**b, "input": {}}
+    s, out = _open(s, -2 - s.blocks, content)  # a new block, not a part of the stream
+    deltas: dict[str, list[dict[str, Any]]] = {
+        "text": [{"type": "text_delta", "text": b.get("text")}],
+        "thinking": [{"type": "thinking_delta", "thinking": b.get("thinking")},
+                     {"type": "signature_delta", "signature": b.get("signature")}],
+        "tool_use": [{"type": "input_json_delta", "partial_json": _json(b.get("input"))}],
+    }  # fmt: skip
+    for d in deltas.get(kind, []):
+        if any(v for k, v in d.items() if k != "type"):
+            out += _delta(s, d)
+    s, stop = _close(s)
+    return s, out + stop
+
+
+def _json(value: Any) -> str:
+    return _enc.encode(value).decode() if value else ""
+
+
 def _done(s: Out, resp: ChatResponse, head: bytes) -> tuple[Out, bytes]:
     s, out = _close(s)
+    rest = resp.message.content[s.held if s.held >= 0 else s.next :]
+    for b in (block(p) for p in rest):
+        if b is not None:
+            s, more = _whole(s, b)
+            out += more
     delta = {
         "type": "message_delta",
         "delta": {"stop_reason": stop_reason(resp.finish, resp.provider), "stop_sequence": None},
