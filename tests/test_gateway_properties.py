@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
+import pytest
 from anthropic.lib.streaming._messages import accumulate_event
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,6 +21,7 @@ from openai.types.responses import ResponseStreamEvent
 
 from llmkit.server import anthropic_compat as ac
 from llmkit.server import responses_compat as rc
+from llmkit.server._sse import event_stream
 from llmkit.types import (
     Done,
     Finish,
@@ -37,6 +41,7 @@ from llmkit.types import (
     Usage,
     UsageUpdate,
 )
+from tests.gateway_helpers import KEYLESS
 
 text = st.text(min_size=1, max_size=30)
 args = st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3)
@@ -172,3 +177,36 @@ def test_openai_sdk_accumulates_what_llmkit_answered(
 
     assert [plain(o) for o in done] == [plain(o) for o in final["output"]]
     assert final["usage"]["input_tokens"] == usage.input_tokens
+
+
+@pytest.mark.anyio
+async def test_a_relay_that_fails_ends_the_stream_with_an_error_frame() -> None:
+    """A dialect's frame function raising is an error frame, never a hang or
+    a raw exception out of the app."""
+
+    async def events() -> AsyncIterator[StreamEvent]:
+        yield TextDelta(index=0, text="a")
+        yield TextDelta(index=0, text="b")
+
+    def frame(ev: StreamEvent) -> bytes:
+        assert isinstance(ev, TextDelta)
+        if ev.text == "b":
+            raise ValueError("relay bug")
+        return b"data: a\n\n"
+
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        await anyio.sleep_forever()
+        return {}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    app = event_stream(events(), 15.0, KEYLESS, frame=frame)
+    with anyio.fail_after(5):
+        await app({"type": "http"}, receive, send)
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    assert body.startswith(b"data: a\n\nevent: error\n")
+    assert b"internal_error" in body
+    assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}

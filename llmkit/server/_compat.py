@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from llmkit import api
 from llmkit import registry as _registry
+from llmkit.errors import LlmkitError
 from llmkit.providers.anthropic import NAME as CLAUDE
 from llmkit.registry import Registry
 from llmkit.server import anthropic_compat as ac
@@ -34,7 +35,7 @@ def _target(model: str, reg: Registry) -> str:
     call itself then fails with llmkit's error)."""
     try:
         return str(getattr(_registry.wire(_registry.resolve(model, reg).endpoint), "NAME", ""))
-    except Exception:
+    except (LlmkitError, ImportError):
         return ""
 
 

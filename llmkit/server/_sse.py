@@ -115,14 +115,13 @@ def event_stream(
             try:
                 while True:
                     try:
-                        ev = await anext(events)
+                        data = frame(await anext(events))
                     except StopAsyncIteration:
                         break
                     except Exception as e:  # upstream failed: its error is the last frame
                         async with lock:
                             await fail(e)
                         break
-                    data = frame(ev)
                     if data:
                         async with lock:
                             await write(data)
