@@ -384,9 +384,15 @@ class ThinkingStart(_Event, frozen=True, tag="thinking_start"):
     index: int
 
 
-class ThinkingDelta(_Event, frozen=True, tag="thinking_delta"):
+class ThinkingDelta(_Event, frozen=True, tag="thinking_delta", omit_defaults=True):
+    """More thinking text. `signature` is set (text empty) when the vendor's
+    signature for the part arrives before the part ends (Anthropic's
+    `signature_delta`), so a relay can close the block without waiting for
+    `Done`; the part in `Done` holds it too."""
+
     index: int
     text: str
+    signature: str | None = None
 
 
 class ThinkingEnd(_Event, frozen=True, tag="thinking_end"):

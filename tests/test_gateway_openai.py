@@ -55,8 +55,7 @@ def gateway(*answers: Any, **kw: Any) -> Iterator[tuple[Any, Vendor]]:
         http_client=vendor.client,
         max_retries=0,
         token=Secret(TOKEN),
-        aliases=ALIASES,
-        **kw,
+        **{"aliases": ALIASES, **kw},
     )
     with running(cfg) as url:
         yield openai.OpenAI(base_url=f"{url}/v1", api_key=TOKEN, max_retries=0), vendor
@@ -514,3 +513,19 @@ def test_two_worker_processes_serve_the_gateway(tmp_path: Any) -> None:
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_an_alias_may_name_a_fallback_chain() -> None:
+    """`safe=claude|gemini`: Claude overloaded (529, no retries), Gemini answers."""
+    overloaded = (
+        529,
+        {"content-type": "application/json"},
+        [b'{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'],
+    )
+    gemini = "google/fantasy_flash25_simple.json"
+    chain = {"safe": "anthropic:claude-sonnet-4-5|gemini-2.5-flash"}
+    with gateway(overloaded, answer(gemini), aliases=chain) as (client, vendor):
+        done = client.chat.completions.create(model="safe", messages=HELLO)
+    assert vendor.seen[0].url.host == "api.anthropic.com"
+    assert vendor.seen[-1].url.host == "generativelanguage.googleapis.com"
+    assert done.model == "safe" and done.choices[0].message.content

@@ -29,6 +29,11 @@ Endpoints
   clients, in OpenAI's shapes and error envelope (`llmkit.server.openai_compat`).
   A request's `model` goes through `resolve_model(config, name)` (the config's
   aliases) first; every gateway dialect calls it.
+- `POST /v1/messages` (Anthropic Messages, streamed or not; `x-api-key` or
+  Bearer, any `anthropic-version`/`anthropic-beta`) and `POST /v1/responses`
+  (OpenAI Responses, stateless) serve those SDKs' clients on any llmkit model,
+  with each vendor's error envelope; `POST /v1/messages/count_tokens` is a
+  404. The mapping is `llmkit.server.anthropic_compat` / `responses_compat`.
 
 Errors are `{"error": {"type", "message", "status"?, "provider"?, "request_id"?,
 "vendor_type"?, "retry_after"?}}`: `type` is the llmkit error class in
@@ -79,7 +84,12 @@ from llmkit.server._app import (
     serve,
     uvicorn_options,
 )
-from llmkit.server._config import ServerConfig, default_http_client, resolve_model
+from llmkit.server._config import (
+    ServerConfig,
+    default_http_client,
+    resolve_chain,
+    resolve_model,
+)
 
 __all__ = [
     "ServerConfig",
@@ -88,6 +98,7 @@ __all__ = [
     "default_http_client",
     "main",
     "replay_config",
+    "resolve_chain",
     "resolve_model",
     "serve",
     "uvicorn_options",

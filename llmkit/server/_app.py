@@ -29,6 +29,7 @@ from llmkit import api
 from llmkit import registry as _registry
 from llmkit.registry import Registry, Secret
 from llmkit.server._body import ChatHead, parse_chat, read_body
+from llmkit.server._compat import compat_routes
 from llmkit.server._config import ServerConfig, parse_aliases
 from llmkit.server._errors import ErrorBody, ErrorInfo, Rejected, error_response, json_response
 from llmkit.server._openai_routes import openai_routes
@@ -116,6 +117,7 @@ def _routes(cfg: ServerConfig) -> tuple[list[Route], Callable[[], Awaitable[None
         Route("/api/chat/models", models, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         *openai_routes(cfg, client, registry),
+        *compat_routes(cfg, client, registry),
     ]
     return routes, close
 
@@ -188,7 +190,7 @@ def _guard(app: ASGIApp, *, token: Secret | None, hosts: tuple[str, ...]) -> ASG
         own = scope["path"].removeprefix(scope.get("root_path", "")) or "/"
         if token is None or own == "/healthz":
             return None
-        if _token_ok(headers, token):
+        if _token_ok(headers, token):  # Bearer, or x-api-key as Anthropic's clients send it
             return None
         info = ErrorInfo(type="unauthorized", message="missing or wrong bearer token")
         return 401, info, {"www-authenticate": "Bearer"}

@@ -70,8 +70,9 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
       requests), new requests get a 503 at once (uvicorn's `limit_concurrency`);
       None for no limit.
     - `aliases`: a client's model name → the llmkit model it means (any
-      `provider:model`), for every gateway endpoint (`resolve_model`);
-      defaults to `LLMKIT_SERVER_ALIASES` (`name=model,name=model`).
+      `provider:model`), or a fallback chain (`a|b|c`), for every gateway
+      endpoint (`resolve_chain`); defaults to `LLMKIT_SERVER_ALIASES`
+      (`name=model,name=model|fallback`).
     The four timeouts and limits above are applied by `serve`, or by any uvicorn given
     `uvicorn_options(config)`; `body_timeout` holds under any ASGI server.
     """
@@ -100,6 +101,15 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
         return self  # frozen all the way down, and pickling (deepcopy's fallback) is refused
 
 
+def resolve_chain(config: ServerConfig, name: str) -> tuple[str, list[str]]:
+    """The llmkit model a gateway request's `model` names (its alias target, or
+    itself) and the fallbacks after it: an alias may name a chain,
+    `fast=claude-haiku-4-5|gpt-5-mini` (llmkit.fallback)."""
+    first, *rest = config.aliases.get(name, name).split("|")
+    return first.strip(), [m.strip() for m in rest if m.strip()]
+
+
 def resolve_model(config: ServerConfig, name: str) -> str:
-    """The llmkit model a gateway request's `model` names: its alias target, or itself."""
-    return config.aliases.get(name, name)
+    """The llmkit model a gateway request's `model` names: its alias target
+    (the first model of a chain), or itself."""
+    return resolve_chain(config, name)[0]

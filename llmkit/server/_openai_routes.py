@@ -20,7 +20,7 @@ from llmkit.errors import LlmkitError
 from llmkit.registry import Registry
 from llmkit.server import openai_compat as oc
 from llmkit.server._body import read_body
-from llmkit.server._config import ServerConfig, resolve_model
+from llmkit.server._config import ServerConfig, resolve_chain
 from llmkit.server._sse import event_stream, unless_disconnected
 from llmkit.types import StreamEvent
 
@@ -66,8 +66,9 @@ def openai_routes(
         try:
             body = await read_body(request, cfg.max_body_bytes, cfg.body_timeout)
             call = oc.parse_request(body)
-            model = resolve_model(cfg, call.model)
+            model, fallbacks = resolve_chain(cfg, call.model)
             kw = {
+                "fallbacks": fallbacks,
                 "tools": call.tools,
                 "tool_choice": call.tool_choice,
                 "registry": reg,
@@ -90,8 +91,8 @@ def openai_routes(
                     cfg.keep_alive,
                     reg,
                     frame=_framer(state),
-                    error_frame=lambda e: oc.error_frame(e, reg),
-                    error_reply=lambda e: error_reply(e, reg),
+                    error_frame=oc.error_frame,
+                    error_reply=error_reply,
                 )
             resp = await unless_disconnected(
                 request.receive, lambda: api.chat(model, call.messages, **kw)

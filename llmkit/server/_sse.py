@@ -63,14 +63,18 @@ class _Progress(msgspec.Struct):
     ended: bool = False
 
 
+def _error_frame(e: Exception, reg: Registry) -> bytes:
+    return b"event: error\ndata: " + _enc.encode(ErrorBody(error_info(e, reg))) + b"\n\n"
+
+
 def event_stream(
-    events: AsyncIterator[StreamEvent],
+    events: AsyncIterator[Any],
     keep_alive: float,
     reg: Registry,
     *,
-    frame: Callable[[StreamEvent], bytes] = _frame,
-    error_frame: Callable[[Exception], bytes] | None = None,
-    error_reply: Callable[[Exception], Response] | None = None,
+    frame: Callable[[Any], bytes] = _frame,
+    error_frame: Callable[[Exception, Registry], bytes] = _error_frame,
+    error_reply: Callable[[Exception, Registry], Response] = error_response,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """The ASGI response of /api/chat/stream, or of another dialect's stream
     given its `frame` (the bytes for one event), `error_frame` (for an error
@@ -80,7 +84,9 @@ def event_stream(
     event as it comes, a ticker writes keep-alives (starting the response if
     the first event is slow), a watcher cancels everything when the client
     disconnects. The status line waits for the first event, so an error before
-    any event is a proper HTTP error."""
+    any event is a proper HTTP error. Other dialects (`/v1/messages`, ...)
+    pass their own `frame` for each event (bytes; empty writes nothing), and
+    their own error frame and error response."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         out = _Progress(last=anyio.current_time())
@@ -96,15 +102,9 @@ def event_stream(
         async def fail(e: Exception) -> None:
             if not out.started:
                 out.ended = True
-                reply = error_reply(e) if error_reply else error_response(e, reg)
-                await reply(scope, receive, send)
+                await error_reply(e, reg)(scope, receive, send)
                 return
-            if error_frame is not None:
-                await write(error_frame(e))
-                return
-            await write(
-                b"event: error\ndata: " + _enc.encode(ErrorBody(error_info(e, reg))) + b"\n\n"
-            )
+            await write(error_frame(e, reg))
 
         async def end() -> None:
             if not out.ended:
@@ -117,15 +117,14 @@ def event_stream(
             try:
                 while True:
                     try:
-                        ev = await anext(events)
+                        data = frame(await anext(events))
                     except StopAsyncIteration:
                         break
                     except Exception as e:  # upstream failed: its error is the last frame
                         async with lock:
                             await fail(e)
                         break
-                    data = frame(ev)
-                    if data:  # a dialect may say nothing for some events
+                    if data:
                         async with lock:
                             await write(data)
                 async with lock:

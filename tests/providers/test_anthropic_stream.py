@@ -246,13 +246,16 @@ def test_interleaved_tool_deltas_are_kept_apart_by_index() -> None:
 
 def test_thinking_with_signature_then_tool_use() -> None:
     events = drive_stream(anthropic, REQ, fixture("thinking_tool.sse"))
-    thinking = [e.text for e in events if isinstance(e, ThinkingDelta)]
+    deltas = [e for e in events if isinstance(e, ThinkingDelta)]
+    thinking = [e.text for e in deltas if e.signature is None]
     assert thinking == [
         "The user wants the",
         " weather in Florence.",
         " I should call get_weather",
         ' with "Florence, IT".',
     ]  # the empty thinking_delta before the signature emits nothing
+    # the signature_delta: one event, no text, before the block ends
+    assert [(e.text, e.signature is not None) for e in deltas[len(thinking) :]] == [("", True)]
     resp = done(events)
     part = resp.message.content[0]
     assert isinstance(part, Thinking)
@@ -261,6 +264,7 @@ def test_thinking_with_signature_then_tool_use() -> None:
     assert part.signature is not None
     assert part.signature.startswith("EqQBCkYIBxgCKkB")
     assert part.signature.endswith("GAE=")
+    assert deltas[-1].signature == part.signature
     assert resp.tool_calls[0].arguments == {"city": "Florence, IT"}
     assert resp.usage == Usage(input_tokens=431, output_tokens=121, reasoning_tokens=64)
 

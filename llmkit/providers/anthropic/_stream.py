@@ -275,7 +275,10 @@ def _thinking_delta(i: int, b: _Open, d: Delta) -> tuple[_Open, Events]:
 
 
 def _signature_delta(i: int, b: _Open, d: Delta) -> tuple[_Open, Events]:
-    return replace(b, signature=d.signature), []  # set, not appended
+    # set, not appended; told now so a relay can end the block before Done
+    return replace(b, signature=d.signature), [
+        ThinkingDelta(index=i, text="", signature=d.signature)
+    ]
 
 
 def _json_delta(i: int, b: _Open, d: Delta) -> tuple[_Open, Events]:
