@@ -105,6 +105,7 @@ def _plus(a: Usage, b: Usage) -> Usage:
         cache_read_tokens=a.cache_read_tokens + b.cache_read_tokens,
         cache_write_tokens=a.cache_write_tokens + b.cache_write_tokens,
         reasoning_tokens=a.reasoning_tokens + b.reasoning_tokens,
+        cache_write_1h_tokens=a.cache_write_1h_tokens + b.cache_write_1h_tokens,
     )
 
 
