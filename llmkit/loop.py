@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from llmkit import api, tracing
+from llmkit import api
 from llmkit.errors import LlmkitError
 from llmkit.messages import MessagesLike, to_messages
 from llmkit.tools import FunctionTool, by_name, call_tool, run_async
@@ -151,6 +151,8 @@ async def run(
     """The tool loop. `kwargs` are `llmkit.chat`'s (options, tool_choice,
     http_client, ...)."""
     history, table, specs = _setup(messages, tools, max_steps)
+    from llmkit import tracing  # not on `import llmkit`'s path
+
     with tracing.run_span():
         return await _run(model, history, table, specs, max_steps, kwargs)
 
@@ -183,6 +185,8 @@ def run_sync(
     """The sync twin of `run`; a step's calls still run concurrently (in an
     event loop of their own, sync functions in worker threads)."""
     history, table, specs = _setup(messages, tools, max_steps)
+    from llmkit import tracing  # not on `import llmkit`'s path
+
     with tracing.run_span():
         return _run_sync(model, history, table, specs, max_steps, kwargs)
 
@@ -215,6 +219,8 @@ def run_stream(
     """`run`, streamed: every step's stream events, a `ToolExecuted` per tool
     result, a `StepStart` before each step after the first, and last
     `RunDone(result)`."""
+    from llmkit import tracing  # not on `import llmkit`'s path
+
     return tracing.arun(_run_stream(model, messages, tools, max_steps, kwargs))
 
 
@@ -255,6 +261,8 @@ def run_stream_sync(
     **kwargs: Any,
 ) -> Iterator[RunEvent]:
     """The sync twin of `run_stream`."""
+    from llmkit import tracing  # not on `import llmkit`'s path
+
     return tracing.run(partial(_run_stream_sync, model, messages, tools, max_steps, kwargs))
 
 

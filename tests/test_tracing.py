@@ -331,3 +331,12 @@ async def test_an_async_stream_closed_before_its_first_event_leaves_no_open_span
         run = llmkit.run_stream(CLAUDE, "hi", tools=[get_weather], http_client=client)
         await run.aclose()  # type: ignore[attr-defined]
     assert open_spans.open == set()
+
+
+def test_import_llmkit_loads_neither_tracing_nor_fallbacks() -> None:
+    """Both load on the first call that needs them, so `import llmkit` is as
+    light as before them (their compile alone was ~4 ms without .pyc files)."""
+    mods = "('llmkit.tracing', 'llmkit.fallback')"
+    code = f"import sys, llmkit; print([m for m in {mods} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
