@@ -3,6 +3,7 @@ against prices computed by hand from the vendors' published per-million rates.""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -14,9 +15,9 @@ from hypothesis import strategies as st
 from msgspec.structs import replace
 
 from llmkit import pricing
-from llmkit.providers import anthropic, google, responses
+from llmkit.providers import anthropic, google, responses, xai
 from llmkit.types import ChatRequest, Cost, Message, Response, RunResult, Text, Usage
-from tests.replay import done, drive_stream
+from tests.replay import CORPUS, corpus_rows, done, drive_stream
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 M = Decimal(1_000_000)
@@ -227,3 +228,28 @@ def test_claude_one_hour_writes_survive_the_stream_fold() -> None:
     )
     resp = done(drive_stream(anthropic, req, body))
     assert (resp.usage.cache_write_tokens, resp.usage.cache_write_1h_tokens) == (3_000, 2_000)
+
+
+def _xai_billed() -> list[tuple[str, Decimal]]:
+    """Recorded xAI Chat Completions answers with the price xAI billed for
+    each (`usage.cost_in_usd_ticks`, in 1e-10 USD)."""
+    out = []
+    for row in corpus_rows("xai"):
+        body = (CORPUS / row["file"]).read_bytes()
+        ticks = re.search(rb'"cost_in_usd_ticks":\s*(\d+)', body)
+        if row["kind"] == "json" and ticks is not None:
+            out.append((row["file"], Decimal(ticks.group(1).decode()) / 10**10))
+    return out
+
+
+@pytest.mark.skipif(not _xai_billed(), reason="the shared corpus is absent")
+@pytest.mark.parametrize(("name", "billed"), _xai_billed())
+def test_grok_costs_what_xai_billed(name: str, billed: Decimal) -> None:
+    """Ground truth from the vendor: reasoning outside `completion_tokens`,
+    cached tokens inside `prompt_tokens`, priced to the tick."""
+    r = xai.parse_response((CORPUS / name).read_bytes())
+    if r.model == "grok-3-mini-high":  # an alias the price database does not list
+        assert r.cost is None
+        return
+    cost = r.cost
+    assert cost is not None and cost.total == billed
