@@ -341,13 +341,49 @@ def test_an_attempt_from_a_callers_error_class_is_scrubbed() -> None:
         pass
 
     key = "sk-ant-api03-" + "x" * 40
-    send = _sync_hops(Mine(f"proxy said: bad key {key}"), RateLimited("slow", status=429))
-    ok = iter([False, True])
+    answer = llmkit.Response(message=Message(role="assistant", content=[Text(text="hi")]))
 
-    def send2(*, model: str, deadline: float | None) -> llmkit.Response:
-        if next(ok):
-            return llmkit.Response(message=Message(role="assistant", content=[Text(text="hi")]))
-        return send(model=model, deadline=deadline)  # type: ignore[no-any-return]
+    def send(*, model: str, deadline: float | None) -> llmkit.Response:
+        if model == "a":
+            raise Mine(f"proxy said: bad key {key}")
+        return answer
 
-    resp = fallback.chat(["a", "b"], fallback.classes([Mine]), None, send2)
+    resp = fallback.chat(["a", "b"], fallback.classes([Mine]), None, send)
     assert resp.attempts[0].error == "Mine" and key not in resp.attempts[0].message
+
+
+@pytest.mark.anyio
+async def test_cancelling_a_chain_never_moves_it_to_the_next_model() -> None:
+    """Even with `fallback_on=[Exception]`: asyncio's CancelledError and trio's
+    Cancelled are BaseExceptions, and end the chain where it stands."""
+    import anyio
+
+    opened: list[str] = []
+    on = fallback.classes([Exception])
+
+    async def send(*, model: str, deadline: float | None) -> llmkit.Response:
+        opened.append(model)
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    with anyio.move_on_after(0.05) as scope:
+        await fallback.achat(["a", "b"], on, None, send)
+    assert scope.cancelled_caught and opened == ["a"]
+
+    def open(*, model: str, deadline: float | None) -> AsyncIterator[StreamEvent]:
+        async def gen() -> AsyncIterator[StreamEvent]:
+            opened.append(model)
+            await anyio.sleep_forever()
+            yield  # type: ignore[misc]  # pragma: no cover
+
+        return gen()
+
+    opened.clear()
+    with anyio.move_on_after(0.05) as scope:
+        events = fallback.astream(["a", "b"], on, None, open)
+        try:
+            async for _ in events:
+                pass
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+    assert scope.cancelled_caught and opened == ["a"]
