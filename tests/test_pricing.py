@@ -253,3 +253,28 @@ def test_grok_costs_what_xai_billed(name: str, billed: Decimal) -> None:
         return
     cost = r.cost
     assert cost is not None and cost.total == billed
+
+
+def test_a_release_without_ttl_prices_leaves_1h_writes_unpriced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """genai-prices before its TTL units takes no `cache_write_1h_tokens`: a
+    1h write is then an unknown price, and an answer without one is priced."""
+    import dataclasses
+
+    import genai_prices
+
+    @dataclasses.dataclass
+    class OldUsage:  # the fields of the releases before TTL units
+        input_tokens: int | None = None
+        cache_write_tokens: int | None = None
+        cache_read_tokens: int | None = None
+        output_tokens: int | None = None
+        output_reasoning_tokens: int | None = None
+
+    monkeypatch.setattr(genai_prices, "Usage", OldUsage)
+    hour = answer("claude-sonnet-4-5", "anthropic", input_tokens=3_000, cache_write_tokens=3_000,
+                  cache_write_1h_tokens=2_000)  # fmt: skip
+    assert hour.cost is None
+    plain = answer("claude-sonnet-4-5", "anthropic", input_tokens=1_000, output_tokens=10)
+    assert plain.cost == Cost(input=per_m(1_000, "3"), output=per_m(10, "15"))
