@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmkit import _stale, fallback, structured, tracing
+from llmkit import _stale, structured
 from llmkit import registry as _registry
 from llmkit.errors import InvalidArgument as InvalidArgument  # its first home; re-exported
 from llmkit.errors import Unsupported
@@ -196,6 +196,8 @@ def _chain(
     """The chain's models, each resolved now (a typo fails before any I/O),
     and the errors that move it on. A key or base URL given by hand belongs
     to one endpoint: it is never sent to another vendor's."""
+    from llmkit import fallback
+
     models = fallback.chain(model, fallbacks)
     endpoints = {_registry.resolve(m, reg).endpoint.name for m in models}
     if (api_key is not None or base_url is not None) and len(endpoints) > 1:
@@ -240,7 +242,7 @@ async def chat(
     retries with a 429, 5xx/529, timeout or connection failure (or a class in
     `fallback_on`); `Response.attempts` lists the failures (llmkit.fallback).
     """
-    from llmkit import transport
+    from llmkit import fallback, tracing, transport  # tracing and fallback: only when used
 
     if fallbacks or fallback_on:
         models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)
@@ -283,7 +285,7 @@ def chat_sync(
     **options: Any,
 ) -> Response:
     """The sync twin of `chat`."""
-    from llmkit import transport
+    from llmkit import fallback, tracing, transport  # tracing and fallback: only when used
 
     if fallbacks or fallback_on:
         models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)
@@ -330,7 +332,7 @@ def stream(
     never retried. An unknown model, a missing key or malformed arguments
     raise here; what the provider cannot serve (`Unsupported`) raises at the
     first iteration, still before any I/O."""
-    from llmkit import transport
+    from llmkit import fallback, tracing, transport  # tracing and fallback: only when used
 
     if fallbacks or fallback_on:
         models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)
@@ -372,7 +374,7 @@ def stream_sync(
     """The sync twin of `stream`: an iterator that is also a context manager.
     Leaving a `with` block, `close()`, running out or an error closes the
     connection at once; one dropped unfinished is closed soon after."""
-    from llmkit import transport
+    from llmkit import fallback, tracing, transport  # tracing and fallback: only when used
 
     if fallbacks or fallback_on:
         models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)

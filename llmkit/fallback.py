@@ -37,6 +37,7 @@ from llmkit.errors import (
     RateLimited,
     ServerError,
     Timeout,
+    scrub,
 )
 from llmkit.types import Attempt, Done, Response, StreamEvent
 
@@ -77,10 +78,15 @@ def chain(model: str, fallbacks: Sequence[str]) -> list[str]:
 
 
 def classes(fallback_on: ErrorClasses) -> tuple[type[BaseException], ...]:
+    """FALLBACK_ON and the caller's classes. Only Exception's: cancellation
+    (asyncio's CancelledError, trio's Cancelled), KeyboardInterrupt and
+    SystemExit must end the call, never move it to the next model."""
     extra = tuple(fallback_on)
     for c in extra:
-        if not (isinstance(c, type) and issubclass(c, BaseException)):
-            raise InvalidArgument(f"fallback_on: exception classes, got {c!r}")
+        if not (isinstance(c, type) and issubclass(c, Exception)):
+            raise InvalidArgument(
+                f"fallback_on: exception classes (Exception subclasses), got {c!r}"
+            )
     return FALLBACK_ON + extra
 
 
@@ -88,7 +94,8 @@ def _attempt(model: str, err: BaseException) -> Attempt:
     return Attempt(
         model=model,
         error=type(err).__name__,
-        message=getattr(err, "message", None) or str(err),
+        # an llmkit error's message is scrubbed already; a caller's class may not be
+        message=scrub(getattr(err, "message", None) or str(err)),
         status=err.status if isinstance(err, ApiError) else None,
     )
 
@@ -124,6 +131,12 @@ class _Chain:
         nxt = self.models[len(self.attempts)]
         log.warning("llmkit: %s failed (%s); falling back to %s", model, type(err).__name__, nxt)
 
+    def raised(self, err: LlmkitError) -> None:
+        """An error that ends the chain (one the next model would share, or
+        one after a stream began) still carries the failures before it."""
+        if self.attempts:
+            err.attempts = tuple(self.attempts)
+
     def stamped(self, resp: Response) -> Response:
         return replace(resp, attempts=tuple(self.attempts)) if self.attempts else resp
 
@@ -146,6 +159,9 @@ async def achat(
         except on as e:
             state.failed(model, e)
             continue
+        except LlmkitError as e:
+            state.raised(e)
+            raise
         return state.stamped(resp)
     raise AssertionError("unreachable: the last model's error is raised")
 
@@ -163,6 +179,9 @@ def chat(
         except on as e:
             state.failed(model, e)
             continue
+        except LlmkitError as e:
+            state.raised(e)
+            raise
         return state.stamped(resp)
     raise AssertionError("unreachable: the last model's error is raised")
 
@@ -174,23 +193,27 @@ async def astream(
     open: Hop[AsyncIterator[StreamEvent]],
 ) -> AsyncIterator[StreamEvent]:
     state = _Chain(models, deadline)
-    for model, left in state.hops():
-        try:
-            events = open(model=model, deadline=left)
-        except on as e:
-            state.failed(model, e)
-            continue
-        async with contextlib.aclosing(events):  # type: ignore[type-var]
+    try:
+        for model, left in state.hops():
             try:
-                first = await anext(events, None)
+                events = open(model=model, deadline=left)
             except on as e:
                 state.failed(model, e)
                 continue
-            if first is not None:
-                yield state.done(first)
-                async for ev in events:
-                    yield state.done(ev)
-            return
+            async with contextlib.aclosing(events):  # type: ignore[type-var]
+                try:
+                    first = await anext(events, None)
+                except on as e:
+                    state.failed(model, e)
+                    continue
+                if first is not None:
+                    yield state.done(first)
+                    async for ev in events:
+                        yield state.done(ev)
+                return
+    except LlmkitError as e:
+        state.raised(e)
+        raise
 
 
 def stream(
@@ -211,20 +234,24 @@ def _falling_back(
     on: tuple[type[BaseException], ...],
     open: Hop[EventStream[StreamEvent]],
 ) -> Iterator[StreamEvent]:
-    for model, left in state.hops():
-        try:
-            events = open(model=model, deadline=left)
-        except on as e:
-            state.failed(model, e)
-            continue
-        with events:
+    try:
+        for model, left in state.hops():
             try:
-                first = next(events, None)
+                events = open(model=model, deadline=left)
             except on as e:
                 state.failed(model, e)
                 continue
-            if first is not None:
-                yield state.done(first)
-                for ev in events:
-                    yield state.done(ev)
-            return
+            with events:
+                try:
+                    first = next(events, None)
+                except on as e:
+                    state.failed(model, e)
+                    continue
+                if first is not None:
+                    yield state.done(first)
+                    for ev in events:
+                        yield state.done(ev)
+                return
+    except LlmkitError as e:
+        state.raised(e)
+        raise

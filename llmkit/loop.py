@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from llmkit import api, tracing
+from llmkit import api
 from llmkit.errors import LlmkitError
 from llmkit.messages import MessagesLike, to_messages
 from llmkit.tools import FunctionTool, by_name, call_tool, run_async
@@ -105,6 +105,7 @@ def _plus(a: Usage, b: Usage) -> Usage:
         cache_read_tokens=a.cache_read_tokens + b.cache_read_tokens,
         cache_write_tokens=a.cache_write_tokens + b.cache_write_tokens,
         reasoning_tokens=a.reasoning_tokens + b.reasoning_tokens,
+        cache_write_1h_tokens=a.cache_write_1h_tokens + b.cache_write_1h_tokens,
     )
 
 
@@ -150,6 +151,8 @@ async def run(
     """The tool loop. `kwargs` are `llmkit.chat`'s (options, tool_choice,
     http_client, ...)."""
     history, table, specs = _setup(messages, tools, max_steps)
+    from llmkit import tracing  # not on `import llmkit`'s path
+
     with tracing.run_span():
         return await _run(model, history, table, specs, max_steps, kwargs)
 
@@ -182,6 +185,8 @@ def run_sync(
     """The sync twin of `run`; a step's calls still run concurrently (in an
     event loop of their own, sync functions in worker threads)."""
     history, table, specs = _setup(messages, tools, max_steps)
+    from llmkit import tracing  # not on `import llmkit`'s path
+
     with tracing.run_span():
         return _run_sync(model, history, table, specs, max_steps, kwargs)
 
@@ -214,6 +219,8 @@ def run_stream(
     """`run`, streamed: every step's stream events, a `ToolExecuted` per tool
     result, a `StepStart` before each step after the first, and last
     `RunDone(result)`."""
+    from llmkit import tracing  # not on `import llmkit`'s path
+
     return tracing.arun(_run_stream(model, messages, tools, max_steps, kwargs))
 
 
@@ -254,6 +261,8 @@ def run_stream_sync(
     **kwargs: Any,
 ) -> Iterator[RunEvent]:
     """The sync twin of `run_stream`."""
+    from llmkit import tracing  # not on `import llmkit`'s path
+
     return tracing.run(partial(_run_stream_sync, model, messages, tools, max_steps, kwargs))
 
 

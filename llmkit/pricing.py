@@ -66,10 +66,13 @@ def cost_of(
         return None
     u = resp.usage
     try:
+        # Gemini's own spelling of an id, `models/gemini-…`, is not the database's
+        model = resp.model.removeprefix("models/")
         calc = genai_prices.calc_price(
-            _usage(u), resp.model, provider_id=provider_id, genai_request_timestamp=at
+            _usage(u), model, provider_id=provider_id, genai_request_timestamp=at
         )
-    except (LookupError, ValueError):  # unknown model or provider; inconsistent counts
+    # unknown model or provider; inconsistent counts; a count this release can't price
+    except (LookupError, ValueError, TypeError):
         return None
     cost = split(calc.model_price, u)
     # the split must add up to the database's own total, or it is not the price
@@ -85,12 +88,16 @@ def cost_of(
 def _usage(u: Usage) -> Any:
     from genai_prices import Usage as PriceUsage
 
+    # the 1h count only when there is one: releases before genai-prices'
+    # TTL units take no such field (a TypeError there is an unknown price)
+    hour = {"cache_write_1h_tokens": u.cache_write_1h_tokens} if u.cache_write_1h_tokens else {}
     return PriceUsage(
         input_tokens=u.input_tokens,
         cache_read_tokens=u.cache_read_tokens,
         cache_write_tokens=u.cache_write_tokens,
         output_tokens=u.output_tokens,
         output_reasoning_tokens=u.reasoning_tokens,
+        **hour,
     )
 
 
@@ -106,11 +113,14 @@ def split(prices: ModelPrice, u: Usage) -> Cost:
     fresh = u.input_tokens - u.cache_read_tokens - u.cache_write_tokens
     read = prices.cache_read_mtok if prices.cache_read_mtok is not None else prices.input_mtok
     write = prices.cache_write_mtok if prices.cache_write_mtok is not None else prices.input_mtok
+    hour_price = getattr(prices, "cache_write_1h_mtok", None)  # absent before TTL units
+    hour = hour_price if hour_price is not None else write
     thinking = prices.output_reasoning_mtok
+    hour_tokens = u.cache_write_1h_tokens
     return Cost(
         input=at(prices.input_mtok, fresh),
         cache_read=at(read, u.cache_read_tokens),
-        cache_write=at(write, u.cache_write_tokens),
+        cache_write=at(write, u.cache_write_tokens - hour_tokens) + at(hour, hour_tokens),
         output=at(prices.output_mtok, u.output_tokens - u.reasoning_tokens),
         reasoning=at(thinking if thinking is not None else prices.output_mtok, u.reasoning_tokens),
     )

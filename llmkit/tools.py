@@ -22,7 +22,6 @@ from typing import Any, TypeVar, get_type_hints, overload
 
 import msgspec
 
-from llmkit import tracing
 from llmkit.errors import (
     ToolDefinitionError as ToolDefinitionError,  # defined in errors; kept importable here
 )
@@ -202,6 +201,8 @@ def _raised(call: ToolCall, e: Exception) -> ToolResult:
 async def call_tool(tools: Mapping[str, FunctionTool], call: ToolCall) -> ToolResult:
     """Run one call; sync functions run in a worker thread so the event loop
     stays free. Never raises for the tool's own failures."""
+    from llmkit import tracing  # not on `import llmkit`'s path
+
     with tracing.tool_span(call) as span:
         result = await _call_tool(tools, call)
         tracing.tool_result(span, result)
@@ -276,6 +277,8 @@ def run_async(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
 
 def call_tool_sync(tools: Mapping[str, FunctionTool], call: ToolCall) -> ToolResult:
     """The sync twin of `call_tool` (an async tool runs in its own event loop)."""
+    from llmkit import tracing
+
     with tracing.tool_span(call) as span:
         result = _call_tool_sync(tools, call)
         tracing.tool_result(span, result)

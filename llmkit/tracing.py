@@ -295,9 +295,18 @@ def _start(t: Tracer, name: str, attrs: dict[str, Any]) -> Span:
     return t.start_span(name, kind=kind, attributes=attrs)
 
 
-async def _atraced(span: Span, events: AsyncIterator[Any], watch: bool) -> AsyncIterator[Any]:
+# The span starts at the first iteration, inside the generator: a stream
+# closed or dropped before it was iterated sent nothing, and a generator that
+# never started never runs its `finally`, so a span started outside would
+# never end.
+
+
+async def _atraced(
+    t: Tracer, name: str, attrs: dict[str, Any], events: AsyncIterator[Any], watch: bool
+) -> AsyncIterator[Any]:
     from opentelemetry import context
 
+    span = _start(t, name, attrs)
     s = _Stepper(span)
     try:
         async with contextlib.aclosing(events):  # type: ignore[type-var]
@@ -312,6 +321,8 @@ async def _atraced(span: Span, events: AsyncIterator[Any], watch: bool) -> Async
                 if watch:
                     s.seen(ev)
                 yield ev
+    except GeneratorExit:  # the caller closed the stream early: no error of the call's
+        raise
     except BaseException as e:
         failed(span, e)
         raise
@@ -319,9 +330,12 @@ async def _atraced(span: Span, events: AsyncIterator[Any], watch: bool) -> Async
         span.end()
 
 
-def _traced(span: Span, events: Iterator[Any], watch: bool) -> Iterator[Any]:
+def _traced(
+    t: Tracer, name: str, attrs: dict[str, Any], events: Iterator[Any], watch: bool
+) -> Iterator[Any]:
     from opentelemetry import context
 
+    span = _start(t, name, attrs)
     s = _Stepper(span)
     try:
         with contextlib.closing(events):  # type: ignore[type-var]
@@ -336,6 +350,8 @@ def _traced(span: Span, events: Iterator[Any], watch: bool) -> Iterator[Any]:
                 if watch:
                     s.seen(ev)
                 yield ev
+    except GeneratorExit:  # the caller closed the stream early: no error of the call's
+        raise
     except BaseException as e:
         failed(span, e)
         raise
@@ -354,7 +370,7 @@ def astream(
     t = tracer()
     if t is None:
         return events
-    return _atraced(_start(t, f"chat {req.model}", _request_attributes(call, req)), events, True)
+    return _atraced(t, f"chat {req.model}", _request_attributes(call, req), events, True)
 
 
 def stream(
@@ -366,8 +382,8 @@ def stream(
         return open()
     from llmkit._closing import EventStream
 
-    span = _start(t, f"chat {req.model}", _request_attributes(call, req))
-    return EventStream(lambda _: _traced(span, open(), True))
+    attrs = _request_attributes(call, req)
+    return EventStream(lambda _: _traced(t, f"chat {req.model}", attrs, open(), True))
 
 
 # ---- tools and runs
@@ -418,7 +434,7 @@ def arun(events: AsyncIterator[Any]) -> AsyncIterator[Any]:
     t = tracer()
     if t is None:
         return events
-    return _atraced(_start(t, f"invoke_agent {AGENT}", _run_attributes()), events, False)
+    return _atraced(t, f"invoke_agent {AGENT}", _run_attributes(), events, False)
 
 
 def run(open: Callable[[], Iterator[T]]) -> Iterator[T]:
@@ -427,5 +443,6 @@ def run(open: Callable[[], Iterator[T]]) -> Iterator[T]:
         return open()
     from llmkit._closing import EventStream
 
-    span = _start(t, f"invoke_agent {AGENT}", _run_attributes())
-    return EventStream(lambda _: _traced(span, open(), False))
+    return EventStream(
+        lambda _: _traced(t, f"invoke_agent {AGENT}", _run_attributes(), open(), False)
+    )

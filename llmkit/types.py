@@ -221,6 +221,8 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True):
       (so `cache_read_tokens` and `cache_write_tokens` are parts of it).
     - `output_tokens`: every generated token, reasoning included
       (so `reasoning_tokens` is part of it).
+    - `cache_write_1h_tokens`: the part of `cache_write_tokens` written to
+      a one-hour cache (Anthropic's `ttl: "1h"`), billed above a 5-minute write.
     """
 
     input_tokens: int = 0
@@ -228,6 +230,7 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True):
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_1h_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:

@@ -5,7 +5,7 @@ and parses exactly as a plain call does."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -13,6 +13,7 @@ import pytest
 
 import llmkit
 from llmkit import fallback
+from llmkit._closing import EventStream
 from llmkit.errors import (
     ContextTooLong,
     InvalidArgument,
@@ -20,8 +21,9 @@ from llmkit.errors import (
     RateLimited,
     StreamError,
     UnknownModel,
+    Unsupported,
 )
-from llmkit.types import Attempt, Done, Message, Text, TextDelta, Thinking
+from llmkit.types import Attempt, Done, Message, StreamEvent, Text, TextDelta, Thinking
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 CLAUDE, GPT, GEMINI = "claude-sonnet-4-5", "gpt-4.1", "gemini-2.5-flash"
@@ -256,3 +258,132 @@ def test_the_deadline_bounds_the_whole_chain(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(RateLimited) as info:
         fallback.chat(["a", "b", "c", "d"], fallback.FALLBACK_ON, 7.0, send)
     assert given == [7.0, 3.0] and [a.model for a in info.value.attempts] == ["a"]
+
+
+def _sync_hops(first: BaseException, then: BaseException) -> Callable[..., object]:
+    errors = iter([first, then])
+
+    def send(*, model: str, deadline: float | None) -> llmkit.Response:
+        raise next(errors)
+
+    return send
+
+
+def test_an_error_that_ends_the_chain_keeps_the_failures_before_it() -> None:
+    # the second model is Unsupported (or rejects the request): raised at once,
+    # but the first model's 429 must not be lost with it
+    send = _sync_hops(RateLimited("slow down", status=429), Unsupported("images"))
+    with pytest.raises(Unsupported) as info:
+        fallback.chat(["a", "b"], fallback.FALLBACK_ON, None, send)  # type: ignore[arg-type]
+    assert [(a.model, a.error) for a in info.value.attempts] == [("a", "RateLimited")]
+
+    def opener() -> Callable[..., object]:
+        errors = iter([RateLimited("slow down", status=429), Unsupported("images")])
+
+        def open(*, model: str, deadline: float | None) -> EventStream[StreamEvent]:
+            def gen(_: object) -> Iterator[StreamEvent]:
+                raise next(errors)
+                yield  # pragma: no cover
+
+            return EventStream(gen)
+
+        return open
+
+    with (
+        pytest.raises(Unsupported) as info,
+        fallback.stream(
+            ["a", "b"],
+            fallback.FALLBACK_ON,
+            None,
+            opener(),  # type: ignore[arg-type]
+        ) as events,
+    ):
+        list(events)
+    assert [a.model for a in info.value.attempts] == ["a"]
+
+
+@pytest.mark.anyio
+async def test_an_error_that_ends_an_async_chain_keeps_the_failures_before_it() -> None:
+    send_errors = iter([RateLimited("slow down", status=429), Unsupported("images")])
+
+    async def send(*, model: str, deadline: float | None) -> llmkit.Response:
+        raise next(send_errors)
+
+    with pytest.raises(Unsupported) as info:
+        await fallback.achat(["a", "b"], fallback.FALLBACK_ON, None, send)
+    assert [a.model for a in info.value.attempts] == ["a"]
+
+    open_errors = iter([RateLimited("slow down", status=429), Unsupported("images")])
+
+    def open(*, model: str, deadline: float | None) -> AsyncIterator[StreamEvent]:
+        async def gen() -> AsyncIterator[StreamEvent]:
+            raise next(open_errors)
+            yield  # pragma: no cover
+
+        return gen()
+
+    with pytest.raises(Unsupported) as info:
+        async for _ in fallback.astream(["a", "b"], fallback.FALLBACK_ON, None, open):
+            pass
+    assert [a.model for a in info.value.attempts] == ["a"]
+
+
+@pytest.mark.parametrize("cls", [BaseException, KeyboardInterrupt, GeneratorExit])
+def test_fallback_on_never_catches_cancellation(cls: type[BaseException]) -> None:
+    # asyncio's CancelledError and trio's Cancelled are BaseExceptions: a chain
+    # that caught them would go on to the next model after the caller cancelled
+    with pytest.raises(InvalidArgument, match="Exception subclasses"):
+        fallback.classes([cls])
+
+
+def test_an_attempt_from_a_callers_error_class_is_scrubbed() -> None:
+    class Mine(Exception):
+        pass
+
+    key = "sk-ant-api03-" + "x" * 40
+    answer = llmkit.Response(message=Message(role="assistant", content=[Text(text="hi")]))
+
+    def send(*, model: str, deadline: float | None) -> llmkit.Response:
+        if model == "a":
+            raise Mine(f"proxy said: bad key {key}")
+        return answer
+
+    resp = fallback.chat(["a", "b"], fallback.classes([Mine]), None, send)
+    assert resp.attempts[0].error == "Mine" and key not in resp.attempts[0].message
+
+
+@pytest.mark.anyio
+async def test_cancelling_a_chain_never_moves_it_to_the_next_model() -> None:
+    """Even with `fallback_on=[Exception]`: asyncio's CancelledError and trio's
+    Cancelled are BaseExceptions, and end the chain where it stands."""
+    import anyio
+
+    opened: list[str] = []
+    on = fallback.classes([Exception])
+
+    async def send(*, model: str, deadline: float | None) -> llmkit.Response:
+        opened.append(model)
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    with anyio.move_on_after(0.05) as scope:
+        await fallback.achat(["a", "b"], on, None, send)
+    assert scope.cancelled_caught and opened == ["a"]
+
+    def open(*, model: str, deadline: float | None) -> AsyncIterator[StreamEvent]:
+        async def gen() -> AsyncIterator[StreamEvent]:
+            opened.append(model)
+            await anyio.sleep_forever()
+            yield  # type: ignore[misc]  # pragma: no cover
+
+        return gen()
+
+    opened.clear()
+    with anyio.move_on_after(0.05) as scope:
+        events = fallback.astream(["a", "b"], on, None, open)
+        try:
+            async for _ in events:
+                pass
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+    assert scope.cancelled_caught and opened == ["a"]

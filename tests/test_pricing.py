@@ -3,6 +3,7 @@ against prices computed by hand from the vendors' published per-million rates.""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -14,8 +15,9 @@ from hypothesis import strategies as st
 from msgspec.structs import replace
 
 from llmkit import pricing
-from llmkit.providers import anthropic, google, responses
-from llmkit.types import Cost, Message, Response, RunResult, Text, Usage
+from llmkit.providers import anthropic, google, responses, xai
+from llmkit.types import ChatRequest, Cost, Message, Response, RunResult, Text, Usage
+from tests.replay import CORPUS, corpus_rows, done, drive_stream
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 M = Decimal(1_000_000)
@@ -45,6 +47,45 @@ def test_claude_with_cache_reads_and_writes() -> None:
         cache_write=per_m(3_000, "3.75"),
         output=per_m(700, "15"),
     )
+
+
+def test_claude_one_hour_cache_writes_cost_twice_the_input_price() -> None:
+    # 5-minute writes bill 1.25x input ($3.75), 1-hour writes 2x ($6)
+    r = answer("claude-sonnet-4-5", "anthropic", input_tokens=12_000, cache_read_tokens=8_000,
+               cache_write_tokens=3_000, cache_write_1h_tokens=2_000,
+               output_tokens=700)  # fmt: skip
+    assert r.cost == Cost(
+        input=per_m(1_000, "3"),
+        cache_read=per_m(8_000, "0.30"),
+        cache_write=per_m(1_000, "3.75") + per_m(2_000, "6"),
+        output=per_m(700, "15"),
+    )
+
+
+# Anthropic's usage as it sends it: the writes split by TTL in `cache_creation`
+_CLAUDE_1H = (
+    b'{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",'
+    b'"content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","stop_sequence":null,'
+    b'"usage":{"input_tokens":10,"cache_creation_input_tokens":3000,"cache_read_input_tokens":0,'
+    b'"cache_creation":{"ephemeral_5m_input_tokens":1000,"ephemeral_1h_input_tokens":2000},'
+    b'"output_tokens":5,"service_tier":"standard"}}'
+)
+
+
+def test_claude_one_hour_writes_through_the_vendors_parse() -> None:
+    claude = anthropic.parse_response(_CLAUDE_1H)
+    assert claude.usage.cache_write_tokens == 3_000 and claude.usage.cache_write_1h_tokens == 2_000
+    claude = replace(claude, provider="anthropic")  # a dated id, priced as its family
+    assert claude.cost == Cost(
+        input=per_m(10, "3"),
+        cache_write=per_m(1_000, "3.75") + per_m(2_000, "6"),
+        output=per_m(5, "15"),
+    )
+
+
+def test_gemini_ids_in_their_models_spelling_are_priced() -> None:
+    r = answer("models/gemini-2.5-flash", "google", input_tokens=2_000, output_tokens=100)
+    assert r.cost == Cost(input=per_m(2_000, "0.30"), output=per_m(100, "2.50"))
 
 
 def test_claude_long_context_tier_prices_every_token() -> None:
@@ -135,9 +176,10 @@ MODELS = [("claude-sonnet-4-5", "anthropic"), ("claude-opus-4-1", "anthropic"),
 def usages(draw: st.DrawFn) -> Usage:
     read, write, fresh = (draw(st.integers(0, 400_000)) for _ in range(3))
     reasoning, visible = draw(st.integers(0, 50_000)), draw(st.integers(0, 50_000))
+    hour = draw(st.integers(0, write))
     return Usage(input_tokens=read + write + fresh, cache_read_tokens=read,
                  cache_write_tokens=write, output_tokens=reasoning + visible,
-                 reasoning_tokens=reasoning)  # fmt: skip
+                 reasoning_tokens=reasoning, cache_write_1h_tokens=hour)  # fmt: skip
 
 
 @given(st.sampled_from(MODELS), usages())
@@ -169,3 +211,70 @@ def test_import_llmkit_does_not_load_the_price_database() -> None:
     code = "import sys, llmkit; print('genai_prices' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_claude_one_hour_writes_survive_the_stream_fold() -> None:
+    """`message_start` carries `cache_creation`; `message_delta`'s usage does
+    not, and must not wipe it."""
+    body = (FIX / "anthropic/text.sse").read_bytes()
+    body = body.replace(
+        b'"cache_creation_input_tokens":0,"cache_read_input_tokens":2048,"cache_creation":'
+        b'{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0}',
+        b'"cache_creation_input_tokens":3000,"cache_read_input_tokens":2048,"cache_creation":'
+        b'{"ephemeral_5m_input_tokens":1000,"ephemeral_1h_input_tokens":2000}',
+    ).replace(b'"cache_creation_input_tokens":0,', b'"cache_creation_input_tokens":3000,')
+    req = ChatRequest(
+        model="claude-sonnet-4-5", messages=[Message(role="user", content=[Text(text="hi")])]
+    )
+    resp = done(drive_stream(anthropic, req, body))
+    assert (resp.usage.cache_write_tokens, resp.usage.cache_write_1h_tokens) == (3_000, 2_000)
+
+
+def _xai_billed() -> list[tuple[str, Decimal]]:
+    """Recorded xAI Chat Completions answers with the price xAI billed for
+    each (`usage.cost_in_usd_ticks`, in 1e-10 USD)."""
+    out = []
+    for row in corpus_rows("xai"):
+        body = (CORPUS / row["file"]).read_bytes()
+        ticks = re.search(rb'"cost_in_usd_ticks":\s*(\d+)', body)
+        if row["kind"] == "json" and ticks is not None:
+            out.append((row["file"], Decimal(ticks.group(1).decode()) / 10**10))
+    return out
+
+
+@pytest.mark.skipif(not _xai_billed(), reason="the shared corpus is absent")
+@pytest.mark.parametrize(("name", "billed"), _xai_billed())
+def test_grok_costs_what_xai_billed(name: str, billed: Decimal) -> None:
+    """Ground truth from the vendor: reasoning outside `completion_tokens`,
+    cached tokens inside `prompt_tokens`, priced to the tick."""
+    r = xai.parse_response((CORPUS / name).read_bytes())
+    if r.model == "grok-3-mini-high":  # an alias the price database does not list
+        assert r.cost is None
+        return
+    cost = r.cost
+    assert cost is not None and cost.total == billed
+
+
+def test_a_release_without_ttl_prices_leaves_1h_writes_unpriced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """genai-prices before its TTL units takes no `cache_write_1h_tokens`: a
+    1h write is then an unknown price, and an answer without one is priced."""
+    import dataclasses
+
+    import genai_prices
+
+    @dataclasses.dataclass
+    class OldUsage:  # the fields of the releases before TTL units
+        input_tokens: int | None = None
+        cache_write_tokens: int | None = None
+        cache_read_tokens: int | None = None
+        output_tokens: int | None = None
+        output_reasoning_tokens: int | None = None
+
+    monkeypatch.setattr(genai_prices, "Usage", OldUsage)
+    hour = answer("claude-sonnet-4-5", "anthropic", input_tokens=3_000, cache_write_tokens=3_000,
+                  cache_write_1h_tokens=2_000)  # fmt: skip
+    assert hour.cost is None
+    plain = answer("claude-sonnet-4-5", "anthropic", input_tokens=1_000, output_tokens=10)
+    assert plain.cost == Cost(input=per_m(1_000, "3"), output=per_m(10, "15"))

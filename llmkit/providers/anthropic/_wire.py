@@ -61,6 +61,8 @@ class WireUsage(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     cache_read_input_tokens: int | None = None
     output_tokens: int | None = None
     output_tokens_details: dict[str, Any] | None = None
+    # the cache writes by TTL: {"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"}
+    cache_creation: dict[str, Any] | None = None
 
 
 class WireMessage(msgspec.Struct, frozen=True, kw_only=True):
@@ -169,12 +171,16 @@ def _map_usage(u: WireUsage) -> Usage:
     read = u.cache_read_input_tokens or 0
     details = u.output_tokens_details or {}
     thinking = details.get("thinking_tokens")
+    # a 1h write costs 2x the input price, a 5m one 1.25x: keep them apart
+    # (https://platform.claude.com/docs/en/build-with-claude/prompt-caching#1-hour-cache-duration)
+    hour = (u.cache_creation or {}).get("ephemeral_1h_input_tokens")
     return Usage(
         input_tokens=(u.input_tokens or 0) + write + read,
         output_tokens=u.output_tokens or 0,
         cache_read_tokens=read,
         cache_write_tokens=write,
         reasoning_tokens=thinking if isinstance(thinking, int) else 0,
+        cache_write_1h_tokens=min(hour, write) if isinstance(hour, int) else 0,
     )
 
 
@@ -199,6 +205,7 @@ def merge_usage(old: WireUsage, new: WireUsage) -> WireUsage:
         ),
         output_tokens=old.output_tokens if new.output_tokens is None else new.output_tokens,
         output_tokens_details=new.output_tokens_details or old.output_tokens_details,
+        cache_creation=new.cache_creation or old.cache_creation,
     )
 
 
