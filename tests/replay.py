@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from llmkit import transport as tr
 from llmkit.protocols import Provider
@@ -113,6 +114,14 @@ def done(events: list[StreamEvent]) -> Response:
 
 def sent_json(seen: list[httpx.Request]) -> Any:
     return json.loads(seen[-1].content)
+
+
+def corpus_params(items: list[Any], ids: list[str] | None = None) -> list[Any]:
+    """Parameters for a test over corpus recordings; without the corpus, one
+    placeholder, so the test runs once and its `corpus` fixture skips it."""
+    if not items:
+        return [pytest.param(None, id="no-corpus")]
+    return [pytest.param(x, id=i) for x, i in zip(items, ids or map(str, items), strict=True)]
 
 
 def corpus_rows(vendor: str) -> list[dict[str, str]]:
