@@ -116,11 +116,17 @@ def sent_json(seen: list[httpx.Request]) -> Any:
     return json.loads(seen[-1].content)
 
 
-def corpus_params(items: list[Any], ids: list[str] | None = None) -> list[Any]:
-    """Parameters for a test over corpus recordings; without the corpus, one
-    placeholder, so the test runs once and its `corpus` fixture skips it."""
+NO_CORPUS = "no-corpus"
+
+
+def corpus_params(items: list[Any], ids: list[str] | None = None, width: int = 1) -> list[Any]:
+    """Parameters for a test over corpus recordings (`width` values each);
+    without the corpus, one placeholder, so the test runs once and the
+    `corpus` fixture it asks for skips it, saying why."""
     if not items:
-        return [pytest.param(None, id="no-corpus")]
+        return [pytest.param(*[None] * width, id=NO_CORPUS)]
+    if width > 1:
+        return [pytest.param(*x, id=i) for x, i in zip(items, ids or map(str, items), strict=True)]
     return [pytest.param(x, id=i) for x, i in zip(items, ids or map(str, items), strict=True)]
 
 

@@ -34,7 +34,7 @@ from llmkit.types import ChatRequest, Message, Text
 from tests import vendor_bodies as vb
 
 # every endpoint: OpenAI and xAI on Responses, and on Chat Completions
-VENDORS = ("anthropic", "openai", "xai", "openai-chat", "xai-chat", "google")
+VENDORS = tuple(reg.DEFAULT.endpoints)
 
 
 def _model(vendor: str) -> str:

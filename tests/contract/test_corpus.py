@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llmkit.errors import ApiError
 from llmkit.types import Done
@@ -51,7 +53,24 @@ def test_every_recording_parses(corpus: Path, case: tuple[str, dict[str, str]]) 
         assert last.response == p.parse_response(twin)
     # cut inside every multibyte character and CRLF, and byte by byte at the start
     assert through_transport(name, data, awkward_offsets(data)) == got
-    assert through_transport(name, data, range(1, 2000)) == got
+    assert through_transport(name, data, range(1, 3000)) == got
+
+
+def test_corpus_streams_cut_anywhere_change_nothing(corpus: Path) -> None:
+    cases = [
+        (name, (corpus / row["file"]).read_bytes())
+        for name, row in ROWS
+        if row["kind"] == "stream" and row["file"] not in dict(WIRES[name].gaps)
+    ]
+
+    @settings(max_examples=60)
+    @given(st.data())
+    def run(data: st.DataObject) -> None:
+        name, raw = data.draw(st.sampled_from(cases))
+        cuts = data.draw(st.lists(st.integers(1, len(raw) - 1), max_size=20))
+        assert through_transport(name, raw, cuts) == through_transport(name, raw)
+
+    run()
 
 
 def test_the_table_reads_every_sse_and_json_recording(corpus: Path) -> None:

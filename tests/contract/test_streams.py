@@ -125,7 +125,7 @@ def deltas_add_up(events: list[StreamEvent]) -> None:
 
 
 @pytest.mark.parametrize(("name", "path"), STREAMS, ids=IDS)
-def testdeltas_add_up_to_done(name: str, path: Path) -> None:
+def test_deltas_add_up_to_done(name: str, path: Path) -> None:
     got = through_transport(name, path.read_bytes())
     if got.error is None:
         deltas_add_up(got.events)
@@ -135,4 +135,6 @@ def testdeltas_add_up_to_done(name: str, path: Path) -> None:
 @pytest.mark.parametrize(("name", "path"), STREAMS, ids=IDS)
 async def test_async_is_sync(name: str, path: Path) -> None:
     data = path.read_bytes()
-    assert await athrough_transport(name, data) == through_transport(name, data)
+    sync = through_transport(name, data)
+    assert await athrough_transport(name, data) == sync
+    assert await athrough_transport(name, data, [*awkward_offsets(data), 7, 300, 301]) == sync
