@@ -89,6 +89,11 @@ WIRES: dict[str, Wire] = {
     TOY: Wire(("toy",), (), "toy-1"),
 }
 
+# Corpus dirs no wire reads yet, and why.
+UNREAD = {
+    "bedrock-anthropic": "AWS event-stream framing (binary, not SSE); no wire reads it yet",
+}
+
 # Every wire the registry can send to has a row, and nothing else does.
 REGISTERED = sorted({ep.wire for ep in DEFAULT.endpoints.values()})
 NAMES = sorted({*REGISTERED, TOY})

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from llmkit.errors import LlmkitError
 from llmkit.types import (
     Done,
     StreamEvent,
@@ -88,7 +89,7 @@ def test_step_is_pure_and_states_are_frozen(name: str, path: Path) -> None:
         assert isinstance(s, msgspec.Struct) and s.__struct_config__.frozen, type(s)
         try:
             s, _ = p.step(s, ev)
-        except Exception:
+        except LlmkitError:
             break
 
 
