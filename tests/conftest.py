@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -16,6 +17,17 @@ settings.register_profile(
 settings.register_profile("dev", deadline=None, max_examples=100)
 # Local runs explore (a new seed each run); CI sets HYPOTHESIS_PROFILE=ci.
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The shared recorded corpus; every test that reads it asks for this, so
+    without it they all skip for this one reason."""
+    from tests.replay import CORPUS
+
+    if not (CORPUS / "MANIFEST.tsv").is_file():
+        pytest.skip(f"no recorded corpus at {CORPUS} (../shared/corpus beside the checkout)")
+    return CORPUS
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from llmkit import transport as tr
 from llmkit.protocols import Provider
@@ -122,6 +123,20 @@ def done(events: list[StreamEvent]) -> Response:
 
 def sent_json(seen: list[httpx.Request]) -> Any:
     return json.loads(seen[-1].content)
+
+
+NO_CORPUS = "no-corpus"
+
+
+def corpus_params(items: list[Any], ids: list[str] | None = None, width: int = 1) -> list[Any]:
+    """Parameters for a test over corpus recordings (`width` values each);
+    without the corpus, one placeholder, so the test runs once and the
+    `corpus` fixture it asks for skips it, saying why."""
+    if not items:
+        return [pytest.param(*[None] * width, id=NO_CORPUS)]
+    if width > 1:
+        return [pytest.param(*x, id=i) for x, i in zip(items, ids or map(str, items), strict=True)]
+    return [pytest.param(x, id=i) for x, i in zip(items, ids or map(str, items), strict=True)]
 
 
 def corpus_rows(vendor: str) -> list[dict[str, str]]:

@@ -29,7 +29,14 @@ from llmkit.types import (
     Usage,
 )
 
-PROVIDERS = st.sampled_from(["anthropic", "openai", "xai", "google"])
+# what a part can be stamped with: the vendor that made it
+PROVIDERS = st.sampled_from(
+    list(
+        dict.fromkeys(
+            llmkit.registry.wire(ep).NAME for ep in llmkit.registry.DEFAULT.endpoints.values()
+        )
+    )
+)
 text = st.text(max_size=40)
 ident = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,15}", fullmatch=True)
 b64 = st.binary(max_size=24).map(lambda b: __import__("base64").b64encode(b).decode())
@@ -209,9 +216,9 @@ FOREIGN_IDS = st.sampled_from([
     "llmkit-gemini-resp9-0", "6f1c8a2e-3b9d-4f7a-9c1e-0d2b4a6c8e1f", "x" * 41, "call_" + "9" * 60,
     "呼叫-1", "id with spaces",
 ])  # fmt: skip
-VENDORS = st.sampled_from(["anthropic", "openai", "xai", "google"])
 _MODEL_OF = {"anthropic": "claude-sonnet-4-5", "openai": "gpt-5", "xai": "grok-4.7",
              "google": "gemini-3.8-flash"}  # fmt: skip
+VENDORS = st.sampled_from(list(_MODEL_OF))
 _PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
     "AAAABJRU5ErkJggg=="

@@ -16,12 +16,12 @@ import llmkit
 from llmkit.types import Done, RunDone, ToolCallEnd, ToolExecuted, ToolResult
 from tests import vendor_bodies as vb
 
-VENDORS = ["anthropic", "openai", "xai", "google"]
+# every vendor tests/vendor_bodies.py answers as
+VENDORS = list(vb.MODELS)
 HOSTS = {
-    "api.anthropic.com": "anthropic",
-    "api.openai.com": "openai",
-    "api.x.ai": "xai",
-    "generativelanguage.googleapis.com": "google",
+    httpx.URL(ep.base_url).host: name
+    for name, ep in llmkit.registry.DEFAULT.endpoints.items()
+    if name in VENDORS
 }
 
 

@@ -117,7 +117,7 @@ def test_unsendable_keys_are_refused_without_showing_them(raw: str) -> None:
 # ---- moving a built-in vendor (a proxy, a gateway) -------------------------------
 
 
-@pytest.mark.parametrize("name", ["anthropic", "openai", "xai", "google"])
+@pytest.mark.parametrize("name", sorted(r.DEFAULT.endpoints))
 def test_reregistering_a_builtin_keeps_its_wire_and_keys(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -34,8 +34,9 @@ from llmkit.registry import Secret
 from llmkit.types import ChatRequest, Message, Text
 from tests import vendor_bodies as vb
 
-# every endpoint: OpenAI and xAI on Responses, and on Chat Completions
-VENDORS = ("anthropic", "openai", "xai", "openai-chat", "xai-chat", "google")
+# every vendor's own endpoint: OpenAI and xAI on Responses, and on Chat Completions
+# (cloud routes' credentials: the route tests and the credential tests below)
+VENDORS = tuple(name for name, ep in reg.DEFAULT.endpoints.items() if not ep.route)
 
 
 def _model(vendor: str) -> str:

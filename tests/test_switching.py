@@ -22,12 +22,12 @@ from llmkit.types import Image, Message, Text, ToolResult
 from tests import vendor_bodies as vb
 from tests.replay import base_url_of
 
-VENDORS = ["anthropic", "openai", "xai", "google"]
+# every vendor tests/vendor_bodies.py answers as
+VENDORS = list(vb.MODELS)
 HOSTS = {
-    "api.anthropic.com": "anthropic",
-    "api.openai.com": "openai",
-    "api.x.ai": "xai",
-    "generativelanguage.googleapis.com": "google",
+    httpx.URL(ep.base_url).host: name
+    for name, ep in llmkit.registry.DEFAULT.endpoints.items()
+    if name in VENDORS
 }
 # Gemini 3: the generation that rejects unsigned function calls.
 MODELS = {**vb.MODELS, "google": "gemini-3.8-flash"}

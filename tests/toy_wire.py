@@ -102,9 +102,11 @@ def parse_response(body: bytes) -> Response:
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> ApiError:
     try:
         e = _err_body.decode(body).error
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         e = _Err(message=body.decode("utf-8", "replace"))
-    return api_error(NAME, status, e.message, error_type=e.type or None, body=body.decode())
+    return api_error(
+        NAME, status, e.message, error_type=e.type or None, body=body.decode("utf-8", "replace")
+    )
 
 
 class State(msgspec.Struct, frozen=True):

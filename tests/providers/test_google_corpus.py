@@ -38,17 +38,19 @@ from llmkit.types import (
     ToolChoice,
     Usage,
 )
-from tests.replay import CORPUS, base_url_of, corpus_rows, done, drive_stream
+from tests.replay import CORPUS, base_url_of, corpus_params, corpus_rows, done, drive_stream
+
+# Every test here reads the shared corpus: without it, each skips saying so.
+pytestmark = pytest.mark.usefixtures("corpus")
 
 ROWS = corpus_rows("google")
-if not ROWS:
-    pytest.skip(f"no Google items in the corpus at {CORPUS}", allow_module_level=True)
 
 REQ = ChatRequest(model="gemini-x", messages=[Message(role="user", content=[Text(text="q")])])
 
 
 def rows(kind: str) -> list[Any]:
-    return [pytest.param(r, id=Path(r["file"]).stem) for r in ROWS if r["kind"] == kind]
+    found = [r for r in ROWS if r["kind"] == kind]
+    return corpus_params(found, [Path(r["file"]).stem for r in found])
 
 
 def sse_chunks(data: bytes) -> list[dict[str, Any]]:
@@ -210,7 +212,11 @@ def _choice(config: dict[str, Any], tools: list[Tool]) -> ToolChoice:
 
 
 @pytest.mark.parametrize(
-    "row", [pytest.param(r, id=Path(r["file"]).stem) for r in ROWS if r["request_file"]]
+    "row",
+    corpus_params(
+        [r for r in ROWS if r["request_file"]],
+        [Path(r["file"]).stem for r in ROWS if r["request_file"]],
+    ),
 )
 def test_recorded_request(row: dict[str, str]) -> None:
     expected = _norm(json.loads((CORPUS / row["request_file"]).read_bytes()))

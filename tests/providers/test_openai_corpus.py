@@ -35,23 +35,20 @@ from llmkit.types import (
     Usage,
 )
 from tests.providers.test_openai_stream import render_stream
-from tests.replay import CORPUS, base_url_of, corpus_rows, done, drive_stream
+from tests.replay import CORPUS, base_url_of, corpus_params, corpus_rows, done, drive_stream
 
-_ABSENT = pytest.mark.skip(reason=f"recorded corpus not found at {CORPUS}")
+# Every test here reads the shared corpus: without it, each skips saying so.
+pytestmark = pytest.mark.usefixtures("corpus")
 
 
 def rows(vendor: str, kind: str) -> list[Any]:
     found = [r for r in corpus_rows(vendor) if r["kind"] == kind]
-    if not found:
-        return [pytest.param(None, marks=_ABSENT, id="corpus-absent")]
-    return [pytest.param(r, id=r["file"].split("/")[-1]) for r in found]
+    return corpus_params(found, [r["file"].split("/")[-1] for r in found])
 
 
 def request_rows(vendor: str) -> list[Any]:
     found = [r for r in corpus_rows(vendor) if r["request_file"]]
-    if not found:
-        return [pytest.param(None, marks=_ABSENT, id="corpus-absent")]
-    return [pytest.param(r, id=r["request_file"].split("/")[-1]) for r in found]
+    return corpus_params(found, [r["request_file"].split("/")[-1] for r in found])
 
 
 # ---- an oracle straight from the recorded JSON ------------------------------------

@@ -12,27 +12,23 @@ body, streamed in OpenAI's event shape, must give the same Response.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from llmkit.errors import ApiError, RateLimited
 from llmkit.protocols import Provider
 from llmkit.providers import responses, xai_responses
 from llmkit.types import ChatRequest, Message, Raw, Response, Text, Thinking, ToolCall, Usage
 from tests import vendor_bodies as vb
-from tests.providers.test_responses_stream import (
-    _deltas_rebuild_the_parts,
-    as_data_only,
-    terminal,
-)
-from tests.replay import CORPUS, corpus_rows, done, drive_stream
+from tests.contract.test_streams import deltas_add_up
+from tests.providers.test_responses_stream import as_data_only, terminal
+from tests.replay import CORPUS, corpus_params, corpus_rows, done, drive_stream
+
+# Every test here reads the shared corpus: without it, each skips saying so.
+pytestmark = pytest.mark.usefixtures("corpus")
 
 REQ = ChatRequest(model="m", messages=[Message(role="user", content=[Text(text="q")])], stream=True)
-_ABSENT = pytest.mark.skip(reason=f"recorded corpus not found at {CORPUS}")
 
 
 def _rows(kind: str) -> list[Any]:
@@ -42,16 +38,7 @@ def _rows(kind: str) -> list[Any]:
         for r in corpus_rows(v)
         if r["kind"] == kind and r["endpoint"].endswith("/responses")
     ]
-    if not found:
-        return [pytest.param(None, None, marks=_ABSENT, id="corpus-absent")]
-    return [pytest.param(r, p, id=r["file"]) for r, p in found]
-
-
-def test_every_recording_is_covered() -> None:
-    mine = [r for v in ("openai-responses", "xai-responses") for r in corpus_rows(v)]
-    if not mine:
-        pytest.skip("corpus absent")
-    assert len(mine) == 27
+    return corpus_params(found, [r["file"] for r, _ in found], width=2)
 
 
 # ---- the oracle -----------------------------------------------------------------------
@@ -122,7 +109,7 @@ def test_recorded_streams(row: dict[str, str], p: Provider) -> None:
     final = terminal(data)
     assert r == p.parse_response(json.dumps(final).encode()), "streamed equals non-streamed"
     check(r, oracle(final), p)
-    _deltas_rebuild_the_parts(events)
+    deltas_add_up(events)
     assert drive_stream(p, REQ, as_data_only(data)) == events
 
 
@@ -135,30 +122,6 @@ def test_recorded_errors(row: dict[str, str], p: Provider) -> None:
     assert err.message == body["error"]["message"]
     if body["error"]["code"] == "insufficient_quota":
         assert isinstance(err, RateLimited) and not err.retryable
-
-
-def _stream_files() -> list[tuple[Path, Provider]]:
-    return [
-        (CORPUS / r.values[0]["file"], r.values[1])  # type: ignore[index]
-        for r in _rows("stream")
-        if r.values[0] is not None
-    ]
-
-
-@pytest.mark.skipif(not _stream_files(), reason="corpus absent")
-@settings(max_examples=30)
-@given(st.data())
-def test_chunk_boundaries_change_nothing(data: st.DataObject) -> None:
-    path, p = data.draw(st.sampled_from(_stream_files()))
-    raw = path.read_bytes()
-    cuts = data.draw(st.lists(st.integers(1, len(raw) - 1), max_size=20))
-    assert drive_stream(p, REQ, raw, cuts) == drive_stream(p, REQ, raw)
-
-
-@pytest.mark.parametrize(("row", "p"), _rows("stream"))
-def test_byte_by_byte_in_the_first_kilobytes(row: dict[str, str], p: Provider) -> None:
-    raw = (CORPUS / row["file"]).read_bytes()
-    assert drive_stream(p, REQ, raw, range(1, 3000)) == drive_stream(p, REQ, raw)
 
 
 def test_provisional_encrypted_content_is_never_kept() -> None:

@@ -26,6 +26,9 @@ from tests.providers.test_openai_corpus import (
 from tests.providers.test_openai_stream import render_stream
 from tests.replay import CORPUS, done, drive_stream
 
+# Every test here reads the shared corpus: without it, each skips saying so.
+pytestmark = pytest.mark.usefixtures("corpus")
+
 
 @pytest.mark.parametrize("row", rows("xai", "json"))
 def test_recorded_responses(row: dict[str, str]) -> None:

@@ -289,7 +289,7 @@ def _fold_fast(s: State, data: bytes | str) -> tuple[State, list[StreamEvent]] |
     needs the general path (parts kept as `Raw`, errors, malformed JSON)."""
     try:
         c = w.CHUNK_PARTS.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):  # the general path says which, typed
         return None
     if c.error is not None:
         return None

@@ -62,7 +62,7 @@ def modelled(raw: msgspec.Raw, d: w.Dialect) -> w.Item | None:
         if it.type in _MODELLED:
             decode(w.item, raw, d.provider)  # raises llmkit's DecodeError, saying why
         return None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):  # (invalid UTF-8 inside a string)
         decode(w.item, raw, d.provider)  # raises llmkit's DecodeError
     return it if it.type in _MODELLED else None
 
