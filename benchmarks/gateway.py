@@ -296,7 +296,7 @@ def print_table(res: dict[str, Any]) -> None:
           f"[min–max]; Python {m['python']}, {m['cpus']} CPUs")  # fmt: skip
     if m.get("note"):
         print(m["note"])
-    print(f"\n{'gateway':<34} {'added p50':>17} {'CPU/request':>17} {'CPU/event':>17} "
+    print(f"\n{'gateway':<46} {'added p50':>17} {'CPU/request':>17} {'CPU/event':>17} "
           f"{'events/s':>18} {'max/min':>8}")  # fmt: skip
     for r in res["gateways"]:
 
@@ -304,7 +304,7 @@ def print_table(res: dict[str, Any]) -> None:
             lo, hi = r[key + "_spread"]
             return f"{format(r[key], fmt)} [{format(lo, fmt)}–{format(hi, fmt)}]"
 
-        print(f"{r['label']:<34} {cell('added_p50_ms', '.2f'):>17} "
+        print(f"{r['label']:<46} {cell('added_p50_ms', '.2f'):>17} "
               f"{cell('cpu_ms_per_request', '.2f'):>17} {cell('cpu_us_per_event', '.1f'):>17} "
               f"{cell('events_per_s', ',.0f'):>18} "
               f"{r['cpu_request_max_over_min']:>8.2f}")  # fmt: skip
