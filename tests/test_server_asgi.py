@@ -148,3 +148,19 @@ def test_frames_keep_order_and_chunks_whatever_the_chunking(
     writes = [[(n, d) for n, d in frames(b) if n == "text_delta"] for b in _body_messages(sent)]
     per_write = [[json.loads(d)["text"] for _, d in w] for w in writes if w]
     assert per_write == chunks
+
+
+@pytest.mark.anyio
+async def test_frames_after_a_frame_past_the_mark_still_go_out_before_the_next_chunk() -> None:
+    """The pump's own write (one frame past the high-water mark) must not
+    leave the writer waiting on a stale signal: the small delta after it is
+    written while the vendor is silent, not held until the stream ends."""
+    big = "x" * 70_000
+    chunk = toy.sse(("delta", {"text": big}), ("delta", {"text": "small"}))
+    first = toy.sse(("delta", {"text": "a"}))
+    vendor = Vendor((200, {}, [first, 0.05, chunk, 0.1, toy.sse(END)]))
+    sent: list[dict[str, Any]] = []
+    with anyio.fail_after(5):
+        await call(create_app(config(vendor)), HELLO, anyio.Event(), sent)
+    writes = [[n for n, _ in frames(b)] for b in _body_messages(sent)]
+    assert writes == [["text_delta"]] * 3 + [["usage", "finish", "done"]]

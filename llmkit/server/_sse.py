@@ -107,7 +107,10 @@ def event_stream(
 
         async def flush() -> None:
             """Write the pending frames (call under the lock)."""
-            out.wake = anyio.Event()  # before taking the frames: a later one sets it anew
+            # A new signal before taking the frames (a later frame sets it); the
+            # old one is set, so a writer still waiting on it wakes and re-reads.
+            stale, out.wake = out.wake, anyio.Event()
+            stale.set()
             if out.pending:
                 data, out.pending = bytes(out.pending), bytearray()
                 await write(data)
