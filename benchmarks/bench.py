@@ -40,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clients as c
 import fake_vendor as fv
+import gateway as gw
 import httpx
 
 import llmkit
@@ -491,6 +492,20 @@ def print_table(res: dict[str, Any]) -> None:
         print(f"{'met    ' if t['met'] else 'NOT MET'}  {t['target']:<58} {t['value']}")
 
 
+def gateway_main(args: argparse.Namespace) -> None:
+    port = _free_port()
+    vendor = start([str(HERE / "fake_vendor.py"), str(port)], port)
+    try:
+        res = gw.run(f"http://127.0.0.1:{port}", args, start, _free_port)
+    finally:
+        vendor.terminate()
+        vendor.wait()
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        gw.print_table(res)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--events", type=int, default=2000, help="deltas per stream")
@@ -499,7 +514,23 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="streaming and imports only, no peers")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    g = ap.add_argument_group("gateways", "--gateway: llmkit's server against LiteLLM's proxy only")
+    g.add_argument("--gateway", action="store_true")
+    g.add_argument("--rounds", type=int, default=3)
+    g.add_argument("--requests", type=int, default=300, help="sequential whole answers per round")
+    g.add_argument("--words", type=int, default=40, help="deltas in a whole answer")
+    g.add_argument("--streams", type=int, default=100, help="concurrent streams per round")
+    g.add_argument("--stream-events", type=int, default=500)
+    g.add_argument(
+        "--llmkit-path",
+        choices=("auto", "openai", "api"),
+        default="auto",
+        help="drive llmkit through /v1/chat/completions (openai) or /api/chat* (api)",
+    )
     args = ap.parse_args()
+    if args.gateway:
+        gateway_main(args)
+        return
     peers = not (args.quick or args.no_peers)
 
     port = _free_port()

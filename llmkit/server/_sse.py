@@ -23,7 +23,12 @@ T = TypeVar("T")
 _FRAME_HEAD: Mapping[type, bytes] = {
     cls: f"event: {cls.__struct_config__.tag}\ndata: ".encode() for cls in get_args(StreamEvent)
 }
+_DONE_HEAD = _FRAME_HEAD[Done]
 _KEEP_ALIVE = b": keep-alive\n\n"
+# Frames wait in the buffer while the upstream chunk that carried them is
+# folded; past this size the pump writes them itself (a slow client then holds
+# the pump back, not the server's memory).
+_HIGH_WATER = 64 * 1024
 _SSE_HEADERS = [
     (b"content-type", b"text/event-stream"),
     (b"cache-control", b"no-cache"),
@@ -43,6 +48,17 @@ def _frame(ev: StreamEvent) -> bytes:
     return _FRAME_HEAD[type(ev)] + _enc.encode(ev) + b"\n\n"
 
 
+def _add_frame(buf: bytearray, ev: StreamEvent) -> None:
+    """Append `ev`'s frame to `buf`, encoding in place (no per-event bytes)."""
+    head = _FRAME_HEAD[type(ev)]
+    if head is _DONE_HEAD:
+        buf += _frame(ev)
+        return
+    buf += head
+    _enc.encode_into(ev, buf, -1)
+    buf += b"\n\n"
+
+
 async def _disconnected(receive: Receive) -> None:
     """Return once the client has gone (the body has been read already)."""
     while (await receive())["type"] != "http.disconnect":
@@ -56,9 +72,12 @@ async def _aclose(it: AsyncIterator[Any]) -> None:
 
 
 class _Progress(msgspec.Struct):
-    """How far one response has got (mutable, owned by one response)."""
+    """How far one response has got (mutable, owned by one response): frames
+    not yet written, and `wake`, set when `pending` gets its first frame."""
 
     last: float
+    wake: anyio.Event
+    pending: bytearray = msgspec.field(default_factory=bytearray)
     started: bool = False
     ended: bool = False
 
@@ -80,17 +99,19 @@ def event_stream(
     given its `frame` (the bytes for one event), `error_frame` (for an error
     after the stream began) and `error_reply` (the HTTP error before it).
 
-    Three tasks share one `send`, under a lock: the pump writes each upstream
-    event as it comes, a ticker writes keep-alives (starting the response if
-    the first event is slow), a watcher cancels everything when the client
-    disconnects. The status line waits for the first event, so an error before
-    any event is a proper HTTP error. Other dialects (`/v1/messages`, ...)
-    pass their own `frame` for each event (bytes; empty writes nothing), and
-    their own error frame and error response."""
+    Four tasks share one `send`, under a lock: the pump folds upstream events
+    into frames in a buffer, a writer writes the buffer whenever the pump
+    waits for the network (so the events of one upstream chunk go out in one
+    write, and each event as it comes when they trickle), a ticker writes
+    keep-alives (starting the response if the first event is slow), a watcher
+    cancels everything when the client disconnects. The status line waits for
+    the first event, so an error before any event is a proper HTTP error.
+    Other dialects (`/v1/messages`, ...) pass their own `frame` for each event
+    (bytes; empty writes nothing), and their own error frame and error response."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        out = _Progress(last=anyio.current_time())
-        lock = anyio.Lock(fast_acquire=True)  # uncontended per event: no checkpoint
+        out = _Progress(last=anyio.current_time(), wake=anyio.Event())
+        lock = anyio.Lock(fast_acquire=True)  # uncontended: no checkpoint
 
         async def write(data: bytes) -> None:
             if not out.started:
@@ -99,7 +120,18 @@ def event_stream(
             await send({"type": "http.response.body", "body": data, "more_body": True})
             out.last = anyio.current_time()
 
+        async def flush() -> None:
+            """Write the pending frames (call under the lock)."""
+            # A new signal before taking the frames (a later frame sets it); the
+            # old one is set, so a writer still waiting on it wakes and re-reads.
+            stale, out.wake = out.wake, anyio.Event()
+            stale.set()
+            if out.pending:
+                data, out.pending = bytes(out.pending), bytearray()
+                await write(data)
+
         async def fail(e: Exception) -> None:
+            await flush()
             if not out.started:
                 out.ended = True
                 await error_reply(e, reg)(scope, receive, send)
@@ -107,6 +139,7 @@ def event_stream(
             await write(error_frame(e, reg))
 
         async def end() -> None:
+            await flush()
             if not out.ended:
                 out.ended = True
                 if not out.started:  # a stream with no events at all
@@ -114,19 +147,33 @@ def event_stream(
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         async def pump(done: anyio.CancelScope) -> None:
+            in_place = frame is _frame  # llmkit's own frames: encoded into the buffer
             try:
                 while True:
                     try:
-                        data = frame(await anext(events))
+                        ev = await anext(events)
+                        # the buffer after the await: the writer swaps in a new one
+                        pending = out.pending
+                        mark = len(pending)
+                        try:
+                            if in_place:
+                                _add_frame(pending, ev)
+                            else:
+                                pending += frame(ev)
+                        except Exception:
+                            del pending[mark:]  # no half-encoded frame goes out
+                            raise
                     except StopAsyncIteration:
                         break
                     except Exception as e:  # upstream failed: its error is the last frame
                         async with lock:
                             await fail(e)
                         break
-                    if data:
+                    if len(pending) > _HIGH_WATER:
                         async with lock:
-                            await write(data)
+                            await flush()
+                    elif len(pending) > mark and not out.wake.is_set():
+                        out.wake.set()
                 async with lock:
                     await end()
             except OSError:  # ASGI 2.4 servers raise when the client has gone
@@ -135,6 +182,15 @@ def event_stream(
                 with anyio.CancelScope(shield=True):
                     await _aclose(events)  # closes the upstream response now, not at GC
                 done.cancel()
+
+        async def drain(done: anyio.CancelScope) -> None:
+            while not out.ended:
+                await out.wake.wait()  # runs once the pump awaits the network
+                async with lock:
+                    try:
+                        await flush()
+                    except OSError:
+                        done.cancel()
 
         async def tick(done: anyio.CancelScope) -> None:
             while not out.ended:
@@ -156,6 +212,7 @@ def event_stream(
         async with anyio.create_task_group() as tg:
             tg.start_soon(tick, tg.cancel_scope)
             tg.start_soon(watch, tg.cancel_scope)
+            tg.start_soon(drain, tg.cancel_scope)
             await pump(tg.cancel_scope)
 
     return app
