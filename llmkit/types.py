@@ -182,6 +182,10 @@ class Options(
     vendor in the history: dropped, or sent as plain text (signatures never
     cross vendors either way). `cache_key` groups requests that share a prompt
     prefix for the vendor's prompt cache (Responses `prompt_cache_key`).
+    `stream_tool_arguments` asks Gemini on Vertex AI to stream a call's
+    arguments as they are generated (`streamFunctionCallArguments`) rather than
+    send each call whole; the other vendors always stream them, and the Gemini
+    API has no such field, so elsewhere it changes nothing.
     """
 
     max_tokens: int | None = None
@@ -193,6 +197,7 @@ class Options(
     response_format: ResponseFormat | None = None
     foreign_thinking: ForeignThinking = "drop"
     cache_key: str | None = None
+    stream_tool_arguments: bool = False
     extra: dict[str, Any] = {}
 
 

@@ -7,14 +7,19 @@ with an OAuth token from Application Default Credentials; or, in express
 mode (an API key, `GOOGLE_CLOUD_API_KEY`), to the global host without a
 project: `https://aiplatform.googleapis.com/v1/publishers/google/models/…`.
 
-Vertex-only body fields (`labels`, `toolConfig.functionCallingConfig.
-streamFunctionCallArguments`) go in through `extra`, which the Gemini wire
-merges into its body.
+`stream_tool_arguments=True` on a streamed call with tools sets Vertex's
+`toolConfig.functionCallingConfig.streamFunctionCallArguments` (never on a
+unary call, which Vertex refuses it on); the Gemini fold reads the
+`partialArgs` parts that follow. Other Vertex-only body fields (`labels`) go in
+through `extra`, which the Gemini wire merges into its body.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+import msgspec
+from msgspec.structs import replace
 
 from llmkit.errors import ApiError
 from llmkit.protocols import HttpRequest
@@ -38,7 +43,16 @@ def ready(env: Mapping[str, str]) -> bool:
 
 def rewrite(hr: HttpRequest, req: ChatRequest, base_url: str) -> HttpRequest:
     verb = "streamGenerateContent?alt=sse" if req.stream else "generateContent"
+    if req.options.stream_tool_arguments and req.stream and req.tools and hr.body:
+        hr = replace(hr, body=_streaming_arguments(hr.body))
     return _gcp.retarget(hr, _gcp.model_url(base_url, "google", req.model, verb))
+
+
+def _streaming_arguments(body: bytes) -> bytes:
+    data = msgspec.json.decode(body)
+    config = data.setdefault("toolConfig", {}).setdefault("functionCallingConfig", {})
+    config["streamFunctionCallArguments"] = True
+    return msgspec.json.encode(data)
 
 
 def refine_error(err: ApiError, status: int, headers: Mapping[str, str], body: bytes) -> ApiError:

@@ -9,11 +9,13 @@ import json
 import re
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from msgspec.structs import replace
 
+import llmkit
 from llmkit.errors import DecodeError
 from llmkit.protocols import Sse
 from llmkit.providers import google
@@ -186,3 +188,47 @@ def test_any_arguments_stream_back_whole(args: dict[str, Any], data: Any, close:
     assert end.call.arguments == args
     assert json.loads(text) == args
     assert isinstance(events[-1], Done) and events[-1].response.tool_calls == [end.call]
+
+
+@llmkit.tool
+def book(trip: dict[str, Any], refundable: bool = True, note: str | None = None) -> str:
+    """Book a trip."""
+    return "booked"
+
+
+def _function_calling(seen: list[httpx.Request]) -> Any:
+    return json.loads(seen[0].content).get("toolConfig", {}).get("functionCallingConfig", {})
+
+
+def test_the_option_asks_vertex_to_stream_arguments() -> None:
+    """`stream_tool_arguments=True` on a streamed call with tools sets the
+    field, and the stream it asks for folds into whole calls."""
+    seen: list[httpx.Request] = []
+    events = h.stream(
+        "vertex:gemini-3-flash-preview", FIXTURE.read_bytes(), seen=seen,
+        tools=[book], tool_choice="book", stream_tool_arguments=True,
+    )  # fmt: skip
+    assert _function_calling(seen) == {
+        "mode": "ANY",
+        "allowedFunctionNames": ["book"],
+        "streamFunctionCallArguments": True,
+    }
+    assert [c[0].name for c in _calls(events)] == ["book", "ping", "confirm"]
+
+
+def test_the_option_is_sent_only_where_vertex_takes_it() -> None:
+    gemini = (replay.FIXTURES / "google" / "text.json").read_bytes()
+    never: list[httpx.Request] = []
+    # a plain call: Vertex refuses the field on generateContent
+    h.chat("vertex:gemini-2.5-flash", gemini, seen=never, tools=[book], stream_tool_arguments=True)
+    # no tools: nothing to stream
+    h.stream(
+        "vertex:gemini-2.5-flash", FIXTURE.read_bytes(), seen=never, stream_tool_arguments=True
+    )
+    assert [_function_calling([r]) for r in never] == [{}, {}]
+    # the Gemini API has no such field: there the option changes nothing
+    plain: list[httpx.Request] = []
+    h.stream("google:gemini-2.5-flash", (replay.FIXTURES / "google" / "text.sse").read_bytes(),
+             seen=plain, api_key="AIza-test-key-not-real", tools=[book],
+             stream_tool_arguments=True)  # fmt: skip
+    assert "streamFunctionCallArguments" not in plain[0].content.decode()
