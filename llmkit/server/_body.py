@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -30,6 +31,9 @@ _SERVER_ONLY = ("api_key", "base_url", "http_client", "registry", "timeout", "ma
 # schema inside a tool inside the list); llmkit's converters recurse, so a body
 # 1,000 levels deep must be refused up front, not die in a RecursionError.
 MAX_DEPTH = 64
+
+
+_decode_any = msgspec.json.Decoder()
 
 
 def _too_deep(value: Any) -> bool:
@@ -66,6 +70,21 @@ async def read_body(request: Request, limit: int, timeout: float = 30.0) -> byte
     except TimeoutError:
         raise Rejected(408, "body_timeout", f"request body not read in {timeout:g} s") from None
     return b"".join(chunks)
+
+
+def decode_json(body: bytes, bad: Callable[[str], Exception]) -> Any:
+    """A gateway dialect's request body as JSON values, or `bad(message)`
+    raised: not JSON, not UTF-8 (inside strings too), nested past MAX_DEPTH."""
+    try:
+        raw = _decode_any.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:
+        raise bad(f"request body is not valid JSON: {e}") from e
+    except RecursionError:
+        raise bad(f"request body nests deeper than {MAX_DEPTH}") from None
+    # Counting brackets is a cheap bound: fewer containers than the cap, no walk.
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _too_deep(raw):
+        raise bad(f"request body nests deeper than {MAX_DEPTH}")
+    return raw
 
 
 def parse_chat(body: bytes) -> tuple[ChatHead, dict[str, Any]]:

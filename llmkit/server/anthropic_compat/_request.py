@@ -10,7 +10,7 @@ from msgspec.structs import replace
 from llmkit.providers.anthropic import NAME as CLAUDE
 from llmkit.providers.anthropic import messages_from_wire
 from llmkit.providers.anthropic._rules import EPHEMERAL
-from llmkit.server._body import MAX_DEPTH, _too_deep
+from llmkit.server._body import decode_json
 from llmkit.server._errors import Rejected
 from llmkit.types import (
     Message,
@@ -50,9 +50,6 @@ class Call(msgspec.Struct, frozen=True, kw_only=True):
     tool_choice: ToolChoice | None = None
     options: dict[str, Any] = {}
     stream: bool = False
-
-
-_decode_any = msgspec.json.Decoder()
 
 
 def bad_request(message: str) -> Rejected:
@@ -176,14 +173,7 @@ def _options(body: MessagesBody, target: str) -> dict[str, Any]:
 
 def decode_body(body: bytes) -> MessagesBody:
     """The request body, or a 400 saying what is wrong."""
-    try:
-        raw = _decode_any.decode(body)
-    except (msgspec.DecodeError, UnicodeDecodeError) as e:
-        raise bad_request(f"request body is not valid JSON: {e}") from e
-    except RecursionError:
-        raise bad_request(f"request body nests deeper than {MAX_DEPTH}") from None
-    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _too_deep(raw):
-        raise bad_request(f"request body nests deeper than {MAX_DEPTH}")
+    raw = decode_json(body, bad_request)
     try:
         return msgspec.convert(raw, MessagesBody)
     except msgspec.ValidationError as e:

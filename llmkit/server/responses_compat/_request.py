@@ -11,7 +11,7 @@ import msgspec
 from msgspec.structs import replace
 
 from llmkit.providers._common import tool_call
-from llmkit.server._body import MAX_DEPTH, _too_deep
+from llmkit.server._body import decode_json
 from llmkit.server._errors import Rejected
 from llmkit.types import (
     Document,
@@ -68,19 +68,9 @@ def bad_request(message: str) -> Rejected:
     return Rejected(400, "invalid_request_error", message)
 
 
-_decode_any = msgspec.json.Decoder()
-
-
 def decode_body(body: bytes) -> ResponsesBody:
     """The request body, or a 400 saying what is wrong (stateful asks too)."""
-    try:
-        raw = _decode_any.decode(body)
-    except (msgspec.DecodeError, UnicodeDecodeError) as e:
-        raise bad_request(f"request body is not valid JSON: {e}") from e
-    except RecursionError:
-        raise bad_request(f"request body nests deeper than {MAX_DEPTH}") from None
-    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _too_deep(raw):
-        raise bad_request(f"request body nests deeper than {MAX_DEPTH}")
+    raw = decode_json(body, bad_request)
     try:
         b = msgspec.convert(raw, ResponsesBody)
     except msgspec.ValidationError as e:
