@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
@@ -33,9 +33,11 @@ if TYPE_CHECKING:
     import httpx
 
     from llmkit._closing import EventStream
+    from llmkit.fallback import Hop
     from llmkit.protocols import HttpRequest
     from llmkit.transport import Call, Limits
 
+T = TypeVar("T")
 ToolChoiceLike = ToolChoice | str | Mapping[str, Any]
 ToolsLike = Iterable[Tool | FunctionTool | Mapping[str, Any]]
 
@@ -186,27 +188,74 @@ def _prepare(spec: CallSpec) -> tuple[Call, ChatRequest, Any]:
 
 
 def _chain(
-    model: str,
-    fallbacks: Sequence[str],
-    fallback_on: Sequence[type[BaseException]],
-    api_key: _registry.CredentialLike | None,
-    base_url: str | None,
-    reg: _registry.Registry | None,
+    spec: CallSpec, fallbacks: Sequence[str], fallback_on: Sequence[type[BaseException]]
 ) -> tuple[list[str], tuple[type[BaseException], ...]]:
     """The chain's models, each resolved now (a typo fails before any I/O),
     and the errors that move it on. A key or base URL given by hand belongs
     to one endpoint: it is never sent to another vendor's."""
     from llmkit import fallback
 
-    models = fallback.chain(model, fallbacks)
-    endpoints = {_registry.resolve(m, reg).endpoint.name for m in models}
-    if (api_key is not None or base_url is not None) and len(endpoints) > 1:
+    models = fallback.chain(spec.model, fallbacks)
+    endpoints = {_registry.resolve(m, spec.registry).endpoint.name for m in models}
+    if (spec.api_key is not None or spec.base_url is not None) and len(endpoints) > 1:
         raise InvalidArgument(
             "api_key / base_url apply to one endpoint, but the fallback chain spans "
             f"{', '.join(sorted(endpoints))}: set each endpoint's key in its env var "
             "or a registry instead"
         )
     return models, fallback.classes(fallback_on)
+
+
+def _hop(spec: CallSpec, run: Callable[[CallSpec], T]) -> Hop[T]:
+    """One model of a chain: the same call, to `model`, within what is left
+    of the chain's deadline."""
+
+    def hop(*, model: str, deadline: float | None) -> T:
+        return run(msgspec.structs.replace(spec, model=model, deadline=deadline))
+
+    return hop
+
+
+async def _chat(spec: CallSpec, http_client: httpx.AsyncClient | None) -> Response:
+    from llmkit import tracing, transport  # tracing: only when used
+
+    call, req, target = _prepare(spec)
+    client = http_client or transport.default_async_client()
+    with tracing.chat_span(call, req) as span:
+        resp = await _stale.achat(call, req, partial(transport.achat, call, client))
+        if span is not None:
+            tracing.answered(span, resp)
+    return resp if target is None else structured.parse_structured(resp, target)
+
+
+def _chat_sync(spec: CallSpec, http_client: httpx.Client | None) -> Response:
+    from llmkit import tracing, transport
+
+    call, req, target = _prepare(spec)
+    client = http_client or transport.default_client()
+    with tracing.chat_span(call, req) as span:
+        resp = _stale.chat(call, req, partial(transport.chat, call, client))
+        if span is not None:
+            tracing.answered(span, resp)
+    return resp if target is None else structured.parse_structured(resp, target)
+
+
+def _stream(spec: CallSpec, http_client: httpx.AsyncClient | None) -> AsyncIterator[StreamEvent]:
+    from llmkit import tracing, transport
+
+    call, req, target = _prepare(spec)
+    finish = None if target is None else partial(structured.parse_structured, target=target)
+    events = _stale.astream(call, req, partial(transport.astream, call, http_client, finish=finish))
+    return tracing.astream(call, req, events)
+
+
+def _stream_sync(spec: CallSpec, http_client: httpx.Client | None) -> EventStream[StreamEvent]:
+    from llmkit import tracing, transport
+
+    call, req, target = _prepare(spec)
+    finish = None if target is None else partial(structured.parse_structured, target=target)
+    open = partial(transport.stream, call, http_client, finish=finish)
+    return tracing.stream(call, req, partial(_stale.stream, call, req, open))
 
 
 async def chat(
@@ -242,28 +291,18 @@ async def chat(
     retries with a 429, 5xx/529, timeout or connection failure (or a class in
     `fallback_on`); `Response.attempts` lists the failures (llmkit.fallback).
     """
-    from llmkit import fallback, tracing, transport  # tracing and fallback: only when used
-
-    if fallbacks or fallback_on:
-        models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)
-        hop = partial(chat, messages=messages, tools=tools, tool_choice=tool_choice,
-                      api_key=api_key, base_url=base_url, http_client=http_client,
-                      timeout=timeout, limits=limits, max_retries=max_retries,
-                      registry=registry, **options)  # fmt: skip
-        return await fallback.achat(models, on, deadline, hop)
-    call, req, target = _prepare(
-        CallSpec(
-            model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=False,
-            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
-            limits=limits, max_retries=max_retries, registry=registry, options=options,
-        )
+    spec = CallSpec(
+        model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=False,
+        api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
+        limits=limits, max_retries=max_retries, registry=registry, options=options,
     )  # fmt: skip
-    client = http_client or transport.default_async_client()
-    with tracing.chat_span(call, req) as span:
-        resp = await _stale.achat(call, req, partial(transport.achat, call, client))
-        if span is not None:
-            tracing.answered(span, resp)
-    return resp if target is None else structured.parse_structured(resp, target)
+    if fallbacks or fallback_on:
+        from llmkit import fallback  # only when used
+
+        models, on = _chain(spec, fallbacks, fallback_on)
+        hop = _hop(spec, partial(_chat, http_client=http_client))
+        return await fallback.achat(models, on, deadline, hop)
+    return await _chat(spec, http_client)
 
 
 def chat_sync(
@@ -285,28 +324,18 @@ def chat_sync(
     **options: Any,
 ) -> Response:
     """The sync twin of `chat`."""
-    from llmkit import fallback, tracing, transport  # tracing and fallback: only when used
-
-    if fallbacks or fallback_on:
-        models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)
-        hop = partial(chat_sync, messages=messages, tools=tools, tool_choice=tool_choice,
-                      api_key=api_key, base_url=base_url, http_client=http_client,
-                      timeout=timeout, limits=limits, max_retries=max_retries,
-                      registry=registry, **options)  # fmt: skip
-        return fallback.chat(models, on, deadline, hop)
-    call, req, target = _prepare(
-        CallSpec(
-            model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=False,
-            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
-            limits=limits, max_retries=max_retries, registry=registry, options=options,
-        )
+    spec = CallSpec(
+        model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=False,
+        api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
+        limits=limits, max_retries=max_retries, registry=registry, options=options,
     )  # fmt: skip
-    client = http_client or transport.default_client()
-    with tracing.chat_span(call, req) as span:
-        resp = _stale.chat(call, req, partial(transport.chat, call, client))
-        if span is not None:
-            tracing.answered(span, resp)
-    return resp if target is None else structured.parse_structured(resp, target)
+    if fallbacks or fallback_on:
+        from llmkit import fallback  # only when used
+
+        models, on = _chain(spec, fallbacks, fallback_on)
+        hop = _hop(spec, partial(_chat_sync, http_client=http_client))
+        return fallback.chat(models, on, deadline, hop)
+    return _chat_sync(spec, http_client)
 
 
 def stream(
@@ -332,25 +361,18 @@ def stream(
     never retried. An unknown model, a missing key or malformed arguments
     raise here; what the provider cannot serve (`Unsupported`) raises at the
     first iteration, still before any I/O."""
-    from llmkit import fallback, tracing, transport  # tracing and fallback: only when used
-
-    if fallbacks or fallback_on:
-        models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)
-        hop = partial(stream, messages=messages, tools=tools, tool_choice=tool_choice,
-                      api_key=api_key, base_url=base_url, http_client=http_client,
-                      timeout=timeout, limits=limits, max_retries=max_retries,
-                      registry=registry, **options)  # fmt: skip
-        return fallback.astream(models, on, deadline, hop)
-    call, req, target = _prepare(
-        CallSpec(
-            model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=True,
-            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
-            limits=limits, max_retries=max_retries, registry=registry, options=options,
-        )
+    spec = CallSpec(
+        model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=True,
+        api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
+        limits=limits, max_retries=max_retries, registry=registry, options=options,
     )  # fmt: skip
-    finish = None if target is None else partial(structured.parse_structured, target=target)
-    events = _stale.astream(call, req, partial(transport.astream, call, http_client, finish=finish))
-    return tracing.astream(call, req, events)
+    if fallbacks or fallback_on:
+        from llmkit import fallback  # only when used
+
+        models, on = _chain(spec, fallbacks, fallback_on)
+        hop = _hop(spec, partial(_stream, http_client=http_client))
+        return fallback.astream(models, on, deadline, hop)
+    return _stream(spec, http_client)
 
 
 def stream_sync(
@@ -374,25 +396,18 @@ def stream_sync(
     """The sync twin of `stream`: an iterator that is also a context manager.
     Leaving a `with` block, `close()`, running out or an error closes the
     connection at once; one dropped unfinished is closed soon after."""
-    from llmkit import fallback, tracing, transport  # tracing and fallback: only when used
-
-    if fallbacks or fallback_on:
-        models, on = _chain(model, fallbacks, fallback_on, api_key, base_url, registry)
-        hop = partial(stream_sync, messages=messages, tools=tools, tool_choice=tool_choice,
-                      api_key=api_key, base_url=base_url, http_client=http_client,
-                      timeout=timeout, limits=limits, max_retries=max_retries,
-                      registry=registry, **options)  # fmt: skip
-        return fallback.stream(models, on, deadline, hop)
-    call, req, target = _prepare(
-        CallSpec(
-            model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=True,
-            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
-            limits=limits, max_retries=max_retries, registry=registry, options=options,
-        )
+    spec = CallSpec(
+        model=model, messages=messages, tools=tools, tool_choice=tool_choice, stream=True,
+        api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
+        limits=limits, max_retries=max_retries, registry=registry, options=options,
     )  # fmt: skip
-    finish = None if target is None else partial(structured.parse_structured, target=target)
-    open = partial(transport.stream, call, http_client, finish=finish)
-    return tracing.stream(call, req, partial(_stale.stream, call, req, open))
+    if fallbacks or fallback_on:
+        from llmkit import fallback  # only when used
+
+        models, on = _chain(spec, fallbacks, fallback_on)
+        hop = _hop(spec, partial(_stream_sync, http_client=http_client))
+        return fallback.stream(models, on, deadline, hop)
+    return _stream_sync(spec, http_client)
 
 
 def _counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes], int]]:
