@@ -208,6 +208,10 @@ async def astream(
                     continue
                 if first is not None:
                     yield state.done(first)
+                    if not state.attempts:  # the first model answers: nothing to stamp
+                        async for ev in events:
+                            yield ev
+                        return
                     async for ev in events:
                         yield state.done(ev)
                 return
@@ -249,6 +253,9 @@ def _falling_back(
                     continue
                 if first is not None:
                     yield state.done(first)
+                    if not state.attempts:  # the first model answers: nothing to stamp
+                        yield from events
+                        return
                     for ev in events:
                         yield state.done(ev)
                 return
