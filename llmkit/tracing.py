@@ -41,7 +41,7 @@ from llmkit.types import (
 )
 
 if TYPE_CHECKING:
-    from opentelemetry.trace import Span, Tracer
+    from opentelemetry.trace import Span, SpanKind, Tracer
 
     from llmkit._closing import EventStream
     from llmkit.transport import Call
@@ -244,11 +244,13 @@ def failed(span: Span, err: BaseException) -> None:
 @contextlib.contextmanager
 def _current(t: Tracer, name: str, attrs: dict[str, Any]) -> Iterator[Span]:
     """A CLIENT/INTERNAL span made current for the block, its error recorded."""
-    from opentelemetry.trace import SpanKind
 
-    kind = SpanKind.CLIENT if attrs.get(OPERATION) == "chat" else SpanKind.INTERNAL
     with t.start_as_current_span(
-        name, kind=kind, attributes=attrs, record_exception=False, set_status_on_exception=False
+        name,
+        kind=_kind(attrs),
+        attributes=attrs,
+        record_exception=False,
+        set_status_on_exception=False,
     ) as span:
         try:
             yield span
@@ -265,53 +267,46 @@ def chat_span(call: Call, req: ChatRequest) -> contextlib.AbstractContextManager
     return _current(t, f"chat {req.model}", _request_attributes(call, req))
 
 
-class _Stepper:
-    """Makes a span current only while the stream's own code runs (fetching
-    the next event), never while the caller's code runs between events: a
-    context attached in a generator must be detached before it yields."""
-
-    __slots__ = ("context", "first", "span", "t0")
-
-    def __init__(self, span: Span) -> None:
-        from opentelemetry import trace
-
-        self.span = span
-        self.context = trace.set_span_in_context(span)
-        self.t0 = time.perf_counter()
-        self.first = True
-
-    def seen(self, ev: object) -> None:
-        if self.first:
-            self.first = False
-            self.span.set_attribute(FIRST_CHUNK, time.perf_counter() - self.t0)
-        if isinstance(ev, Done):
-            answered(self.span, ev.response)
+def _seen(span: Span, ev: object, since: float | None) -> None:
+    """What a chat span learns from a stream event: the time to the first
+    one (`since`, then None), the answer at `Done`."""
+    if since is not None:
+        span.set_attribute(FIRST_CHUNK, time.perf_counter() - since)
+    if isinstance(ev, Done):
+        answered(span, ev.response)
 
 
 def _start(t: Tracer, name: str, attrs: dict[str, Any]) -> Span:
+    return t.start_span(name, kind=_kind(attrs), attributes=attrs)
+
+
+def _kind(attrs: dict[str, Any]) -> SpanKind:
+    """A model call goes out to a server (CLIENT); tools and runs are ours."""
     from opentelemetry.trace import SpanKind
 
-    kind = SpanKind.CLIENT if attrs.get(OPERATION) == "chat" else SpanKind.INTERNAL
-    return t.start_span(name, kind=kind, attributes=attrs)
+    return SpanKind.CLIENT if attrs.get(OPERATION) == "chat" else SpanKind.INTERNAL
 
 
 # The span starts at the first iteration, inside the generator: a stream
 # closed or dropped before it was iterated sent nothing, and a generator that
 # never started never runs its `finally`, so a span started outside would
-# never end.
+# never end. It is current only while the generator fetches the next event,
+# never while the caller's code runs between events: a context attached in a
+# generator must be detached before it yields.
 
 
 async def _atraced(
     t: Tracer, name: str, attrs: dict[str, Any], events: AsyncIterator[Any], watch: bool
 ) -> AsyncIterator[Any]:
-    from opentelemetry import context
+    from opentelemetry import context, trace
 
     span = _start(t, name, attrs)
-    s = _Stepper(span)
+    current = trace.set_span_in_context(span)  # current only while fetching an event
+    since: float | None = time.perf_counter()
     try:
         async with contextlib.aclosing(events):  # type: ignore[type-var]
             while True:
-                token = context.attach(s.context)
+                token = context.attach(current)
                 try:
                     ev = await anext(events, _END)
                 finally:
@@ -319,7 +314,8 @@ async def _atraced(
                 if ev is _END:
                     return
                 if watch:
-                    s.seen(ev)
+                    _seen(span, ev, since)
+                    since = None
                 yield ev
     except GeneratorExit:  # the caller closed the stream early: no error of the call's
         raise
@@ -333,14 +329,15 @@ async def _atraced(
 def _traced(
     t: Tracer, name: str, attrs: dict[str, Any], events: Iterator[Any], watch: bool
 ) -> Iterator[Any]:
-    from opentelemetry import context
+    from opentelemetry import context, trace
 
     span = _start(t, name, attrs)
-    s = _Stepper(span)
+    current = trace.set_span_in_context(span)  # current only while fetching an event
+    since: float | None = time.perf_counter()
     try:
         with contextlib.closing(events):  # type: ignore[type-var]
             while True:
-                token = context.attach(s.context)
+                token = context.attach(current)
                 try:
                     ev = next(events, _END)
                 finally:
@@ -348,7 +345,8 @@ def _traced(
                 if ev is _END:
                     return
                 if watch:
-                    s.seen(ev)
+                    _seen(span, ev, since)
+                    since = None
                 yield ev
     except GeneratorExit:  # the caller closed the stream early: no error of the call's
         raise

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -340,3 +341,14 @@ def test_import_llmkit_loads_neither_tracing_nor_fallbacks() -> None:
     code = f"import sys, llmkit; print([m for m in {mods} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_time_to_first_chunk_is_the_first_events(
+    spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticks = iter(range(1000))  # tracing's clock moves one second per reading
+    monkeypatch.setattr(tracing, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    with httpx.Client(transport=replies("anthropic/tool_use.sse")) as client:
+        events = list(llmkit.stream_sync(CLAUDE, "hi", http_client=client))
+    (span,) = spans.get_finished_spans()
+    assert len(events) > 3 and attrs(span)["gen_ai.response.time_to_first_chunk"] == 1.0
