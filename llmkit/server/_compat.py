@@ -24,10 +24,9 @@ from llmkit.registry import Registry
 from llmkit.server import anthropic_compat as ac
 from llmkit.server import responses_compat as rc
 from llmkit.server._body import read_body
-from llmkit.server._config import ServerConfig, resolve_chain, resolve_model
+from llmkit.server._config import ServerConfig, resolve_chain
 from llmkit.server._errors import Rejected, error_info, http_status, json_response
-from llmkit.server._sse import event_stream, unless_disconnected
-from llmkit.types import StreamEvent
+from llmkit.server._sse import event_stream, folding, unless_disconnected
 
 
 def _target(model: str, reg: Registry) -> str:
@@ -66,10 +65,10 @@ def compat_routes(
     """The routes, sharing the app's upstream client and registry."""
 
     def call_kw(
-        reg: Registry, model: str, tools: Any, choice: Any, options: dict[str, Any]
+        reg: Registry, fallbacks: list[str], tools: Any, choice: Any, options: dict[str, Any]
     ) -> dict[str, Any]:
         return {
-            "fallbacks": resolve_chain(cfg, model)[1],
+            "fallbacks": fallbacks,
             "tools": tools,
             "tool_choice": choice,
             "registry": reg,
@@ -83,19 +82,15 @@ def compat_routes(
         try:
             body = await read_body(request, cfg.max_body_bytes, cfg.body_timeout)
             decoded = ac.decode_body(body)
-            target = _target(resolve_model(cfg, decoded.model), reg)
+            to, fallbacks = resolve_chain(cfg, decoded.model)  # an alias's target
+            target = _target(to, reg)
             call = ac.parse_request(decoded, target)
-            kw = call_kw(reg, call.model, call.tools, call.tool_choice, call.options)
-            to = resolve_model(cfg, call.model)  # an alias's target
+            kw = call_kw(reg, fallbacks, call.tools, call.tool_choice, call.options)
             msg_id = f"msg_{uuid.uuid4().hex[:24]}"
             if call.stream:
                 events = api.stream(to, call.messages, **kw)
-                state = [ac.start(msg_id, call.model, claude=target == CLAUDE)]
-
-                def frame(ev: StreamEvent) -> bytes:
-                    state[0], data = ac.step(state[0], ev)
-                    return data
-
+                start = ac.start(msg_id, call.model, claude=target == CLAUDE)
+                frame, _ = folding(start, ac.step)
                 return event_stream(
                     events, cfg.keep_alive, reg, frame=frame,
                     error_frame=_anthropic_error_frame, error_reply=_anthropic_error,
@@ -121,21 +116,16 @@ def compat_routes(
         try:
             body = await read_body(request, cfg.max_body_bytes, cfg.body_timeout)
             call = rc.parse_request(rc.decode_body(body))
-            kw = call_kw(reg, call.model, call.tools, call.tool_choice, call.options)
-            to = resolve_model(cfg, call.model)  # an alias's target
+            to, fallbacks = resolve_chain(cfg, call.model)  # an alias's target
+            kw = call_kw(reg, fallbacks, call.tools, call.tool_choice, call.options)
             resp_id = f"resp_{uuid.uuid4().hex[:24]}"
             echo = {**call.echo, "created_at": int(time.time())}
             if call.stream:
                 events = api.stream(to, call.messages, **kw)
-                state = [rc.start(resp_id, echo)]
-
-                def frame(ev: StreamEvent) -> bytes:
-                    state[0], data = rc.step(state[0], ev)
-                    return data
-
+                frame, now = folding(rc.start(resp_id, echo), rc.step)
                 return event_stream(
                     events, cfg.keep_alive, reg, frame=frame,
-                    error_frame=lambda e, r: rc.error_frame(*_status_message(e, r), state[0]),
+                    error_frame=lambda e, r: rc.error_frame(*_status_message(e, r), now()),
                     error_reply=_responses_error,
                 )  # fmt: skip
             resp = await unless_disconnected(

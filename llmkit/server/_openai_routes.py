@@ -21,8 +21,7 @@ from llmkit.registry import Registry
 from llmkit.server import openai_compat as oc
 from llmkit.server._body import read_body
 from llmkit.server._config import ServerConfig, resolve_chain
-from llmkit.server._sse import event_stream, unless_disconnected
-from llmkit.types import StreamEvent
+from llmkit.server._sse import event_stream, folding, unless_disconnected
 
 
 def error_reply(e: Exception, reg: Registry) -> Response:
@@ -43,17 +42,6 @@ def _signs_calls(model: str, reg: Registry) -> bool:
     except LlmkitError:
         return False  # the call itself will say why
     return wire.rpartition(".")[2] == "google"
-
-
-def _framer(state: oc.ChunkState) -> Callable[[StreamEvent], bytes]:
-    """The fold's state, held for one response."""
-    box = [state]
-
-    def frame(ev: StreamEvent) -> bytes:
-        box[0], out = oc.step(box[0], ev)
-        return out
-
-    return frame
 
 
 def openai_routes(
@@ -90,7 +78,7 @@ def openai_routes(
                     events,
                     cfg.keep_alive,
                     reg,
-                    frame=_framer(state),
+                    frame=folding(state, oc.step)[0],
                     error_frame=oc.error_frame,
                     error_reply=error_reply,
                 )

@@ -19,6 +19,7 @@ from llmkit.types import Response as ChatResponse
 log = logging.getLogger("llmkit.server")
 _enc = msgspec.json.Encoder()
 T = TypeVar("T")
+S = TypeVar("S")
 
 _FRAME_HEAD: Mapping[type, bytes] = {
     cls: f"event: {cls.__struct_config__.tag}\ndata: ".encode() for cls in get_args(StreamEvent)
@@ -84,6 +85,21 @@ class _Progress(msgspec.Struct):
 
 def _error_frame(e: Exception, reg: Registry) -> bytes:
     return b"event: error\ndata: " + _enc.encode(ErrorBody(error_info(e, reg))) + b"\n\n"
+
+
+def folding(
+    state: S, step: Callable[[S, StreamEvent], tuple[S, bytes]]
+) -> tuple[Callable[[StreamEvent], bytes], Callable[[], S]]:
+    """A dialect's pure stream fold, held for one response: the `frame` to
+    give `event_stream`, and what the fold's state is now (for an error frame
+    that must continue the dialect's sequence)."""
+    box = [state]
+
+    def frame(ev: StreamEvent) -> bytes:
+        box[0], out = step(box[0], ev)
+        return out
+
+    return frame, lambda: box[0]
 
 
 def event_stream(
