@@ -152,9 +152,9 @@ def test_replaying_covers_calls_without_a_client(tmp_path: Path, vendor: str) ->
     with testing.replaying(tmp_path):
         events = list(llmkit.stream_sync("toy-1", "hi", registry=reg(vendor), api_key="k"))
     assert isinstance(events[-1], Done)
-    from llmkit import transport
+    from llmkit import _clients
 
-    assert transport._override.get() is None
+    assert _clients._override.get() is None
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
