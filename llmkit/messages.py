@@ -172,7 +172,7 @@ def decode_messages(data: bytes | str) -> list[Message]:
     """Messages from JSON text in llmkit's shape (a list)."""
     try:
         return [_from_in(m) for m in _decode_in.decode(data)]
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:  # bytes that are not UTF-8 too
         raise InvalidMessages(f"messages: {e}") from e
 
 

@@ -27,8 +27,8 @@ class HttpRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SseEvent(Protocol):
-    """One server-sent event. httpx-sse's `ServerSentEvent` satisfies this, so
-    the transport hands its events to providers without copying."""
+    """One server-sent event: `Sse` (what the transport's framings make) or
+    anything with the same two attributes (httpx-sse's `ServerSentEvent`)."""
 
     @property
     def event(self) -> str: ...
@@ -37,7 +37,7 @@ class SseEvent(Protocol):
 
 
 class Sse(msgspec.Struct, frozen=True):
-    """A plain SseEvent, for tests and for replaying recorded streams."""
+    """A plain SseEvent: what the transport reads from a stream's body."""
 
     event: str = "message"
     data: str = ""
@@ -105,12 +105,13 @@ class RouteShape(Protocol):
 
 
 class Framing(Protocol):
-    """The module shape of a stream framing other than SSE (the transport
-    reads SSE itself): a pure, incremental fold from the body's bytes, as they
-    arrive, to `SseEvent`-shaped events a wire's `step` reads. `feed` raises
-    `StreamError` when a frame would pass `max_frame` bytes (nothing is
-    buffered without bound) and `DecodeError` on a corrupt frame; `end` raises
-    when the body stopped inside a frame."""
+    """The module shape of a stream framing (SSE: `llmkit._sse`; AWS
+    event-stream: `llmkit.routes._eventstream`): a pure, incremental fold
+    from the body's bytes, as they arrive, to `SseEvent`-shaped events a
+    wire's `step` reads. `feed` raises `StreamError` when an event would pass
+    `max_frame` bytes (nothing is buffered without bound) and `DecodeError` on
+    a corrupt frame; `end` raises when the body stopped inside a frame that
+    cannot be dropped."""
 
     @property
     def CONTENT_TYPE(self) -> str: ...

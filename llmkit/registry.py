@@ -413,7 +413,8 @@ def signer(ep: Endpoint) -> Signer | None:
 
 
 def framing(ep: Endpoint) -> Framing | None:
-    """The stream framing an endpoint names; None for SSE, which the transport reads itself."""
+    """The stream framing an endpoint names; None for SSE, the transport's
+    default (`llmkit._sse`)."""
     return None if ep.framing == "sse" else _named(FRAMINGS, "stream framing", ep.framing)
 
 

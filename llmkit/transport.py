@@ -1,14 +1,14 @@
-"""The one module that touches the network (httpx, httpx-sse, anyio).
+"""The one module that touches the network (httpx, anyio).
 
 It turns a provider's HttpRequest into an httpx request, adds the key last,
 retries what is safe to retry, maps non-2xx answers through the provider's
-`parse_error`, and drives the provider's streaming fold over SSE events. Each
+`parse_error`, and drives the provider's streaming fold over the events of
+the body's framing (SSE, `llmkit._sse`, unless a route says otherwise). Each
 sync function has its async twin right below it.
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import email.utils
 import itertools
@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 import anyio
 import anyio.lowlevel
 import httpx
-import httpx_sse
-import httpx_sse._decoders
 import msgspec
+
+from llmkit import _sse
 
 # The default clients' home is llmkit._clients; these names stay importable here.
 from llmkit._clients import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
@@ -83,13 +83,15 @@ class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Limits(msgspec.Struct, frozen=True, kw_only=True):
-    """What llmkit buffers from a vendor, in bytes. An SSE line still without
-    its end after `max_line` bytes ends the stream with a StreamError (the
-    bytes of finished lines are only ever as many as one network read holds);
-    beyond `max_body` a whole body is a DecodeError; an error body is read up
-    to `max_error_body` and the rest is dropped."""
+    """What llmkit buffers from a vendor, in bytes. A streamed event (an SSE
+    event, an AWS event-stream frame) still incomplete after `max_line` bytes
+    ends the stream with a StreamError (the bytes of finished events are only
+    ever as many as one network read holds); beyond `max_body` a whole body is
+    a DecodeError; an error body is read up to `max_error_body` and the rest
+    is dropped."""
 
-    max_line: int = 16 * 2**20  # one SSE line: Gemini sends a whole chunk, images included
+    # one event: Gemini sends a whole chunk, images included, in one data line
+    max_line: int = 16 * 2**20
     max_body: int = 64 * 2**20
     max_error_body: int = 2**20
 
@@ -554,17 +556,11 @@ def _folded(call: Call, req: ChatRequest, body: bytes) -> Response:
     p = call.provider
     state = p.start(req)
     try:
-        if call.framing is not None:
-            sses = [e for batch in _framed(call, iter([body]), None) for e in batch]
-        else:
-            events = httpx.Response(
-                200, headers={"content-type": "text/event-stream"}, content=body
-            )
-            sses = list(httpx_sse.EventSource(events).iter_sse())
-        for sse in sses:
-            state, _ = p.step(state, sse)
+        for batch in _framed(call, iter([body]), None):
+            for sse in batch:
+                state, _ = p.step(state, sse)
         out = p.finish(state)
-    except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
+    except (LlmkitError, httpx.HTTPError) as e:
         raise _broken(call, p, state, e) from e
     done = [ev.response for ev in out if isinstance(ev, Done)]
     if not done:
@@ -575,9 +571,14 @@ def _folded(call: Call, req: ChatRequest, body: bytes) -> Response:
 # ---- streaming ---------------------------------------------------------------
 
 
+def _framing(call: Call) -> Any:
+    """The call's stream framing module (`llmkit.protocols.Framing`)."""
+    return _sse if call.framing is None else call.framing
+
+
 def _not_sse(call: Call, r: httpx.Response, body: bytes) -> StreamError:
     kind = r.headers.get("content-type", "nothing")
-    want = "text/event-stream" if call.framing is None else call.framing.CONTENT_TYPE
+    want = _framing(call).CONTENT_TYPE
     err = StreamError(
         f"expected {want}, got {kind}",
         provider=call.name,
@@ -586,15 +587,9 @@ def _not_sse(call: Call, r: httpx.Response, body: bytes) -> StreamError:
     return _keyless(call, err)
 
 
-def _is_sse(r: httpx.Response) -> bool:
-    return "text/event-stream" in r.headers.get("content-type", "")
-
-
 def _is_stream(call: Call, r: httpx.Response) -> bool:
     """The body is in the call's stream framing (SSE unless the route says)."""
-    if call.framing is None:
-        return _is_sse(r)
-    return str(call.framing.CONTENT_TYPE) in r.headers.get("content-type", "")
+    return str(_framing(call).CONTENT_TYPE) in r.headers.get("content-type", "")
 
 
 def _broken(call: Call, p: Provider[Any], state: Any, e: Exception) -> LlmkitError:
@@ -616,8 +611,6 @@ def _ending(call: Call, p: Provider[Any], state: Any, e: Exception) -> LlmkitErr
         if e.partial is None:
             e.partial = partial
         return e
-    if isinstance(e, httpx_sse.SSEError):
-        return StreamError(f"malformed SSE: {e}", provider=call.name, partial=partial)
     assert isinstance(e, httpx.HTTPError)
     return _network_error(call, e, partial)
 
@@ -631,58 +624,13 @@ def _done(call: Call, ev: StreamEvent, finish: Finish | None) -> StreamEvent:
     return ev if resp is ev.response else Done(response=resp)
 
 
-def _line_run(call: Call, chunk: bytes, run: int) -> int:
-    """Bytes since the last line break, after `chunk`; too many is a StreamError
-    (httpx-sse would buffer a line without end for ever)."""
-    cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
-    run = run + len(chunk) if cut < 0 else len(chunk) - cut - 1
-    if run > call.limits.max_line:
-        raise StreamError(f"an SSE line over {call.limits.max_line} bytes (Limits.max_line)")
-    return run
-
-
-# httpx-sse's own line splitter and event decoder, fed from bytes we have
-# checked: its `iter_sse` reads the response itself, with no bound on a line.
-_Lines = httpx_sse._decoders.SSELineDecoder
-_Events = httpx_sse._decoders.SSEDecoder
-
-
-# The events of each network chunk come as one list: the fold loops over it,
-# so a generator is resumed once per chunk, not once per event (hot path).
-def _sse(call: Call, chunks: Iterator[bytes], end: float | None) -> Iterator[list[Any]]:
-    text = codecs.getincrementaldecoder("utf-8")("replace")  # SSE is UTF-8 by definition
-    lines, decode, run = _Lines(), _Events().decode, 0
-    for chunk in chunks:
-        run = _line_run(call, chunk, run)
-        if end is not None and time.monotonic() > end:
-            raise _late(call)
-        batch = [e for e in map(decode, lines.decode(text.decode(chunk))) if e is not None]
-        if batch:
-            yield batch
-    tail = text.decode(b"", True)
-    lasts = [*(lines.decode(tail) if tail else []), *lines.flush()]
-    yield [e for e in map(decode, lasts) if e is not None]
-
-
-async def _asse(
-    call: Call, chunks: AsyncIterator[bytes], end: float | None
-) -> AsyncIterator[list[Any]]:
-    text = codecs.getincrementaldecoder("utf-8")("replace")
-    lines, decode, run = _Lines(), _Events().decode, 0
-    async for chunk in chunks:
-        run = _line_run(call, chunk, run)
-        batch = [e for e in map(decode, lines.decode(text.decode(chunk))) if e is not None]
-        if batch:
-            yield batch
-    tail = text.decode(b"", True)
-    lasts = [*(lines.decode(tail) if tail else []), *lines.flush()]
-    yield [e for e in map(decode, lasts) if e is not None]
-
-
-# Framings other than SSE (AWS event-stream) are pure folds over the bytes:
-# the same list-per-chunk shape as `_sse`, each frame bounded by Limits.max_line.
+# A framing is a pure fold over the body's bytes (SSE: llmkit._sse; AWS
+# event-stream: llmkit.routes._eventstream), each event bounded by
+# Limits.max_line. The events of each network chunk come as one list: the
+# stream fold loops over it, so a generator is resumed once per chunk, not
+# once per event (hot path).
 def _framed(call: Call, chunks: Iterator[bytes], end: float | None) -> Iterator[list[Any]]:
-    f = call.framing
+    f = _framing(call)
     state, limit = f.start(), call.limits.max_line
     for chunk in chunks:
         if end is not None and time.monotonic() > end:
@@ -696,7 +644,7 @@ def _framed(call: Call, chunks: Iterator[bytes], end: float | None) -> Iterator[
 async def _aframed(
     call: Call, chunks: AsyncIterator[bytes], end: float | None
 ) -> AsyncIterator[list[Any]]:
-    f = call.framing
+    f = _framing(call)
     state, limit = f.start(), call.limits.max_line
     async for chunk in chunks:
         state, batch = f.feed(state, chunk, limit)
@@ -809,7 +757,7 @@ def _fold(
     state = p.start(req)
     try:
         if call.framing is None:
-            batches: Iterator[list[Any]] = _sse(call, r.iter_bytes(), end)
+            batches: Iterator[list[Any]] = _framed(call, r.iter_bytes(), end)
         else:
             batches = _framed_retried(call, client, hr, r, end, h)
         for batch in batches:
@@ -818,7 +766,7 @@ def _fold(
                 for ev in out:  # cheaper than `yield from` for a list of one
                     yield ev
         out = p.finish(state)
-    except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
+    except (LlmkitError, httpx.HTTPError) as e:
         raise _broken(call, p, state, e) from e
     for ev in out:
         yield _done(call, ev, finish)
@@ -840,7 +788,7 @@ async def astream(
         try:
             if call.framing is None:
                 chunks = r.aiter_bytes() if end is None else _achunks(call, r, end)
-                batches: AsyncIterator[list[Any]] = _asse(call, chunks, end)
+                batches: AsyncIterator[list[Any]] = _aframed(call, chunks, end)
             else:
                 r, batches = await _aframed_retried(call, client, hr, r, end)
             async for batch in batches:
@@ -849,7 +797,7 @@ async def astream(
                     for ev in out:
                         yield ev
             out = p.finish(state)
-        except (LlmkitError, httpx.HTTPError, httpx_sse.SSEError) as e:
+        except (LlmkitError, httpx.HTTPError) as e:
             raise _broken(call, p, state, e) from e
         for ev in out:
             yield _done(call, ev, finish)

@@ -413,7 +413,7 @@ def test_the_cli_gives_up_at_its_timeout(
 # ---- 7. bounded buffers ------------------------------------------------------------------
 
 
-def test_an_endless_sse_line_is_a_stream_error_at_the_cap() -> None:
+def test_an_endless_sse_event_is_a_stream_error_at_the_cap() -> None:
     pulled = [0]
 
     def body() -> Iterator[bytes]:
@@ -497,14 +497,15 @@ def test_recording_serves_a_new_event_loop_each_time(tmp_path: Path) -> None:
     assert all(texts) and len(list(tmp_path.glob("[0-9][0-9][0-9][0-9].json"))) == 3
 
 
-LONGEST = max(len(line) for line in SSE.splitlines())
+# the bytes one event holds before the blank line after it: its lines, LF-ended
+LONGEST = max(len(ev) + 1 for ev in SSE.replace(b"\r\n", b"\n").split(b"\n\n") if ev)
 
 
 @given(st.lists(st.integers(1, len(SSE) - 1), max_size=12))
-def test_the_line_cap_never_trips_below_it_wherever_the_chunks_are_cut(cuts: list[int]) -> None:
-    """A cap of the longest line passes the stream whole for any chunking (the
-    count survives lines split across chunks); fed byte by byte, so that every
-    line is held unfinished at some point, one byte less stops it."""
+def test_the_event_cap_never_trips_below_it_wherever_the_chunks_are_cut(cuts: list[int]) -> None:
+    """A cap of the longest event passes the stream whole for any chunking
+    (the count survives events split across chunks); fed byte by byte, so
+    that every event is held unfinished at some point, one byte less stops it."""
     from tests.replay import transport
 
     def run(cap: int, cuts: list[int]) -> list[Any]:

@@ -153,3 +153,9 @@ def test_structs_are_frozen() -> None:
     m = llmkit.user("x")
     with pytest.raises(AttributeError):
         m.role = "assistant"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("body", [b'[{"role":"user","content":"\xff"}]', b"[", b"\xff\xfe"])
+def test_messages_from_bytes_that_are_not_json_or_not_utf8_are_a_typed_error(body: bytes) -> None:
+    with pytest.raises(InvalidMessages, match=r"^messages: "):
+        decode_messages(body)

@@ -204,7 +204,7 @@ def _part(s: State, x: w.Part | msgspec.Raw, out: list[StreamEvent]) -> State:
     else:
         try:
             p = w.PART.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):  # the typed error, from the helper
             p = _decode(w.PART, raw)
     if s.streaming is not None and p.function_call is None:
         s = _ended(s, out)
