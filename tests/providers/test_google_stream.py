@@ -265,3 +265,32 @@ def test_error_object_without_code_has_no_status() -> None:
 def test_blank_events_are_ignored() -> None:
     s = google.start(REQ)
     assert google.step(s, Sse(data="")) == (s, [])
+
+
+SCALARS = (
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=4)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from([3.0, -0.0, 1e300, 2.5])
+)  # fmt: skip
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=4))
+def test_call_arguments_get_whole_numbers_as_the_walk_over_them_gives(args: dict[str, Any]) -> None:
+    """The decoders' float hook (`_wire.whole_number`) gives what walking the
+    decoded arguments (`whole_floats`, the history path's way) gives, streamed
+    and whole: 3.0 is 3 at any depth, 2.5 stays, the argument text is their JSON."""
+    from llmkit.providers.google._history import whole_floats
+
+    content = {"role": "model", "parts": [{"functionCall": {"name": "f", "args": args}}]}
+    chunk = {"candidates": [{"content": content, "finishReason": "STOP", "index": 0}]}
+    body = json.dumps(chunk).encode()  # json writes floats with a fraction or exponent
+    want = whole_floats(msgspec.json.decode(json.dumps(args)))
+    (call,) = google.parse_response(body).tool_calls
+    assert call.arguments == want and repr(call.arguments) == repr(want)  # ints stay ints
+    _, out = google.step(google.start(REQ), Sse(data=body.decode()))
+    (delta,) = [e for e in out if isinstance(e, ToolCallDelta)]
+    assert msgspec.json.decode(delta.arguments) == want

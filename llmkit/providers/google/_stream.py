@@ -148,16 +148,23 @@ def _text(s: State, text: str, kind: int, sig: str | None, out: list[StreamEvent
 
 
 def _call(s: State, p: w.Part, out: list[StreamEvent]) -> State:
-    s = _end(s, out)
-    part = pt.from_wire(p, pt.synth_id(s.response_id or "", s.calls))
-    assert isinstance(part, ToolCall)
-    args = w.ENCODE.encode(part.arguments).decode()
-    out += [
-        ToolCallStart(index=s.n, id=part.id, name=part.name),
-        ToolCallDelta(index=s.n, arguments=args),
-        ToolCallEnd(index=s.n, call=part),
-    ]
-    return replace(s, parts=(part, s.parts), n=s.n + 1, calls=s.calls + 1)
+    """A whole call. Its arguments are whole-numbered already (`w.whole_number`,
+    the decoders' float hook): `pt.from_wire` would walk them again."""
+    if s.kind != _NONE:
+        s = _end(s, out)
+    fc = p.function_call
+    assert fc is not None
+    call_id = fc.id or pt.synth_id(s.response_id or "", s.calls)
+    n, name = s.n, fc.name
+    part = ToolCall(
+        id=call_id, name=name, arguments=fc.args, signature=p.thought_signature, provider=NAME
+    )
+    out += (
+        ToolCallStart(index=n, id=call_id, name=name),
+        ToolCallDelta(index=n, arguments=w.ENCODE.encode(fc.args).decode()),
+        ToolCallEnd(index=n, call=part),
+    )
+    return replace(s, parts=(part, s.parts), n=n + 1, calls=s.calls + 1)
 
 
 def _streamed(s: State, p: w.Part, out: list[StreamEvent]) -> State:
@@ -245,6 +252,9 @@ def fold(s: State, c: w.Chunk | w.PartsChunk) -> tuple[State, list[StreamEvent]]
                     # the hot path: more of the open text, inlined (0.1 µs a chunk)
                     out.append((ThinkingDelta if x.thought else TextDelta)(index=s.n, text=x.text))
                     s = replace(s, rope=(x.text, s.rope))
+                elif (type(x) is w.Part and x.function_call is not None and s.streaming is None
+                        and not x.function_call.will_continue):  # fmt: skip
+                    s = _call(s, x, out)  # a whole call (`_part` would come here too)
                 else:
                     s = _part(s, x, out)
         if cand.finish_reason is not None:

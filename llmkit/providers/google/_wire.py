@@ -172,10 +172,20 @@ class ModelPage(_W, frozen=True):
     next_page_token: str | None = None
 
 
-CHUNK = msgspec.json.Decoder(Chunk)
-CHUNK_PARTS = msgspec.json.Decoder(PartsChunk)
-PART = msgspec.json.Decoder(Part)
-ANY = msgspec.json.Decoder()
+def whole_number(text: str) -> int | float:
+    """An untyped JSON number with a fraction or exponent. Gemini's function
+    arguments are protobuf Struct values, all doubles, so `3.0` means 3: like
+    the official SDK, a whole one becomes an int. Done while decoding (msgspec's
+    `float_hook`), not by walking the arguments afterwards."""
+    f = float(text)
+    return int(f) if f.is_integer() else f
+
+
+# What the model says: its calls' arguments (the only untyped values) get whole numbers
+CHUNK = msgspec.json.Decoder(Chunk, float_hook=whole_number)
+CHUNK_PARTS = msgspec.json.Decoder(PartsChunk, float_hook=whole_number)
+PART = msgspec.json.Decoder(Part, float_hook=whole_number)
+ANY = msgspec.json.Decoder()  # parts kept verbatim (Raw)
 # Error bodies are wrapped in a JSON array when `alt=sse` is not used.
 ERROR = msgspec.json.Decoder(ErrorBody | list[ErrorBody])
 MODELS = msgspec.json.Decoder(ModelPage)
