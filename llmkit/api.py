@@ -492,18 +492,26 @@ def count_tokens_sync(
 
 
 def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[ModelInfo]:
-    """Every built-in catalog model, marked available when its key is set."""
+    """Every built-in catalog model, marked available when its key is set (a
+    cloud route's, when its settings and credentials are found)."""
     ready = set(_registry.available(reg, env))
     out: list[ModelInfo] = []
     for name, ep in reg.endpoints.items():
         p = _registry.wire(ep)
         # A compatible endpoint does not serve OpenAI's catalog; a cloud route
         # that takes the vendor's ids (Vertex) does.
-        if name == p.NAME or ep.catalog:
-            out += [
-                msgspec.structs.replace(m, provider=name, available=name in ready) for m in p.MODELS
-            ]
+        rows = list(p.MODELS) if name == p.NAME or ep.catalog else []
+        rows += _route_models(ep, p.MODELS)
+        out += [msgspec.structs.replace(m, provider=name, available=name in ready) for m in rows]
     return out
+
+
+def _route_models(ep: _registry.Endpoint, first: Sequence[ModelInfo]) -> list[ModelInfo]:
+    """A cloud route's own ids (its `CATALOG`: Bedrock's, Claude's on Vertex),
+    each with the facts of the first-party model it names."""
+    listed: Mapping[str, str] = getattr(_registry.route_shape(ep), "CATALOG", {})
+    facts = {m.id: m for m in first}
+    return [msgspec.structs.replace(facts[f], id=i) for i, f in listed.items() if f in facts]
 
 
 def _merge(catalog: list[ModelInfo], live: list[ModelInfo]) -> list[ModelInfo]:

@@ -24,6 +24,7 @@ import os
 import re
 import urllib.parse
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import msgspec
 
@@ -140,6 +141,47 @@ def anthropic_model(model: str) -> str:
     if not bare.startswith("anthropic."):
         return model
     return _VERSION.sub("", bare.removeprefix("anthropic."))
+
+
+# ---- the catalog ------------------------------------------------------------------
+
+# The Bedrock ids llmkit lists, each beside the first-party catalog id whose
+# facts (context, output limit, capabilities, efforts, sampling) it shares.
+# Only ids Anthropic's or AWS's own pages give, or real traffic used; any other
+# id (a newer model, another profile, an ARN) works all the same, unlisted.
+_BASE: Mapping[str, str] = MappingProxyType(
+    {
+        # "Base Bedrock model ID" table of
+        # https://platform.claude.com/docs/en/build-with-claude/claude-on-amazon-bedrock
+        # (recorded: corpus bedrock-anthropic/fan_opus46_*, fan_sonnet45_*)
+        "anthropic.claude-opus-4-6-v1": "claude-opus-4-6",
+        "anthropic.claude-sonnet-4-5-20250929-v1:0": "claude-sonnet-4-5",
+        "anthropic.claude-sonnet-4-20250514-v1:0": "claude-sonnet-4-20250514",
+        # AWS's model card
+        # (https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-anthropic-claude-haiku-4-5.html);
+        # recorded: corpus bedrock-anthropic/fan_haiku45_*
+        "anthropic.claude-haiku-4-5-20251001-v1:0": "claude-haiku-4-5",
+    }
+)
+# The cross-region inference profiles (`{geo}.{base id}`) the same table marks
+# for each model; Haiku 4.5's global profile is in AWS's announcement
+# (https://aws.amazon.com/blogs/machine-learning/global-cross-region-inference-for-latest-anthropic-claude-opus-sonnet-and-haiku-models-on-amazon-bedrock-in-thailand-malaysia-singapore-indonesia-and-taiwan).
+# Which of them answers depends on the caller's region.
+_PROFILES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "anthropic.claude-opus-4-6-v1": ("global", "us", "eu", "jp", "apac"),
+        "anthropic.claude-sonnet-4-5-20250929-v1:0": ("global", "us", "eu", "jp"),
+        "anthropic.claude-sonnet-4-20250514-v1:0": ("global", "us", "eu", "apac"),
+        "anthropic.claude-haiku-4-5-20251001-v1:0": ("global",),
+    }
+)
+CATALOG: Mapping[str, str] = MappingProxyType(
+    {
+        **_BASE,
+        **{f"{geo}.{base}": first for base, first in _BASE.items() for geo in _PROFILES[base]},
+    }
+)
+"""Listed Bedrock id -> the first-party catalog id it shares facts with."""
 
 
 def invoke_url(base: str, model: str, stream: bool) -> str:

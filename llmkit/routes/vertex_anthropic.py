@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from llmkit.errors import ApiError
 from llmkit.protocols import HttpRequest
@@ -25,6 +26,22 @@ from llmkit.types import ChatRequest
 NAME = "vertex-anthropic"
 VERSION = "vertex-2023-10-16"
 
+# The Vertex ids llmkit lists, each beside the first-party catalog id whose
+# facts it shares: the "Agent Platform API model ID" table of
+# https://platform.claude.com/docs/en/build-with-claude/claude-on-vertex-ai
+# (the dated ids also in Google's
+# https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/use-claude),
+# for the models llmkit's first-party catalog has. Other ids work, unlisted.
+CATALOG: Mapping[str, str] = MappingProxyType(
+    {
+        "claude-opus-4-8": "claude-opus-4-8",
+        "claude-opus-4-6": "claude-opus-4-6",
+        "claude-sonnet-4-5@20250929": "claude-sonnet-4-5",
+        "claude-haiku-4-5@20251001": "claude-haiku-4-5",
+        "claude-sonnet-4@20250514": "claude-sonnet-4-20250514",
+    }
+)
+
 
 def base_url(env: Mapping[str, str], keyed: bool) -> str:
     return _gcp.project_url(env, NAME)  # a static key here is an access token: same URL
@@ -32,6 +49,13 @@ def base_url(env: Mapping[str, str], keyed: bool) -> str:
 
 def ready(env: Mapping[str, str]) -> bool:
     return bool(_gcp.first(env, _gcp.PROJECT_ENV)) and _gcp.adc_found(env)
+
+
+def wire_model(model: str) -> str:
+    """The first-party name of a Vertex id, so the request is built with that
+    model's facts: a version after `@` is the first party's date suffix
+    (`claude-sonnet-4-5@20250929` is `claude-sonnet-4-5-20250929`)."""
+    return model.replace("@", "-", 1)
 
 
 def rewrite(hr: HttpRequest, req: ChatRequest, base_url: str) -> HttpRequest:
