@@ -414,17 +414,31 @@ def _counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes
     """The count request for `req` and its parser, from the provider."""
     p = call.provider
     build = getattr(p, "build_count_tokens", None)
-    if call.route is not None:  # its URL shape for counting is the route's to place
-        raise Unsupported(
-            f"{call.name}: counting tokens through a cloud route is not supported yet",
-            provider=call.name,
-        )
+    if call.route is not None:  # its counting endpoint is the cloud's own
+        return _route_counter(call, req)
     if build is None:
         raise Unsupported(
             f"{call.name} has no endpoint that counts a request's tokens", provider=call.name
         )
     parse: Callable[[bytes], int] = getattr(p, "parse_count_tokens")  # noqa: B009
     return build(req, call.base_url), parse
+
+
+def _route_counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes], int]]:
+    """A cloud route's count request (`count_request`): it reshapes the wire's
+    request for a non-streamed call, built as `chat` builds it (with the
+    first-party model's facts), into the cloud's counting call."""
+    route = call.route
+    count = getattr(route, "count_request", None)
+    if count is None:
+        why = getattr(route, "NO_COUNT", "this cloud route has no token-counting endpoint")
+        raise Unsupported(f"{call.name}: {why}", provider=call.name)
+    to_wire = getattr(route, "wire_model", None)
+    model = req.model if to_wire is None else to_wire(req.model)
+    built = msgspec.structs.replace(req, stream=False, model=model)
+    hr: HttpRequest = count(call.provider.build_request(built, call.base_url), req, call.base_url)
+    parse: Callable[[bytes], int] = route.parse_count
+    return hr, parse
 
 
 async def count_tokens(
@@ -444,9 +458,10 @@ async def count_tokens(
 ) -> int:
     """The input tokens `chat` would send for these arguments, counted by the
     vendor's own endpoint (Anthropic `messages/count_tokens`, OpenAI
-    `responses/input_tokens`, Gemini `countTokens`) over the same request
-    builder. An endpoint with no counting (xAI, Chat Completions) is
-    `Unsupported`, before any I/O."""
+    `responses/input_tokens`, Gemini `countTokens`; through a cloud route,
+    Vertex AI's `countTokens` and `count-tokens:rawPredict`, Bedrock's
+    `CountTokens`) over the same request builder. An endpoint with no counting
+    (xAI, Chat Completions, Azure OpenAI) is `Unsupported`, before any I/O."""
     from llmkit import transport
 
     call, req, _ = _prepare(

@@ -20,6 +20,7 @@ is built with that model's facts (max output, sampling, structured output).
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import urllib.parse
@@ -42,6 +43,7 @@ from llmkit.errors import (
     api_error,
 )
 from llmkit.protocols import HttpRequest
+from llmkit.providers._count import count_from
 from llmkit.types import ChatRequest
 
 NAME = "bedrock"
@@ -212,6 +214,28 @@ def to_bedrock(hr: HttpRequest, model: str, base: str) -> HttpRequest:
         headers=headers,
         body=msgspec.json.encode(out),
     )
+
+
+def count_request(hr: HttpRequest, req: ChatRequest, base: str) -> HttpRequest:
+    """`CountTokens` for the InvokeModel request of `hr`
+    (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CountTokens.html):
+    `POST /model/{modelId}/count-tokens`, the invoke body base64-encoded in
+    `{"input": {"invokeModel": {"body": ...}}}`. Its `modelId` is a foundation
+    model (botocore's `FoundationModelVersionIdentifier`), so a cross-region
+    profile is counted as the model it names: the count is the model's."""
+    invoke = to_bedrock(hr, req.model, base)
+    wrapped = {"input": {"invokeModel": {"body": base64.b64encode(invoke.body or b"").decode()}}}
+    model = urllib.parse.quote(_PROFILE.sub("", req.model), safe="-_.~")
+    return HttpRequest(
+        method="POST",
+        url=f"{base.rstrip('/')}/model/{model}/count-tokens",
+        headers={"content-type": "application/json", "accept": "application/json"},
+        body=msgspec.json.encode(wrapped),
+    )
+
+
+def parse_count(body: bytes) -> int:
+    return count_from(body, "inputTokens", NAME)
 
 
 # x-amzn-ErrorType -> class (botocore bedrock-runtime service-2 `errors`);

@@ -23,6 +23,7 @@ from msgspec.structs import replace
 
 from llmkit.errors import ApiError
 from llmkit.protocols import HttpRequest
+from llmkit.providers._count import count_from, recount
 from llmkit.routes import _gcp
 from llmkit.types import ChatRequest
 
@@ -53,6 +54,23 @@ def _streaming_arguments(body: bytes) -> bytes:
     config = data.setdefault("toolConfig", {}).setdefault("functionCallingConfig", {})
     config["streamFunctionCallArguments"] = True
     return msgspec.json.encode(data)
+
+
+# Vertex's countTokens takes the counted parts of a generateContent body at
+# its top level, not wrapped in `generateContentRequest` as the Gemini API's
+# (https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1/projects.locations.publishers.models/countTokens;
+# google-genai `_CountTokensParameters_to_vertex` sends the same four).
+COUNT_FIELDS = frozenset({"contents", "systemInstruction", "tools", "generationConfig"})
+
+
+def count_request(hr: HttpRequest, req: ChatRequest, base_url: str) -> HttpRequest:
+    """`:countTokens` for `hr`, the generateContent request of `req`."""
+    url = _gcp.model_url(base_url, "google", req.model, "countTokens")
+    return recount(hr, url, keep=COUNT_FIELDS)
+
+
+def parse_count(body: bytes) -> int:
+    return count_from(body, "totalTokens", NAME)
 
 
 def refine_error(err: ApiError, status: int, headers: Mapping[str, str], body: bytes) -> ApiError:

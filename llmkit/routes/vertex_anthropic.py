@@ -20,6 +20,8 @@ from types import MappingProxyType
 
 from llmkit.errors import ApiError
 from llmkit.protocols import HttpRequest
+from llmkit.providers._count import count_from
+from llmkit.providers.anthropic._count import COUNT_FIELDS
 from llmkit.routes import _gcp
 from llmkit.types import ChatRequest
 
@@ -67,6 +69,27 @@ def rewrite(hr: HttpRequest, req: ChatRequest, base_url: str) -> HttpRequest:
     verb = "streamRawPredict" if req.stream else "rawPredict"
     url = _gcp.model_url(base_url, "anthropic", req.model, verb)
     return HttpRequest(method=hr.method, url=url, headers=headers, body=json.dumps(body).encode())
+
+
+# Token counting (https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/count-tokens;
+# anthropic-sdk-python `lib/vertex/_client.py`): one URL for every model, the
+# model in the body, the Messages fields the first party's endpoint counts.
+_COUNT_FIELDS = COUNT_FIELDS - {"model"}  # the Vertex id goes in instead
+
+
+def count_request(hr: HttpRequest, req: ChatRequest, base_url: str) -> HttpRequest:
+    """The count request for `hr`, the Messages request of `req`."""
+    sent = json.loads(hr.body or b"{}")
+    body = {"anthropic_version": VERSION, "model": req.model}
+    body.update({k: v for k, v in sent.items() if k in _COUNT_FIELDS})
+    drop = {"anthropic-version", "accept"}
+    headers = {k: v for k, v in hr.headers.items() if k.lower() not in drop}
+    url = f"{base_url}/publishers/anthropic/models/count-tokens:rawPredict"
+    return HttpRequest(method="POST", url=url, headers=headers, body=json.dumps(body).encode())
+
+
+def parse_count(body: bytes) -> int:
+    return count_from(body, "input_tokens", NAME)
 
 
 def refine_error(err: ApiError, status: int, headers: Mapping[str, str], body: bytes) -> ApiError:
