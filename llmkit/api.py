@@ -543,7 +543,8 @@ def _live_calls(reg: _registry.Registry, deadline: float | None) -> list[Call]:
     calls = []
     for name in _registry.available(reg):
         ep = reg.endpoints[name]
-        if ep.route:  # cloud routes list no models through the wire's listing
+        # a cloud route lists through its cloud's own API, where it has one (Vertex)
+        if ep.route and not hasattr(_registry.route_shape(ep), "list_request"):
             continue
         key, credential = _registry.credentials(ep)  # checked as chat checks it
         calls.append(
@@ -563,6 +564,38 @@ def _named(call: Call, models: list[ModelInfo]) -> list[ModelInfo]:
     return [msgspec.structs.replace(m, provider=call.name) for m in models]
 
 
+def _listed(call: Call, client: httpx.Client) -> list[ModelInfo]:
+    """The live listing: the wire's, or a cloud route's (`list_request`,
+    `parse_list`), page by page, each page retried and bounded as any call."""
+    from llmkit import transport
+
+    if call.route is None:
+        return transport.list_models(call, client)
+    models: list[ModelInfo] = []
+    page: str | None = None
+    while True:
+        hr = call.route.list_request(call.base_url, page)
+        batch, page = transport.fetch(call, client, hr, call.route.parse_list)
+        models += batch
+        if not page:
+            return models
+
+
+async def _alisted(call: Call, client: httpx.AsyncClient) -> list[ModelInfo]:
+    from llmkit import transport
+
+    if call.route is None:
+        return await transport.alist_models(call, client)
+    models: list[ModelInfo] = []
+    page: str | None = None
+    while True:
+        hr = call.route.list_request(call.base_url, page)
+        batch, page = await transport.afetch(call, client, hr, call.route.parse_list)
+        models += batch
+        if not page:
+            return models
+
+
 async def list_models(
     *,
     live: bool = False,
@@ -571,7 +604,8 @@ async def list_models(
     deadline: float | None = None,
 ) -> list[ModelInfo]:
     """The catalog, each model marked available when its provider's key is set.
-    With `live`, each available provider's own listing is merged in."""
+    With `live`, each available provider's own listing is merged in (of the
+    cloud routes, Vertex AI's Model Garden listing of Google's models)."""
     from llmkit import transport
 
     reg = registry or _registry.current()
@@ -579,7 +613,7 @@ async def list_models(
     if live:
         client = http_client or transport.default_async_client()
         for call in _live_calls(reg, deadline):
-            models = _merge(models, _named(call, await transport.alist_models(call, client)))
+            models = _merge(models, _named(call, await _alisted(call, client)))
     return models
 
 
@@ -598,5 +632,5 @@ def list_models_sync(
     if live:
         client = http_client or transport.default_client()
         for call in _live_calls(reg, deadline):
-            models = _merge(models, _named(call, transport.list_models(call, client)))
+            models = _merge(models, _named(call, _listed(call, client)))
     return models
