@@ -414,17 +414,31 @@ def _counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes
     """The count request for `req` and its parser, from the provider."""
     p = call.provider
     build = getattr(p, "build_count_tokens", None)
-    if call.route is not None:  # its URL shape for counting is the route's to place
-        raise Unsupported(
-            f"{call.name}: counting tokens through a cloud route is not supported yet",
-            provider=call.name,
-        )
+    if call.route is not None:  # its counting endpoint is the cloud's own
+        return _route_counter(call, req)
     if build is None:
         raise Unsupported(
             f"{call.name} has no endpoint that counts a request's tokens", provider=call.name
         )
     parse: Callable[[bytes], int] = getattr(p, "parse_count_tokens")  # noqa: B009
     return build(req, call.base_url), parse
+
+
+def _route_counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes], int]]:
+    """A cloud route's count request (`count_request`): it reshapes the wire's
+    request for a non-streamed call, built as `chat` builds it (with the
+    first-party model's facts), into the cloud's counting call."""
+    route = call.route
+    count = getattr(route, "count_request", None)
+    if count is None:
+        why = getattr(route, "NO_COUNT", "this cloud route has no token-counting endpoint")
+        raise Unsupported(f"{call.name}: {why}", provider=call.name)
+    to_wire = getattr(route, "wire_model", None)
+    model = req.model if to_wire is None else to_wire(req.model)
+    built = msgspec.structs.replace(req, stream=False, model=model)
+    hr: HttpRequest = count(call.provider.build_request(built, call.base_url), req, call.base_url)
+    parse: Callable[[bytes], int] = route.parse_count
+    return hr, parse
 
 
 async def count_tokens(
@@ -444,9 +458,10 @@ async def count_tokens(
 ) -> int:
     """The input tokens `chat` would send for these arguments, counted by the
     vendor's own endpoint (Anthropic `messages/count_tokens`, OpenAI
-    `responses/input_tokens`, Gemini `countTokens`) over the same request
-    builder. An endpoint with no counting (xAI, Chat Completions) is
-    `Unsupported`, before any I/O."""
+    `responses/input_tokens`, Gemini `countTokens`; through a cloud route,
+    Vertex AI's `countTokens` and `count-tokens:rawPredict`, Bedrock's
+    `CountTokens`) over the same request builder. An endpoint with no counting
+    (xAI, Chat Completions, Azure OpenAI) is `Unsupported`, before any I/O."""
     from llmkit import transport
 
     call, req, _ = _prepare(
@@ -492,18 +507,26 @@ def count_tokens_sync(
 
 
 def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[ModelInfo]:
-    """Every built-in catalog model, marked available when its key is set."""
+    """Every built-in catalog model, marked available when its key is set (a
+    cloud route's, when its settings and credentials are found)."""
     ready = set(_registry.available(reg, env))
     out: list[ModelInfo] = []
     for name, ep in reg.endpoints.items():
         p = _registry.wire(ep)
         # A compatible endpoint does not serve OpenAI's catalog; a cloud route
         # that takes the vendor's ids (Vertex) does.
-        if name == p.NAME or ep.catalog:
-            out += [
-                msgspec.structs.replace(m, provider=name, available=name in ready) for m in p.MODELS
-            ]
+        rows = list(p.MODELS) if name == p.NAME or ep.catalog else []
+        rows += _route_models(ep, p.MODELS)
+        out += [msgspec.structs.replace(m, provider=name, available=name in ready) for m in rows]
     return out
+
+
+def _route_models(ep: _registry.Endpoint, first: Sequence[ModelInfo]) -> list[ModelInfo]:
+    """A cloud route's own ids (its `CATALOG`: Bedrock's, Claude's on Vertex),
+    each with the facts of the first-party model it names."""
+    listed: Mapping[str, str] = getattr(_registry.route_shape(ep), "CATALOG", {})
+    facts = {m.id: m for m in first}
+    return [msgspec.structs.replace(facts[f], id=i) for i, f in listed.items() if f in facts]
 
 
 def _merge(catalog: list[ModelInfo], live: list[ModelInfo]) -> list[ModelInfo]:
@@ -520,7 +543,8 @@ def _live_calls(reg: _registry.Registry, deadline: float | None) -> list[Call]:
     calls = []
     for name in _registry.available(reg):
         ep = reg.endpoints[name]
-        if ep.route:  # cloud routes list no models through the wire's listing
+        # a cloud route lists through its cloud's own API, where it has one (Vertex)
+        if ep.route and not hasattr(_registry.route_shape(ep), "list_request"):
             continue
         key, credential = _registry.credentials(ep)  # checked as chat checks it
         calls.append(
@@ -540,6 +564,38 @@ def _named(call: Call, models: list[ModelInfo]) -> list[ModelInfo]:
     return [msgspec.structs.replace(m, provider=call.name) for m in models]
 
 
+def _listed(call: Call, client: httpx.Client) -> list[ModelInfo]:
+    """The live listing: the wire's, or a cloud route's (`list_request`,
+    `parse_list`), page by page, each page retried and bounded as any call."""
+    from llmkit import transport
+
+    if call.route is None:
+        return transport.list_models(call, client)
+    models: list[ModelInfo] = []
+    page: str | None = None
+    while True:
+        hr = call.route.list_request(call.base_url, page)
+        batch, page = transport.fetch(call, client, hr, call.route.parse_list)
+        models += batch
+        if not page:
+            return models
+
+
+async def _alisted(call: Call, client: httpx.AsyncClient) -> list[ModelInfo]:
+    from llmkit import transport
+
+    if call.route is None:
+        return await transport.alist_models(call, client)
+    models: list[ModelInfo] = []
+    page: str | None = None
+    while True:
+        hr = call.route.list_request(call.base_url, page)
+        batch, page = await transport.afetch(call, client, hr, call.route.parse_list)
+        models += batch
+        if not page:
+            return models
+
+
 async def list_models(
     *,
     live: bool = False,
@@ -548,7 +604,8 @@ async def list_models(
     deadline: float | None = None,
 ) -> list[ModelInfo]:
     """The catalog, each model marked available when its provider's key is set.
-    With `live`, each available provider's own listing is merged in."""
+    With `live`, each available provider's own listing is merged in (of the
+    cloud routes, Vertex AI's Model Garden listing of Google's models)."""
     from llmkit import transport
 
     reg = registry or _registry.current()
@@ -556,7 +613,7 @@ async def list_models(
     if live:
         client = http_client or transport.default_async_client()
         for call in _live_calls(reg, deadline):
-            models = _merge(models, _named(call, await transport.alist_models(call, client)))
+            models = _merge(models, _named(call, await _alisted(call, client)))
     return models
 
 
@@ -575,5 +632,5 @@ def list_models_sync(
     if live:
         client = http_client or transport.default_client()
         for call in _live_calls(reg, deadline):
-            models = _merge(models, _named(call, transport.list_models(call, client)))
+            models = _merge(models, _named(call, _listed(call, client)))
     return models

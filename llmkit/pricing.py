@@ -36,10 +36,22 @@ PROVIDER_IDS: dict[str, str] = {
     "xai": "x-ai",
     "xai-chat": "x-ai",
     "google": "google",
+    # Gemini on Vertex AI: genai-prices' Google rows are Vertex's too (its
+    # `google` provider matches "vertex"); Gemini's price does not depend on
+    # the Vertex location.
+    "vertex": "google",
 }
 """llmkit endpoint → genai-prices provider id. An endpoint not named here
 (a compatible server of your own) is priced only when you name its provider:
-`cost_of(resp, provider="groq")`."""
+`cost_of(resp, provider="groq")`.
+
+Claude through Bedrock and Vertex AI is not named: its price depends on
+where the call ran, which the answer does not say. Bedrock bills a
+cross-region `global.` profile 10% below an in-region or geographic one
+(genai-prices' `aws` rows `global.…` and `regional.…`), Vertex a regional
+endpoint 10% above the global one; both answers report only the Anthropic
+model name. Name the provider yourself when you know which applies:
+`cost_of(resp, provider="aws")` prices Bedrock's regional rate."""
 
 _MTOK = 1_000_000
 _warned = False

@@ -94,7 +94,13 @@ class RouteShape(Protocol):
     marks the route's models available then); it does no I/O. `refine_error`
     gets the wire's error for a non-2xx answer and returns it, or a better one
     when the cloud's own front end answered (a Google-shaped quota error in
-    front of Claude, an `x-amzn-ErrorType` header)."""
+    front of Claude, an `x-amzn-ErrorType` header).
+
+    Optional, read where present: `wire_model(model)`, the first-party id a
+    route id is built as (its facts); `CATALOG`, the route ids the catalog
+    lists, each mapped to its first-party id; `count_request(hr, req,
+    base_url)` and `parse_count(body)`, token counting over the wire's
+    non-streamed request (`NO_COUNT`: why there is none)."""
 
     def base_url(self, env: Mapping[str, str], keyed: bool) -> str: ...
     def ready(self, env: Mapping[str, str]) -> bool: ...

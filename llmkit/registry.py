@@ -105,8 +105,9 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     # How a stream is framed: "sse", or a name in `FRAMINGS` ("aws-eventstream").
     framing: str = "sse"
     # The route serves the wire's catalog model ids (Vertex's Gemini does;
-    # Azure's are deployment names, Claude's on Vertex carry `@date` and on
-    # Bedrock are its own): the catalog lists them for it.
+    # Azure's are deployment names): the catalog lists them for it. A route
+    # with ids of its own (Claude's on Vertex carry `@date`, Bedrock's are its
+    # own) lists them from its module's `CATALOG` instead.
     catalog: bool = False
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from llmkit.registry import DEFAULT, wire
+from llmkit.registry import DEFAULT, route_shape, wire
 from tests.replay import FIXTURES
 
 DEMO = FIXTURES / "demo"
@@ -112,9 +112,12 @@ def test_models_table_and_json() -> None:
     r = llmkit("models", "--json")
     models = json.loads(r.stdout)
     providers = {m["provider"] for m in models}
-    # every wire's own catalog, and the routes that serve a wire's catalog (Vertex)
+    # every wire's own catalog, the routes that serve a wire's catalog (Vertex)
+    # and those that list ids of their own (Bedrock, Claude on Vertex)
     served = {wire(ep).NAME for ep in DEFAULT.endpoints.values()}
-    assert providers == served | {n for n, ep in DEFAULT.endpoints.items() if ep.catalog}
+    routed = {n for n, ep in DEFAULT.endpoints.items() if getattr(route_shape(ep), "CATALOG", 0)}
+    assert routed == {"bedrock", "vertex-anthropic"}
+    assert providers == served | routed | {n for n, ep in DEFAULT.endpoints.items() if ep.catalog}
     assert not any(m.get("available") for m in models)
 
 

@@ -115,6 +115,22 @@ def test_chat_completions_endpoint_is_priced_as_openai() -> None:
     )
 
 
+def test_gemini_on_vertex_is_priced_as_google() -> None:
+    r = answer("gemini-2.5-flash", "vertex", input_tokens=2_000, output_tokens=100)
+    assert r.cost == Cost(input=per_m(2_000, "0.30"), output=per_m(100, "2.50"))
+
+
+def test_claude_through_a_cloud_route_is_not_priced_by_guess() -> None:
+    # the answers name the Anthropic model only; the price depends on the
+    # Bedrock profile or the Vertex location, which they do not carry
+    for route in ("bedrock", "vertex-anthropic", "bedrock-mantle", "anthropic-aws"):
+        assert answer("claude-haiku-4-5-20251001", route, input_tokens=1_000).cost is None
+    r = answer("claude-haiku-4-5-20251001", "bedrock", input_tokens=1_000, output_tokens=10)
+    assert pricing.cost_of(r, provider="aws") == Cost(  # Bedrock's in-region rate
+        input=per_m(1_000, "1.1"), output=per_m(10, "5.5")
+    )
+
+
 def test_gemini_thinking_is_billed_as_output() -> None:
     r = answer("gemini-2.5-flash", "google", input_tokens=2_000, output_tokens=600,
                reasoning_tokens=500)  # fmt: skip

@@ -47,5 +47,13 @@ def rewrite(hr: HttpRequest, req: ChatRequest, base_url: str) -> HttpRequest:
     return hr
 
 
+# Why `count_tokens` is Unsupported here: OpenAI's `responses/input_tokens` is
+# not among the v1 API's paths (https://learn.microsoft.com/azure/ai-foundry/openai/latest;
+# it answers 404 "Unknown request URL: POST /v1/responses/input_tokens",
+# https://learn.microsoft.com/en-us/answers/questions/5889782), and Chat
+# Completions has no counting endpoint anywhere.
+NO_COUNT = "Azure OpenAI's v1 API has no token-counting endpoint (no responses/input_tokens)"
+
+
 def refine_error(err: ApiError, status: int, headers: Mapping[str, str], body: bytes) -> ApiError:
     return err  # Azure answers errors in OpenAI's shape

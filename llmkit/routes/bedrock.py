@@ -20,10 +20,12 @@ is built with that model's facts (max output, sampling, structured output).
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import urllib.parse
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import msgspec
 
@@ -41,6 +43,7 @@ from llmkit.errors import (
     api_error,
 )
 from llmkit.protocols import HttpRequest
+from llmkit.providers._count import count_from
 from llmkit.types import ChatRequest
 
 NAME = "bedrock"
@@ -142,6 +145,47 @@ def anthropic_model(model: str) -> str:
     return _VERSION.sub("", bare.removeprefix("anthropic."))
 
 
+# ---- the catalog ------------------------------------------------------------------
+
+# The Bedrock ids llmkit lists, each beside the first-party catalog id whose
+# facts (context, output limit, capabilities, efforts, sampling) it shares.
+# Only ids Anthropic's or AWS's own pages give, or real traffic used; any other
+# id (a newer model, another profile, an ARN) works all the same, unlisted.
+_BASE: Mapping[str, str] = MappingProxyType(
+    {
+        # "Base Bedrock model ID" table of
+        # https://platform.claude.com/docs/en/build-with-claude/claude-on-amazon-bedrock
+        # (recorded: corpus bedrock-anthropic/fan_opus46_*, fan_sonnet45_*)
+        "anthropic.claude-opus-4-6-v1": "claude-opus-4-6",
+        "anthropic.claude-sonnet-4-5-20250929-v1:0": "claude-sonnet-4-5",
+        "anthropic.claude-sonnet-4-20250514-v1:0": "claude-sonnet-4-20250514",
+        # AWS's model card
+        # (https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-anthropic-claude-haiku-4-5.html);
+        # recorded: corpus bedrock-anthropic/fan_haiku45_*
+        "anthropic.claude-haiku-4-5-20251001-v1:0": "claude-haiku-4-5",
+    }
+)
+# The cross-region inference profiles (`{geo}.{base id}`) the same table marks
+# for each model; Haiku 4.5's global profile is in AWS's announcement
+# (https://aws.amazon.com/blogs/machine-learning/global-cross-region-inference-for-latest-anthropic-claude-opus-sonnet-and-haiku-models-on-amazon-bedrock-in-thailand-malaysia-singapore-indonesia-and-taiwan).
+# Which of them answers depends on the caller's region.
+_PROFILES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "anthropic.claude-opus-4-6-v1": ("global", "us", "eu", "jp", "apac"),
+        "anthropic.claude-sonnet-4-5-20250929-v1:0": ("global", "us", "eu", "jp"),
+        "anthropic.claude-sonnet-4-20250514-v1:0": ("global", "us", "eu", "apac"),
+        "anthropic.claude-haiku-4-5-20251001-v1:0": ("global",),
+    }
+)
+CATALOG: Mapping[str, str] = MappingProxyType(
+    {
+        **_BASE,
+        **{f"{geo}.{base}": first for base, first in _BASE.items() for geo in _PROFILES[base]},
+    }
+)
+"""Listed Bedrock id -> the first-party catalog id it shares facts with."""
+
+
 def invoke_url(base: str, model: str, stream: bool) -> str:
     """botocore encodes the `modelId` label with every reserved character
     escaped (`:` -> `%3A`, `/` of an ARN -> `%2F`); the SigV4 canonical path
@@ -170,6 +214,28 @@ def to_bedrock(hr: HttpRequest, model: str, base: str) -> HttpRequest:
         headers=headers,
         body=msgspec.json.encode(out),
     )
+
+
+def count_request(hr: HttpRequest, req: ChatRequest, base: str) -> HttpRequest:
+    """`CountTokens` for the InvokeModel request of `hr`
+    (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CountTokens.html):
+    `POST /model/{modelId}/count-tokens`, the invoke body base64-encoded in
+    `{"input": {"invokeModel": {"body": ...}}}`. Its `modelId` is a foundation
+    model (botocore's `FoundationModelVersionIdentifier`), so a cross-region
+    profile is counted as the model it names: the count is the model's."""
+    invoke = to_bedrock(hr, req.model, base)
+    wrapped = {"input": {"invokeModel": {"body": base64.b64encode(invoke.body or b"").decode()}}}
+    model = urllib.parse.quote(_PROFILE.sub("", req.model), safe="-_.~")
+    return HttpRequest(
+        method="POST",
+        url=f"{base.rstrip('/')}/model/{model}/count-tokens",
+        headers={"content-type": "application/json", "accept": "application/json"},
+        body=msgspec.json.encode(wrapped),
+    )
+
+
+def parse_count(body: bytes) -> int:
+    return count_from(body, "inputTokens", NAME)
 
 
 # x-amzn-ErrorType -> class (botocore bedrock-runtime service-2 `errors`);

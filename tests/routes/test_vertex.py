@@ -223,7 +223,8 @@ def test_catalog_lists_vertex_models_only_with_credentials(
     assert "vertex" not in registry.available()
     (tmp_path / "application_default_credentials.json").write_text("{}")
     assert {"vertex", "vertex-anthropic"} <= set(registry.available())
-    assert not [m for m in llmkit.list_models_sync() if m.provider == "vertex-anthropic"]
+    claude = [m for m in llmkit.list_models_sync() if m.provider == "vertex-anthropic"]
+    assert claude and all(m.available and m.id.startswith("claude-") for m in claude)
     vertex = [m for m in llmkit.list_models_sync() if m.provider == "vertex"]
     assert (
         vertex
