@@ -42,6 +42,8 @@ class _Handler(socketserver.StreamRequestHandler):
     server: _Server
 
     def handle(self) -> None:
+        with self.server.lock:
+            self.server.connections += 1
         while not self.server.stopping.is_set():
             length = 0
             line = self.rfile.readline()
@@ -80,6 +82,7 @@ class _Server(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.answer = answer
         self.count = 0
+        self.connections = 0  # accepted, in all
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 

@@ -36,10 +36,14 @@ def _env_aliases() -> dict[str, str]:
 
 def default_http_client() -> httpx.AsyncClient:
     """The upstream client when none is configured: long reads for slow
-    reasoning models, and a pool big enough for many concurrent streams."""
+    reasoning models, and up to 1000 connections for many concurrent streams,
+    in small pools (see `_upstream`) so that a request never pays for
+    connections a past burst left idle."""
+    from llmkit.server._upstream import PooledTransport
+
     return httpx.AsyncClient(
         timeout=httpx.Timeout(600.0, connect=10.0),
-        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+        transport=PooledTransport(per_pool=2, max_connections=1000),
     )
 
 
