@@ -140,7 +140,26 @@ def _closed_within(s: socket.socket, seconds: float, trickle: bytes = b"") -> tu
     return False, got
 
 
-def test_idle_and_slow_connections_are_closed() -> None:
+@pytest.fixture(params=["httptools", "h11"])
+def protocol(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """uvicorn's protocol the head deadline is built on: httptools (the
+    `server` extra installs it), or h11 when it is not installed."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    from llmkit.server import _protocol
+
+    if request.param == "h11":
+        monkeypatch.setattr(_protocol, "base", lambda: H11Protocol)
+    else:
+        pytest.importorskip("httptools")
+    monkeypatch.setattr(_protocol, "_MADE", {})
+    made = _protocol.with_header_timeout(FAST["header_timeout"])
+    assert made.__mro__[1].__name__ == ("H11Protocol" if request.param == "h11" else
+                                        "HttpToolsProtocol")  # fmt: skip
+    return str(request.param)
+
+
+def test_idle_and_slow_connections_are_closed(protocol: str) -> None:
     with running(config(sse_vendor(STREAM), **FAST)) as url:
         start = time.monotonic()
         with _connect(url) as silent:  # connects and never says a word
@@ -165,7 +184,7 @@ def test_idle_and_slow_connections_are_closed() -> None:
         assert closed and answer.count(b"HTTP/1.1 200 ") == 1
 
 
-def test_prompt_clients_are_unaffected_by_the_deadlines() -> None:
+def test_prompt_clients_are_unaffected_by_the_deadlines(protocol: str) -> None:
     with running(config(sse_vendor(STREAM), **FAST)) as url, httpx.Client() as client:
         for _ in range(3):  # keep-alive reuse inside the idle timeout
             r = client.post(url + "/api/chat/stream", json=HELLO, timeout=10)
