@@ -23,6 +23,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from functools import partial
 from types import TracebackType
 from typing import TypeVar
 
@@ -90,18 +91,24 @@ class EventStream(Iterator[T]):
     `close()` or on leaving a `with` block; one dropped unfinished is closed
     soon after by a background thread."""
 
-    __slots__ = ("_next", "_open")
+    __slots__ = ("_it", "_next", "_open")
 
     def __init__(self, make: Callable[[_Open], Iterator[T]]) -> None:
         _start_closer()  # here, never from the finalizer
         self._open = h = _Open()
-        it = make(h)
+        self._it = it = make(h)
         h.iterator = it
         self._next = it.__next__
         _OPEN.add(h)
 
-    def __iter__(self) -> EventStream[T]:
-        return self
+    def __iter__(self) -> Iterator[T]:
+        """The events, by an iterator made of builtins (no Python frame per
+        event, where `__next__` is one): `next(it, self)` until it gives
+        `self`. Holding this stream as that end marker keeps it alive, and so
+        unclosed by its finalizer, for as long as the loop runs. A stream made
+        by the transport closes its response itself when its events run out
+        or iterating raises; `__next__`, `close()` and `with` do as before."""
+        return iter(partial(next, self._it, self), self)
 
     def __next__(self) -> T:
         try:

@@ -744,32 +744,42 @@ def stream(
 def _fold(
     call: Call, client: httpx.Client | None, req: ChatRequest, finish: Finish | None, h: _Open
 ) -> Iterator[StreamEvent]:
-    # No try/finally here: the EventStream closes the response (see llmkit._closing).
+    # The response is closed here when the events run out or iterating raises,
+    # in the caller's own `next` (EventStream iterates this generator without a
+    # frame of its own); on `close()` or when dropped, by the EventStream (see
+    # llmkit._closing): never by the collector, hence no try/finally.
     p = call.provider
     step = p.step
-    end = _end(call)
-    client = client or default_client()
-    hr = _request(call, req)
-    r = send(call, client, hr, end)
-    h.release = r.close
-    if not _is_stream(call, r):
-        raise _not_sse(call, r, _error_body(call, r, end))
-    state = p.start(req)
     try:
-        if call.framing is None:
-            batches: Iterator[list[Any]] = _framed(call, r.iter_bytes(), end)
-        else:
-            batches = _framed_retried(call, client, hr, r, end, h)
-        for batch in batches:
-            for sse in batch:
-                state, out = step(state, sse)
-                for ev in out:  # cheaper than `yield from` for a list of one
-                    yield ev
-        out = p.finish(state)
-    except (LlmkitError, httpx.HTTPError) as e:
-        raise _broken(call, p, state, e) from e
-    for ev in out:
-        yield _done(call, ev, finish)
+        end = _end(call)
+        client = client or default_client()
+        hr = _request(call, req)
+        r = send(call, client, hr, end)
+        h.release = r.close
+        if not _is_stream(call, r):
+            raise _not_sse(call, r, _error_body(call, r, end))
+        state = p.start(req)
+        try:
+            if call.framing is None:
+                batches: Iterator[list[Any]] = _framed(call, r.iter_bytes(), end)
+            else:
+                batches = _framed_retried(call, client, hr, r, end, h)
+            for batch in batches:
+                for sse in batch:
+                    state, out = step(state, sse)
+                    for ev in out:  # cheaper than `yield from` for a list of one
+                        yield ev
+            out = p.finish(state)
+        except (LlmkitError, httpx.HTTPError) as e:
+            raise _broken(call, p, state, e) from e
+        for ev in out:
+            yield _done(call, ev, finish)
+    except GeneratorExit:
+        raise  # EventStream.close: it releases the response itself
+    except BaseException:
+        h.close()
+        raise
+    h.close()
 
 
 async def astream(

@@ -29,6 +29,7 @@ from llmkit.errors import (
     DecodeError,
     InvalidApiKey,
     InvalidArgument,
+    LlmkitError,
     Overloaded,
     RateLimited,
     ServerError,
@@ -179,6 +180,35 @@ def test_a_full_stream_is_unchanged_and_closed() -> None:
             got = list(events)
     assert isinstance(got[-1], Done) and got[-1].response.text
     assert events._open not in _open_streams()
+
+
+def test_a_for_loop_keeps_its_stream_open_though_nothing_else_holds_it() -> None:
+    """`for ev in stream(...)`: once the loop has its iterator, nothing names the
+    EventStream any more. The iterator must hold it, or its finalizer would have
+    the closer thread shut the response mid-loop."""
+    pieces = [lb.head(), lb.chunk(FIRST), 0.05, lb.chunk(SSE[len(FIRST) :]), lb.END]
+    before = set(_open_streams())
+    with lb.vendor(lambda n: pieces) as server, httpx.Client() as client:
+        got = []
+        for ev in tr.stream(call(server, timeout=5.0), client, SREQ):
+            got.append(ev)
+            gc.collect()
+            time.sleep(0.02)  # the closer thread's turn
+            assert len(_open_streams() - before) == 1  # still open, not queued for closing
+    assert isinstance(got[-1], Done) and got[-1].response.text
+    assert not _open_streams() - before  # and closed once the events ran out
+
+
+def test_a_for_loop_that_raises_has_closed_the_response() -> None:
+    with lb.vendor(lambda n: [lb.head(), lb.chunk(FIRST), lb.CUT]) as server:
+        with httpx.Client(limits=httpx.Limits(max_connections=1)) as client:
+            events = tr.stream(call(server, timeout=5.0), client, SREQ)
+            with pytest.raises(LlmkitError) as e:
+                for _ in events:
+                    pass
+            assert e.value.partial is not None and events._open not in _open_streams()
+            pool = client._transport._pool  # type: ignore[attr-defined]
+            assert pool.connections == []
 
 
 # ---- 2. a closed event loop's default client is freed ----------------------------------
