@@ -14,10 +14,6 @@ PACKAGES = sorted(  # wire-format packages; `_schema` is shared by them all
     p.parent.name for p in PROVIDERS.glob("*/__init__.py") if not p.parent.name.startswith("_")
 )
 FILES = ["_wire", "_history", "_request", "_response", "_stream", "_errors", "_models"]
-# Until the `folds` branch renames google/_fold.py to _stream.py (its parse_response,
-# a fold over one chunk, then moves to _response.py).
-PENDING = {("google", "_stream"): "_fold", ("google", "_response"): "_fold"}
-FOLDS = {"_stream.py", "_fold.py"}  # names inside the folds are the folds branch's
 # Other spellings of one job; the shared ones are `_map_finish`, `_map_usage`,
 # `_to_wire_messages`/`_from_wire_messages`, `_to_wire_tool`, `_to_wire_tool_choice`.
 OTHER_SPELLINGS = re.compile(
@@ -34,15 +30,13 @@ def test_the_provider_packages_are_the_known_ones() -> None:
 @pytest.mark.parametrize("package", PACKAGES)
 def test_each_package_has_the_same_files(package: str) -> None:
     for name in FILES:
-        file = PENDING.get((package, name), name)
-        assert (PROVIDERS / package / f"{file}.py").exists(), f"{package}/{name}.py"
+        assert (PROVIDERS / package / f"{name}.py").exists(), f"{package}/{name}.py"
 
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_the_same_job_has_the_same_name(package: str) -> None:
     for path in (PROVIDERS / package).glob("*.py"):
-        if path.name not in FOLDS:
-            assert not OTHER_SPELLINGS.findall(path.read_text()), path
+        assert not OTHER_SPELLINGS.findall(path.read_text()), path
     history = (PROVIDERS / package / "_history.py").read_text()
     assert "def _to_wire_messages(" in history
 
@@ -52,10 +46,6 @@ def test_handoff_sits_beside_the_providers() -> None:
     assert "carry" in (ROOT / "llmkit" / "handoff.py").read_text()  # the old path, re-exported
 
 
-# The fold modules are the `folds` branch's to edit; their three citations go there.
-_CITING_OUTSIDE = {"llmkit/providers/anthropic/_stream.py", "llmkit/providers/google/_fold.py"}
-
-
 def test_comments_cite_vendor_docs_not_files_outside_the_repository() -> None:
     cites = ("PROTOCOLS" + ".md", "PROTOCOLS" + " ")  # not this file itself
     outside = "../" + "shared"  # the tests read the corpus there: a place, not a citation
@@ -63,6 +53,5 @@ def test_comments_cite_vendor_docs_not_files_outside_the_repository() -> None:
         words = cites if top == "tests" else (*cites, outside)
         for path in (ROOT / top).rglob("*.py"):
             rel = path.relative_to(ROOT).as_posix()
-            if rel not in _CITING_OUTSIDE:
-                text = path.read_text()
-                assert not [w for w in words if w in text], rel
+            text = path.read_text()
+            assert not [w for w in words if w in text], rel

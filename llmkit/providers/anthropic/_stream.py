@@ -51,16 +51,12 @@ from ._wire import (
     WireErrorBody,
     WireMessage,
     WireUsage,
+    _map_finish,
+    _map_usage,
     encoder,
     from_wire_block,
     merge_usage,
     type_decoder,
-)
-from ._wire import (
-    map_stop_reason as _map_finish,
-)
-from ._wire import (
-    to_usage as _map_usage,
 )
 
 T = TypeVar("T")

@@ -184,11 +184,6 @@ def _map_usage(u: WireUsage) -> Usage:
     )
 
 
-# The names the stream fold imports (it is edited on another branch).
-map_stop_reason = _map_finish
-to_usage = _map_usage
-
-
 def merge_usage(old: WireUsage, new: WireUsage) -> WireUsage:
     """`message_delta` usage is cumulative: overwrite what it carries, never add."""
     return WireUsage(

@@ -34,7 +34,8 @@ from llmkit.providers.google._history import _from_wire_messages as messages_fro
 from llmkit.providers.google._history import _to_wire_messages as messages_to_wire
 from llmkit.providers.google._models import MODELS, build_list_models, parse_list_models
 from llmkit.providers.google._request import SKIP_SIGNATURE, build_request
-from llmkit.providers.google._stream import State, finish, parse_response, snapshot, start, step
+from llmkit.providers.google._response import parse_response
+from llmkit.providers.google._stream import State, finish, snapshot, start, step
 from llmkit.types import ChatRequest
 
 __all__ = [

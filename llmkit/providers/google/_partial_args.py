@@ -26,7 +26,7 @@ from msgspec.structs import replace
 
 from llmkit.errors import DecodeError
 from llmkit.providers.google import _wire as w
-from llmkit.providers.google._parts import whole_floats
+from llmkit.providers.google._history import whole_floats
 
 Key: TypeAlias = "str | int"
 Path: TypeAlias = "tuple[Key, ...]"

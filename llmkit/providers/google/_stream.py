@@ -2,8 +2,8 @@
 
 `alt=sse` sends every chunk as a whole GenerateContentResponse holding only the
 new parts, with no terminator; the non-streamed answer is the same object
-holding all parts. So `parse_response` is this fold over one chunk, and a
-stream's `Done` equals `parse_response` of the body whose parts are all the
+holding all parts. So `parse_response` (`_response`) is this fold over one
+chunk, and a stream's `Done` equals `parse_response` of the body whose parts are all the
 streamed parts in order (usage and finishReason from the last chunk).
 
 Text parts: consecutive text (or thought) parts are one llmkit part until a
@@ -29,8 +29,8 @@ from llmkit.errors import LlmkitError, StreamError
 from llmkit.protocols import SseEvent
 from llmkit.providers._common import Rope, decode, rope_add, rope_text
 from llmkit.providers.google import _errors
+from llmkit.providers.google import _history as pt
 from llmkit.providers.google import _partial_args as pa
-from llmkit.providers.google import _parts as pt
 from llmkit.providers.google import _wire as w
 from llmkit.types import (
     ChatRequest,
@@ -307,18 +307,6 @@ def _fold_fast(s: State, data: bytes | str) -> tuple[State, list[StreamEvent]] |
         return fold(s, c)
     except _NeedsRaw:
         return None
-
-
-def parse_response(body: bytes) -> Response:
-    """The Response for a `generateContent` body."""
-    folded = _fold_fast(State(), body)
-    if folded is None:
-        c = decode(w.CHUNK, body, NAME)
-        if c.error is not None:
-            raise _errors.from_error(c.error, c.error.code, body.decode("utf-8", "replace"))
-        folded = fold(State(), c)
-    s, _ = folded
-    return _response(s, _map_finish(s) or Finish(reason="other"))
 
 
 # ---- streaming -------------------------------------------------------------------

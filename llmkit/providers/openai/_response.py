@@ -107,7 +107,4 @@ def response(
     )
 
 
-# The names the stream fold imports (it is edited on another branch).
-map_finish = _map_finish
-map_usage = _map_usage
-__all__ = ["_error", "map_finish", "map_usage", "parse", "response"]
+__all__ = ["_error", "_map_finish", "_map_usage", "parse", "response"]
