@@ -39,3 +39,15 @@ def test_a_dated_snapshot_finds_its_catalog_entry() -> None:
     info = model_info("claude-haiku-4-5-20251001")
     assert info is not None and info.id == "claude-haiku-4-5"
     assert model_info("claude-haiku-4-5x") is None  # a snapshot is the id, "-", a date
+
+
+@given(st.lists(st.text(max_size=3), max_size=200), st.integers(1, 70))
+def test_merging_a_ropes_newest_chunks_keeps_its_text(chunks: list[str], top: int) -> None:
+    from llmkit.providers._common import Rope, cons_items, rope_add, rope_merged, rope_text
+
+    rope: Rope = None
+    for c in chunks:
+        rope = rope_add(rope, c)
+    merged = rope_merged(rope, top)
+    assert rope_text(merged) == rope_text(rope) == "".join(chunks)
+    assert len(cons_items(merged)) == max(1, len(cons_items(rope)) - top + 1)

@@ -294,3 +294,22 @@ def test_call_arguments_get_whole_numbers_as_the_walk_over_them_gives(args: dict
     _, out = google.step(google.start(REQ), Sse(data=body.decode()))
     (delta,) = [e for e in out if isinstance(e, ToolCallDelta)]
     assert msgspec.json.decode(delta.arguments) == want
+
+
+def test_a_long_text_keeps_few_objects_and_every_character() -> None:
+    """Every 64 streamed text chunks are merged into one (`rope_merged`): the
+    answer is the same, and the fold keeps ~n/64 pieces alive, not n."""
+    from llmkit.providers._common import cons_items
+
+    words = [f"w{i} " for i in range(1000)]
+    s = google.start(REQ)
+    for w_ in words:
+        chunk = {"candidates": [{"content": {"role": "model", "parts": [{"text": w_}]},
+                                 "index": 0}]}  # fmt: skip
+        s, _ = google.step(s, Sse(data=json.dumps(chunk)))
+    assert len(cons_items(s.rope)) <= 64 + 1000 // 64
+    last = {"candidates": [{"content": {"role": "model", "parts": [{"text": "."}]},
+                            "finishReason": "STOP", "index": 0}]}  # fmt: skip
+    s, _ = google.step(s, Sse(data=json.dumps(last)))
+    (done,) = google.finish(s)
+    assert isinstance(done, Done) and done.response.text == "".join(words) + "."

@@ -27,7 +27,7 @@ from msgspec.structs import replace
 
 from llmkit.errors import LlmkitError, StreamError
 from llmkit.protocols import SseEvent
-from llmkit.providers._common import Rope, decode, rope_add, rope_text
+from llmkit.providers._common import Rope, decode, rope_add, rope_merged, rope_text
 from llmkit.providers.google import _errors
 from llmkit.providers.google import _history as pt
 from llmkit.providers.google import _partial_args as pa
@@ -86,6 +86,7 @@ class State(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     n: int = 0  # len(parts); the open text part, if any, has index n
     kind: int = _NONE  # what the open text part is
     rope: Rope = None
+    chunks: int = 0  # in the rope since its newest were last merged (`rope_merged`)
     sig: str | None = None  # a signed open part takes no more text
     calls: int = 0
     usage: Usage = Usage()
@@ -124,7 +125,7 @@ def _close(s: State) -> State:
     if s.kind == _NONE:
         return s
     part = pt.text_from_wire(rope_text(s.rope), s.kind == _THOUGHT, s.sig)
-    return replace(s, parts=(part, s.parts), n=s.n + 1, kind=_NONE, rope=None, sig=None)
+    return replace(s, parts=(part, s.parts), n=s.n + 1, kind=_NONE, rope=None, chunks=0, sig=None)
 
 
 def _end(s: State, out: list[StreamEvent]) -> State:
@@ -251,7 +252,10 @@ def fold(s: State, c: w.Chunk | w.PartsChunk) -> tuple[State, list[StreamEvent]]
                         and x.file_data is None and x.function_response is None):  # fmt: skip
                     # the hot path: more of the open text, inlined (0.1 µs a chunk)
                     out.append((ThinkingDelta if x.thought else TextDelta)(index=s.n, text=x.text))
-                    s = replace(s, rope=(x.text, s.rope))
+                    if s.chunks < 63:
+                        s = replace(s, rope=(x.text, s.rope), chunks=s.chunks + 1)
+                    else:
+                        s = replace(s, rope=rope_merged((x.text, s.rope), 64), chunks=0)
                 elif (type(x) is w.Part and x.function_call is not None and s.streaming is None
                         and not x.function_call.will_continue):  # fmt: skip
                     s = _call(s, x, out)  # a whole call (`_part` would come here too)
