@@ -20,7 +20,7 @@ The event-stream format: https://html.spec.whatwg.org/multipage/server-sent-even
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import msgspec
 
@@ -154,17 +154,6 @@ def decode(chunks: Iterable[bytes], max_event: int) -> Iterator[list[Sse]]:
     """The events of each chunk, as one list (empty lists skipped)."""
     state = start()
     for chunk in chunks:
-        state, batch = feed(state, chunk, max_event)
-        if batch:
-            yield batch
-    last = end(state)
-    if last:
-        yield last
-
-
-async def adecode(chunks: AsyncIterable[bytes], max_event: int) -> AsyncIterator[list[Sse]]:
-    state = start()
-    async for chunk in chunks:
         state, batch = feed(state, chunk, max_event)
         if batch:
             yield batch

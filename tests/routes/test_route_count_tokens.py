@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -19,50 +18,23 @@ import pytest
 from anthropic.types import message_count_tokens_params
 
 import llmkit
-from llmkit import auth
 from llmkit.errors import InvalidRequest, RateLimited, Unsupported
-from llmkit.routes import _aws
 from tests import replay
 from tests.routes import helpers as h
-from tests.routes.test_bedrock_transport import ACCESS, SECRET, TOKEN, _sigv4
+from tests.routes.test_bedrock_transport import (  # noqa: F401  (aws_env: autouse here too)
+    ACCESS,
+    SECRET,
+    TOKEN,
+    _sigv4,
+    aws_env,
+)
+from tests.test_count_tokens import CONVERSATION, get_weather
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "count_tokens"
 CORPUS = h.CORPUS / "bedrock-anthropic"
-SYSTEM = "You answer in one word."
 VERTEX = "https://us-east5-aiplatform.googleapis.com/v1/projects/my-proj/locations/us-east5"
 BEDROCK = "https://bedrock-runtime.us-west-2.amazonaws.com"
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
-
-
-@llmkit.tool
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    return "sunny"
-
-
-CONVERSATION = [
-    {"role": "system", "content": SYSTEM},
-    {"role": "user", "content": "Weather in Paris?"},
-]
-
-
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Static AWS credentials from the env and nothing else of the chain."""
-    for var in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_BEARER_TOKEN_BEDROCK"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
-    monkeypatch.setenv("AWS_REGION", "us-west-2")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr(auth, "_by_name", {})
-    _aws._session.cache_clear()
-    yield
-    _aws._session.cache_clear()
 
 
 def count(
