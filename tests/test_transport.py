@@ -4,6 +4,7 @@ retries, typed errors, streams that break, sync/async parity, both backends."""
 from __future__ import annotations
 
 import email.utils
+import inspect
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -396,3 +397,18 @@ def test_error_headers_stay_as_the_provider_chose() -> None:
                          http_client=client)  # fmt: skip
     assert "set-cookie" not in e.value.headers
     assert e.value.headers["x-should-retry"] == "false" and e.value.request_id == "req_1"
+
+
+# What llmkit, its tests, benchmarks and README reach through llmkit.transport;
+# the code lives in private modules (llmkit._call, _sending, _streaming, ...).
+FACE = ("Call", "Limits", "RetryPolicy", "timeout_from", "retry_after", "send", "asend",
+        "chat", "achat", "stream", "astream", "list_models", "alist_models", "fetch", "afetch",
+        "default_client", "default_async_client", "using_transport", "loop_local",
+        "DEFAULT_TIMEOUT", "Finish", "_request", "_delay", "_async_clients")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", FACE)
+def test_the_transport_module_keeps_the_names_it_had(name: str) -> None:
+    thing = getattr(tr, name)
+    if inspect.isfunction(thing) or inspect.isclass(thing):  # re-exported, not a second copy
+        assert thing.__module__.startswith("llmkit._"), (name, thing.__module__)
