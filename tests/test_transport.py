@@ -7,6 +7,7 @@ import email.utils
 import inspect
 import logging
 import time
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -410,5 +411,7 @@ FACE = ("Call", "Limits", "RetryPolicy", "timeout_from", "retry_after", "send", 
 @pytest.mark.parametrize("name", FACE)
 def test_the_transport_module_keeps_the_names_it_had(name: str) -> None:
     thing = getattr(tr, name)
+    if typing.get_origin(thing) is not None:  # a type alias (3.10 calls Callable[...] a class)
+        return
     if inspect.isfunction(thing) or inspect.isclass(thing):  # re-exported, not a second copy
         assert thing.__module__.startswith("llmkit._"), (name, thing.__module__)
