@@ -216,6 +216,26 @@ def _hop(spec: CallSpec, run: Callable[[CallSpec], T]) -> Hop[T]:
     return hop
 
 
+def _run(
+    spec: CallSpec,
+    call: Callable[[CallSpec, Any], T],
+    http_client: Any,
+    fallbacks: Sequence[str],
+    fallback_on: Sequence[type[BaseException]],
+    chained: str,
+) -> T:
+    """`call(spec, http_client)`, or, with fallbacks, the chain through
+    `llmkit.fallback`'s function named `chained` (imported only then), each
+    model one `_hop` of the same call."""
+    if not (fallbacks or fallback_on):
+        return call(spec, http_client)
+    from llmkit import fallback
+
+    models, on = _chain(spec, fallbacks, fallback_on)
+    through: Callable[..., T] = getattr(fallback, chained)
+    return through(models, on, spec.deadline, _hop(spec, lambda s: call(s, http_client)))
+
+
 async def _chat(spec: CallSpec, http_client: httpx.AsyncClient | None) -> Response:
     from llmkit import tracing, transport  # tracing: only when used
 
@@ -296,13 +316,7 @@ async def chat(
         api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
         limits=limits, max_retries=max_retries, registry=registry, options=options,
     )  # fmt: skip
-    if fallbacks or fallback_on:
-        from llmkit import fallback  # only when used
-
-        models, on = _chain(spec, fallbacks, fallback_on)
-        hop = _hop(spec, partial(_chat, http_client=http_client))
-        return await fallback.achat(models, on, deadline, hop)
-    return await _chat(spec, http_client)
+    return await _run(spec, _chat, http_client, fallbacks, fallback_on, "achat")
 
 
 def chat_sync(
@@ -329,13 +343,7 @@ def chat_sync(
         api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
         limits=limits, max_retries=max_retries, registry=registry, options=options,
     )  # fmt: skip
-    if fallbacks or fallback_on:
-        from llmkit import fallback  # only when used
-
-        models, on = _chain(spec, fallbacks, fallback_on)
-        hop = _hop(spec, partial(_chat_sync, http_client=http_client))
-        return fallback.chat(models, on, deadline, hop)
-    return _chat_sync(spec, http_client)
+    return _run(spec, _chat_sync, http_client, fallbacks, fallback_on, "chat")
 
 
 def stream(
@@ -366,13 +374,7 @@ def stream(
         api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
         limits=limits, max_retries=max_retries, registry=registry, options=options,
     )  # fmt: skip
-    if fallbacks or fallback_on:
-        from llmkit import fallback  # only when used
-
-        models, on = _chain(spec, fallbacks, fallback_on)
-        hop = _hop(spec, partial(_stream, http_client=http_client))
-        return fallback.astream(models, on, deadline, hop)
-    return _stream(spec, http_client)
+    return _run(spec, _stream, http_client, fallbacks, fallback_on, "astream")
 
 
 def stream_sync(
@@ -401,13 +403,7 @@ def stream_sync(
         api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
         limits=limits, max_retries=max_retries, registry=registry, options=options,
     )  # fmt: skip
-    if fallbacks or fallback_on:
-        from llmkit import fallback  # only when used
-
-        models, on = _chain(spec, fallbacks, fallback_on)
-        hop = _hop(spec, partial(_stream_sync, http_client=http_client))
-        return fallback.stream(models, on, deadline, hop)
-    return _stream_sync(spec, http_client)
+    return _run(spec, _stream_sync, http_client, fallbacks, fallback_on, "stream")
 
 
 def _counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes], int]]:
