@@ -4,6 +4,7 @@ and parses exactly as a plain call does."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -387,3 +388,29 @@ async def test_cancelling_a_chain_never_moves_it_to_the_next_model() -> None:
         finally:
             await events.aclose()  # type: ignore[attr-defined]
     assert scope.cancelled_caught and opened == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("public", "chained"),
+    [("chat_sync", "chat"), ("stream_sync", "stream"), ("chat", "achat"), ("stream", "astream")],
+)
+def test_each_public_call_hands_the_chain_its_models_and_deadline(
+    public: str, chained: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got: list[tuple[object, ...]] = []
+
+    async def achained(*a: object) -> str:
+        got.append(a)
+        return "chained"
+
+    def sync_chained(*a: object) -> str:
+        got.append(a)
+        return "chained"
+
+    monkeypatch.setattr(fallback, chained, achained if chained == "achat" else sync_chained)
+    out = getattr(llmkit, public)(CLAUDE, "hi", fallbacks=[GEMINI], deadline=42.0)
+    if public == "chat":
+        out = asyncio.run(out)
+    assert out == "chained" and len(got) == 1
+    models, _, deadline, hop = got[0]
+    assert (models, deadline) == ([CLAUDE, GEMINI], 42.0) and callable(hop)
