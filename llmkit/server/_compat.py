@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 from starlette.requests import ClientDisconnect, Request
@@ -24,7 +23,7 @@ from llmkit.registry import Registry
 from llmkit.server import anthropic_compat as ac
 from llmkit.server import responses_compat as rc
 from llmkit.server._body import read_body
-from llmkit.server._config import ServerConfig, resolve_chain
+from llmkit.server._config import ServerConfig, call_kwargs, resolve_chain
 from llmkit.server._errors import Rejected, error_info, http_status, json_response
 from llmkit.server._sse import event_stream, folding, unless_disconnected
 
@@ -64,19 +63,6 @@ def compat_routes(
 ) -> list[Route]:
     """The routes, sharing the app's upstream client and registry."""
 
-    def call_kw(
-        reg: Registry, fallbacks: list[str], tools: Any, choice: Any, options: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {
-            "fallbacks": fallbacks,
-            "tools": tools,
-            "tool_choice": choice,
-            "registry": reg,
-            "http_client": client(),
-            "max_retries": cfg.max_retries,
-            **options,
-        }
-
     async def messages(request: Request) -> Response | ASGIApp:
         reg = registry()
         try:
@@ -85,7 +71,7 @@ def compat_routes(
             to, fallbacks = resolve_chain(cfg, decoded.model)  # an alias's target
             target = _target(to, reg)
             call = ac.parse_request(decoded, target)
-            kw = call_kw(reg, fallbacks, call.tools, call.tool_choice, call.options)
+            kw = call_kwargs(cfg, client(), reg, fallbacks, call)
             msg_id = f"msg_{uuid.uuid4().hex[:24]}"
             if call.stream:
                 events = api.stream(to, call.messages, **kw)
@@ -117,7 +103,7 @@ def compat_routes(
             body = await read_body(request, cfg.max_body_bytes, cfg.body_timeout)
             call = rc.parse_request(rc.decode_body(body))
             to, fallbacks = resolve_chain(cfg, call.model)  # an alias's target
-            kw = call_kw(reg, fallbacks, call.tools, call.tool_choice, call.options)
+            kw = call_kwargs(cfg, client(), reg, fallbacks, call)
             resp_id = f"resp_{uuid.uuid4().hex[:24]}"
             echo = {**call.echo, "created_at": int(time.time())}
             if call.stream:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import msgspec
 
 from llmkit.registry import Registry, Secret
+from llmkit.types import Tool, ToolChoice
 
 
 def _env_token() -> Secret | None:
@@ -111,6 +112,39 @@ def resolve_chain(config: ServerConfig, name: str) -> tuple[str, list[str]]:
     `fast=claude-haiku-4-5|gpt-5-mini` (llmkit.fallback)."""
     first, *rest = config.aliases.get(name, name).split("|")
     return first.strip(), [m.strip() for m in rest if m.strip()]
+
+
+class Asked(Protocol):
+    """What a parsed gateway request of any dialect asks for besides its
+    model and messages (each dialect's `Call` Struct)."""
+
+    @property
+    def tools(self) -> list[Tool]: ...
+    @property
+    def tool_choice(self) -> ToolChoice | None: ...
+    @property
+    def options(self) -> dict[str, Any]: ...
+
+
+def call_kwargs(
+    config: ServerConfig,
+    http_client: httpx.AsyncClient,
+    registry: Registry,
+    fallbacks: list[str],
+    call: Asked,
+) -> dict[str, Any]:
+    """The keyword arguments of `llmkit.chat`/`stream` for a gateway request,
+    whatever its dialect: what it asked, and the server's own upstream, registry
+    and retries (which no request sets)."""
+    return {
+        "fallbacks": fallbacks,
+        "tools": call.tools,
+        "tool_choice": call.tool_choice,
+        "registry": registry,
+        "http_client": http_client,
+        "max_retries": config.max_retries,
+        **call.options,
+    }
 
 
 def resolve_model(config: ServerConfig, name: str) -> str:

@@ -20,7 +20,7 @@ from llmkit.errors import LlmkitError
 from llmkit.registry import Registry
 from llmkit.server import openai_compat as oc
 from llmkit.server._body import read_body
-from llmkit.server._config import ServerConfig, resolve_chain
+from llmkit.server._config import ServerConfig, call_kwargs, resolve_chain
 from llmkit.server._sse import event_stream, folding, unless_disconnected
 
 
@@ -55,15 +55,7 @@ def openai_routes(
             body = await read_body(request, cfg.max_body_bytes, cfg.body_timeout)
             call = oc.parse_request(body)
             model, fallbacks = resolve_chain(cfg, call.model)
-            kw = {
-                "fallbacks": fallbacks,
-                "tools": call.tools,
-                "tool_choice": call.tool_choice,
-                "registry": reg,
-                "http_client": client(),
-                "max_retries": cfg.max_retries,
-                **call.options,
-            }
+            kw = call_kwargs(cfg, client(), reg, fallbacks, call)
             ident, created = f"chatcmpl-{secrets.token_hex(12)}", int(time.time())
             if call.stream:
                 events = api.stream(model, call.messages, **kw)
