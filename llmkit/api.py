@@ -1,4 +1,5 @@
-"""The public calls: chat, stream and list_models, async with sync twins.
+"""The public calls: chat and stream (and, from their own modules,
+count_tokens and list_models), async with sync twins.
 
 This module resolves the model to an endpoint, reads the key, builds the
 unified ChatRequest and hands it to the transport. httpx and the transport are
@@ -16,12 +17,10 @@ import msgspec
 from llmkit import _stale, structured
 from llmkit import registry as _registry
 from llmkit.errors import InvalidArgument as InvalidArgument  # its first home; re-exported
-from llmkit.errors import Unsupported
 from llmkit.messages import MessagesLike, check_history, to_messages
 from llmkit.tools import FunctionTool
 from llmkit.types import (
     ChatRequest,
-    ModelInfo,
     Options,
     Response,
     StreamEvent,
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
 
     from llmkit._closing import EventStream
     from llmkit.fallback import Hop
-    from llmkit.protocols import HttpRequest
     from llmkit.transport import Call, Limits
 
 T = TypeVar("T")
@@ -406,227 +404,8 @@ def stream_sync(
     return _run(spec, _stream_sync, http_client, fallbacks, fallback_on, "stream")
 
 
-def _counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes], int]]:
-    """The count request for `req` and its parser, from the provider."""
-    p = call.provider
-    build = getattr(p, "build_count_tokens", None)
-    if call.route is not None:  # its counting endpoint is the cloud's own
-        return _route_counter(call, req)
-    if build is None:
-        raise Unsupported(
-            f"{call.name} has no endpoint that counts a request's tokens", provider=call.name
-        )
-    parse: Callable[[bytes], int] = getattr(p, "parse_count_tokens")  # noqa: B009
-    return build(req, call.base_url), parse
-
-
-def _route_counter(call: Call, req: ChatRequest) -> tuple[HttpRequest, Callable[[bytes], int]]:
-    """A cloud route's count request (`count_request`): it reshapes the wire's
-    request for a non-streamed call, built as `chat` builds it (with the
-    first-party model's facts), into the cloud's counting call."""
-    route = call.route
-    count = getattr(route, "count_request", None)
-    if count is None:
-        why = getattr(route, "NO_COUNT", "this cloud route has no token-counting endpoint")
-        raise Unsupported(f"{call.name}: {why}", provider=call.name)
-    to_wire = getattr(route, "wire_model", None)
-    model = req.model if to_wire is None else to_wire(req.model)
-    built = msgspec.structs.replace(req, stream=False, model=model)
-    hr: HttpRequest = count(call.provider.build_request(built, call.base_url), req, call.base_url)
-    parse: Callable[[bytes], int] = route.parse_count
-    return hr, parse
-
-
-async def count_tokens(
-    model: str,
-    messages: MessagesLike,
-    *,
-    tools: ToolsLike | None = None,
-    tool_choice: ToolChoiceLike | None = None,
-    api_key: _registry.CredentialLike | None = None,
-    base_url: str | None = None,
-    http_client: httpx.AsyncClient | None = None,
-    timeout: float | httpx.Timeout | None = 120.0,
-    deadline: float | None = None,
-    max_retries: int = 2,
-    registry: _registry.Registry | None = None,
-    **options: Any,
-) -> int:
-    """The input tokens `chat` would send for these arguments, counted by the
-    vendor's own endpoint (Anthropic `messages/count_tokens`, OpenAI
-    `responses/input_tokens`, Gemini `countTokens`; through a cloud route,
-    Vertex AI's `countTokens` and `count-tokens:rawPredict`, Bedrock's
-    `CountTokens`) over the same request builder. An endpoint with no counting
-    (xAI, Chat Completions, Azure OpenAI) is `Unsupported`, before any I/O."""
-    from llmkit import transport
-
-    call, req, _ = _prepare(
-        CallSpec(
-            model=model, messages=messages, tools=tools, tool_choice=tool_choice,
-            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
-            max_retries=max_retries, registry=registry, options=options,
-        )
-    )  # fmt: skip
-    hr, parse = _counter(call, req)
-    client = http_client or transport.default_async_client()
-    return await transport.afetch(call, client, hr, parse)
-
-
-def count_tokens_sync(
-    model: str,
-    messages: MessagesLike,
-    *,
-    tools: ToolsLike | None = None,
-    tool_choice: ToolChoiceLike | None = None,
-    api_key: _registry.CredentialLike | None = None,
-    base_url: str | None = None,
-    http_client: httpx.Client | None = None,
-    timeout: float | httpx.Timeout | None = 120.0,
-    deadline: float | None = None,
-    max_retries: int = 2,
-    registry: _registry.Registry | None = None,
-    **options: Any,
-) -> int:
-    """The sync twin of `count_tokens`."""
-    from llmkit import transport
-
-    call, req, _ = _prepare(
-        CallSpec(
-            model=model, messages=messages, tools=tools, tool_choice=tool_choice,
-            api_key=api_key, base_url=base_url, timeout=timeout, deadline=deadline,
-            max_retries=max_retries, registry=registry, options=options,
-        )
-    )  # fmt: skip
-    hr, parse = _counter(call, req)
-    client = http_client or transport.default_client()
-    return transport.fetch(call, client, hr, parse)
-
-
-def _catalog(reg: _registry.Registry, env: Mapping[str, str] | None) -> list[ModelInfo]:
-    """Every built-in catalog model, marked available when its key is set (a
-    cloud route's, when its settings and credentials are found)."""
-    ready = set(_registry.available(reg, env))
-    out: list[ModelInfo] = []
-    for name, ep in reg.endpoints.items():
-        p = _registry.wire(ep)
-        # A compatible endpoint does not serve OpenAI's catalog; a cloud route
-        # that takes the vendor's ids (Vertex) does.
-        rows = list(p.MODELS) if name == p.NAME or ep.catalog else []
-        rows += _route_models(ep, p.MODELS)
-        out += [msgspec.structs.replace(m, provider=name, available=name in ready) for m in rows]
-    return out
-
-
-def _route_models(ep: _registry.Endpoint, first: Sequence[ModelInfo]) -> list[ModelInfo]:
-    """A cloud route's own ids (its `CATALOG`: Bedrock's, Claude's on Vertex),
-    each with the facts of the first-party model it names."""
-    listed: Mapping[str, str] = getattr(_registry.route_shape(ep), "CATALOG", {})
-    facts = {m.id: m for m in first}
-    return [msgspec.structs.replace(facts[f], id=i) for i, f in listed.items() if f in facts]
-
-
-def _merge(catalog: list[ModelInfo], live: list[ModelInfo]) -> list[ModelInfo]:
-    """Live entries add to the catalog; a catalog entry keeps its richer facts."""
-    seen = {(m.provider, m.id) for m in catalog}
-    return catalog + [
-        msgspec.structs.replace(m, available=True) for m in live if (m.provider, m.id) not in seen
-    ]
-
-
-def _live_calls(reg: _registry.Registry, deadline: float | None) -> list[Call]:
-    from llmkit.transport import Call
-
-    calls = []
-    for name in _registry.available(reg):
-        ep = reg.endpoints[name]
-        # a cloud route lists through its cloud's own API, where it has one (Vertex)
-        if ep.route and not hasattr(_registry.route_shape(ep), "list_request"):
-            continue
-        key, credential = _registry.credentials(ep)  # checked as chat checks it
-        calls.append(
-            Call(
-                provider=_registry.wire(ep),
-                name=name,
-                base_url=_registry.base_url(ep, keyed=key is not None),
-                key=key,
-                deadline=deadline,
-                **_route_parts(ep, credential),
-            )
-        )
-    return calls
-
-
-def _named(call: Call, models: list[ModelInfo]) -> list[ModelInfo]:
-    return [msgspec.structs.replace(m, provider=call.name) for m in models]
-
-
-def _listed(call: Call, client: httpx.Client) -> list[ModelInfo]:
-    """The live listing: the wire's, or a cloud route's (`list_request`,
-    `parse_list`), page by page, each page retried and bounded as any call."""
-    from llmkit import transport
-
-    if call.route is None:
-        return transport.list_models(call, client)
-    models: list[ModelInfo] = []
-    page: str | None = None
-    while True:
-        hr = call.route.list_request(call.base_url, page)
-        batch, page = transport.fetch(call, client, hr, call.route.parse_list)
-        models += batch
-        if not page:
-            return models
-
-
-async def _alisted(call: Call, client: httpx.AsyncClient) -> list[ModelInfo]:
-    from llmkit import transport
-
-    if call.route is None:
-        return await transport.alist_models(call, client)
-    models: list[ModelInfo] = []
-    page: str | None = None
-    while True:
-        hr = call.route.list_request(call.base_url, page)
-        batch, page = await transport.afetch(call, client, hr, call.route.parse_list)
-        models += batch
-        if not page:
-            return models
-
-
-async def list_models(
-    *,
-    live: bool = False,
-    registry: _registry.Registry | None = None,
-    http_client: httpx.AsyncClient | None = None,
-    deadline: float | None = None,
-) -> list[ModelInfo]:
-    """The catalog, each model marked available when its provider's key is set.
-    With `live`, each available provider's own listing is merged in (of the
-    cloud routes, Vertex AI's Model Garden listing of Google's models)."""
-    from llmkit import transport
-
-    reg = registry or _registry.current()
-    models = _catalog(reg, None)
-    if live:
-        client = http_client or transport.default_async_client()
-        for call in _live_calls(reg, deadline):
-            models = _merge(models, _named(call, await _alisted(call, client)))
-    return models
-
-
-def list_models_sync(
-    *,
-    live: bool = False,
-    registry: _registry.Registry | None = None,
-    http_client: httpx.Client | None = None,
-    deadline: float | None = None,
-) -> list[ModelInfo]:
-    """The sync twin of `list_models`."""
-    from llmkit import transport
-
-    reg = registry or _registry.current()
-    models = _catalog(reg, None)
-    if live:
-        client = http_client or transport.default_client()
-        for call in _live_calls(reg, deadline):
-            models = _merge(models, _named(call, _listed(call, client)))
-    return models
+# Counting tokens and listing models live in their own modules (they need the above).
+from llmkit._counting import count_tokens as count_tokens  # noqa: E402
+from llmkit._counting import count_tokens_sync as count_tokens_sync  # noqa: E402
+from llmkit._listing import list_models as list_models  # noqa: E402
+from llmkit._listing import list_models_sync as list_models_sync  # noqa: E402
