@@ -12,7 +12,9 @@ are the reason it exists:
 - a chunk's events come as one list, cut from the bytes a whole event at a
   time, which is about half httpx-sse's cost per event (it decodes line by
   line, in Python): on a 3.5 µs event that is the difference between a
-  stream that costs what the raw floor costs and one that costs 15% more.
+  stream that costs what the raw floor costs and one that costs 15% more;
+  Gemini's events, which end in CRLF CRLF, are cut there without first
+  rewriting every line break as LF (`_crlf`: 1.0 → 0.46 µs an event).
 
 The event-stream format: https://html.spec.whatwg.org/multipage/server-sent-events.html
 """
@@ -54,6 +56,10 @@ def feed(state: State, chunk: bytes, max_event: int) -> tuple[State, list[Sse]]:
     if state.over:
         raise _too_long(max_event)
     cr = state.cr
+    if not cr and b"\r" in chunk:
+        crlf = _crlf(state, chunk, max_event)
+        if crlf is not None:
+            return crlf
     if cr or b"\r" in chunk:  # lines may end in CRLF, LF or CR: make them all LF
         chunk, cr = _lf(chunk, cr)
         if cr != state.cr:
@@ -87,6 +93,37 @@ def feed(state: State, chunk: bytes, max_event: int) -> tuple[State, list[Sse]]:
             last_id = _general(block, last_id, out)
     if last_id != state.last_id or len(buf) > max_event:
         state = State(buf, state.cr, last_id, len(buf) > max_event)
+    return state, out
+
+
+def _crlf(state: State, chunk: bytes, max_event: int) -> tuple[State, list[Sse]] | None:
+    """`feed` for events of one line each ending in CRLF CRLF (Gemini's
+    stream), read without rewriting the line breaks (which cost about twice
+    what the rest of the framing does); None when the bytes are anything else.
+
+    When every block between the chunk's CRLF CRLF has no CR or LF, and
+    neither has the rest after the last one, the CRLF CRLF are the only
+    line breaks: making them LF (what `feed` does) gives the same blocks,
+    the same cut and the same rest, so the events are `feed`'s."""
+    cut = chunk.rfind(b"\r\n\r\n")
+    if cut < 0:
+        return None
+    rest = chunk[cut + 4 :]
+    if b"\r" in rest or b"\n" in rest:
+        return None
+    buf = state.buf
+    out: list[Sse] = []
+    last_id = state.last_id
+    for block in (buf + chunk[:cut]).decode("utf-8", "replace").split("\r\n\r\n"):
+        if "\n" in block or "\r" in block:
+            return None
+        if block[:5] == "data:":
+            out.append(Sse("message", block[6:] if block[5:6] == " " else block[5:]))
+        elif block or last_id:
+            last_id = _general(block, last_id, out)
+    buf[:] = rest
+    if last_id != state.last_id or len(buf) > max_event:
+        state = State(buf, False, last_id, len(buf) > max_event)
     return state, out
 
 

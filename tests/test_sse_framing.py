@@ -5,6 +5,8 @@ cap. httpx-sse is read through its public API (`EventSource.iter_sse`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
+from unittest import mock
 
 import httpx
 import httpx_sse
@@ -78,6 +80,61 @@ def test_the_same_events_as_httpx_sse_for_any_bytes_cut_anywhere(
     got = ours(chunks)
     event("dispatched" if got else "nothing dispatched")
     assert got == reference(chunks)
+
+
+# Gemini's shape: one-line events each ending in CRLF CRLF, which `_sse` reads
+# without rewriting line breaks; sometimes with a block or break of another
+# kind in it, after which that chunk must be read the general way.
+CRLF_EVENT = st.one_of(
+    st.builds(lambda v: b"data: " + b"".join(v) + b"\r\n\r\n", VALUE),
+    st.sampled_from(
+        [b"data:x\r\n\r\n", b": ping\r\n\r\n", b"id: 5\r\n\r\n", b"\r\n\r\n",
+         b"event: e\r\n\r\n", b"data: a\r\ndata: b\r\n\r\n", b"data: a\n\n", b"data: a\r\r",
+         b"\r", b"\n", b"\r\n", b"data: x"]
+    ),
+)  # fmt: skip
+CRLF_BODIES = st.lists(
+    st.one_of(CRLF_EVENT, st.builds(lambda v: b"data: " + b"".join(v) + b"\r\n\r\n", VALUE)),
+    max_size=12,
+).map(b"".join)
+
+
+@settings(max_examples=200)
+@given(CRLF_BODIES, st.lists(st.integers(0, 200), max_size=8))
+def test_crlf_events_read_without_rewriting_breaks_are_httpx_sses(
+    body: bytes, cuts: list[int]
+) -> None:
+    chunks = chunked(body, cuts)
+    fast = []
+    crlf = _sse._crlf
+
+    def spy(*args: Any) -> Any:
+        got = crlf(*args)
+        fast.append(got is not None and bool(got[1]))
+        return got
+
+    with mock.patch.object(_sse, "_crlf", spy):
+        got = ours(chunks)
+    event("some events read the CRLF way" if any(fast) else "none read the CRLF way")
+    assert got == reference(chunks)
+    assert ours([body[i : i + 1] for i in range(len(body))]) == got
+
+
+def test_gemini_chunks_take_the_crlf_way() -> None:
+    """The shape the fast way is for does take it (else the test above proves
+    nothing about it): events, a cut mid-event and mid-break, and the rest."""
+    body = b'data: {"a": 1}\r\n\r\ndata: {"b": 2}\r\n\r\ndata: {"c"'
+    state, batch = _sse._crlf(_sse.start(), body, NO_CAP) or (None, [])
+    assert state is not None and [e.data for e in batch] == ['{"a": 1}', '{"b": 2}']
+    assert bytes(state.buf) == b'data: {"c"'
+    state, batch = _sse._crlf(state, b': 3}\r\n\r\ndata: {"d": 4}\r\n\r\n', NO_CAP) or (None, [])
+    assert state is not None and [e.data for e in batch] == ['{"c": 3}', '{"d": 4}']
+    assert _sse._crlf(state, b"data: x\r\n\r\ndata: y\r\n", NO_CAP) is None  # a break in the rest
+    assert _sse._crlf(state, b"data: x\r\ndata: y\r\n\r\n", NO_CAP) is None  # two lines
+    # a CR held back from the chunk before ends a line: a blank one here, which
+    # dispatches once an id is set
+    chunks = [b"id: 5\r\n\r\n\r", b"data: x\r\n\r\n"]
+    assert ours(chunks) == reference(chunks) == [("message", ""), ("message", ""), ("message", "x")]
 
 
 @given(BODIES)
