@@ -11,21 +11,23 @@ So the iterators of an open stream stay reachable from `_OPEN` until the
 stream is closed, which keeps them out of cyclic garbage. The `EventStream`
 handed to the caller closes the response when it is exhausted, when it
 raises, on `close()` and at the end of a `with` block, all in the caller's
-own code. Its finalizer only queues the close for a daemon thread, which then
-takes the pool lock like any other thread (`SimpleQueue.put` is safe to call
-from a finalizer; starting a thread or taking a lock is not).
+own code. Once neither it nor its iterator is held, a guard's finalizer only
+queues the close for a daemon thread, which then takes the pool lock like
+any other thread (`SimpleQueue.put` is safe to call from a finalizer;
+starting a thread or taking a lock is not).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from functools import partial
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -85,30 +87,57 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_closer)
 
 
+class _Guard:
+    """Queues its stream's close when the last thing holding it goes: the
+    EventStream and the iterators it handed out each hold it, and it holds
+    neither, so dropping them is never a reference cycle of its own."""
+
+    __slots__ = ("open",)
+
+    def __init__(self, h: _Open) -> None:
+        self.open = h
+
+    def __del__(self) -> None:
+        h = self.open
+        try:
+            if h in _OPEN:
+                _ORPHANS.put(h)
+        except TypeError:  # at interpreter exit, when this module's globals are gone
+            pass
+
+
 class EventStream(Iterator[T]):
     """An iterator over a stream's events that is also a context manager.
     The response is closed when the events run out, when iterating raises, on
     `close()` or on leaving a `with` block; one dropped unfinished is closed
-    soon after by a background thread."""
+    soon after by a background thread.
+
+    `make` gives the events, or with `batched` lists of them (the transport's
+    fold gives each SSE event's list whole: a generator resumed per list,
+    not per event)."""
 
     __slots__ = ("_it", "_next", "_open")
 
-    def __init__(self, make: Callable[[_Open], Iterator[T]]) -> None:
+    def __init__(self, make: Callable[[_Open], Iterator[Any]], *, batched: bool = False) -> None:
         _start_closer()  # here, never from the finalizer
         self._open = h = _Open()
-        self._it = it = make(h)
+        it = make(h)
         h.iterator = it
-        self._next = it.__next__
+        # `next(it, guard)` until it gives the guard: an iterator made of
+        # builtins (no Python frame per event) that holds the guard, so a loop
+        # keeps the stream open however little else names it.
+        guard = _Guard(h)
+        each: Iterator[Any] = iter(partial(next, it, guard), guard)
+        self._it: Iterator[T] = itertools.chain.from_iterable(each) if batched else each
+        self._next = self._it.__next__
         _OPEN.add(h)
 
     def __iter__(self) -> Iterator[T]:
-        """The events, by an iterator made of builtins (no Python frame per
-        event, where `__next__` is one): `next(it, self)` until it gives
-        `self`. Holding this stream as that end marker keeps it alive, and so
-        unclosed by its finalizer, for as long as the loop runs. A stream made
-        by the transport closes its response itself when its events run out
-        or iterating raises; `__next__`, `close()` and `with` do as before."""
-        return iter(partial(next, self._it, self), self)
+        """The events. The same iterator every time, so `next` and `for` may
+        take turns; a stream made by the transport closes its response itself
+        when its events run out or iterating raises; `__next__`, `close()` and
+        `with` close it always."""
+        return self._it
 
     def __next__(self) -> T:
         try:
@@ -128,8 +157,3 @@ class EventStream(Iterator[T]):
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-    def __del__(self) -> None:
-        h = self._open
-        if h in _OPEN:
-            _ORPHANS.put(h)

@@ -197,12 +197,13 @@ def stream(
     default client when `client` is None), as an iterator that is also a
     context manager; nothing is sent before the first `next`. `finish` maps
     the final response."""
-    return EventStream(lambda h: _fold(call, client, req, finish, h))
+    return EventStream(lambda h: _fold(call, client, req, finish, h), batched=True)
 
 
 def _fold(
     call: Call, client: httpx.Client | None, req: ChatRequest, finish: Finish | None, h: _Open
-) -> Iterator[StreamEvent]:
+) -> Iterator[list[StreamEvent]]:
+    """Each SSE event's events, as the list the fold made (see `stream`)."""
     # The response is closed here when the events run out or iterating raises,
     # in the caller's own `next` (EventStream iterates this generator without a
     # frame of its own); on `close()` or when dropped, by the EventStream (see
@@ -226,13 +227,11 @@ def _fold(
             for batch in batches:
                 for sse in batch:
                     state, out = step(state, sse)
-                    for ev in out:  # cheaper than `yield from` for a list of one
-                        yield ev
+                    yield out
             out = p.finish(state)
         except (LlmkitError, httpx.HTTPError) as e:
             raise _broken(call, p, state, e) from e
-        for ev in out:
-            yield _done(call, ev, finish)
+        yield [_done(call, ev, finish) for ev in out]
     except GeneratorExit:
         raise  # EventStream.close: it releases the response itself
     except BaseException:

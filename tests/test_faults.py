@@ -40,7 +40,7 @@ from llmkit.providers import anthropic
 from llmkit.testing import recording_transport
 from llmkit.types import ChatRequest, Done, Message, Text
 from tests import loopback as lb
-from tests.replay import FIXTURES, TEST_KEY, call_for
+from tests.replay import FIXTURES, TEST_KEY, call_for, transport
 
 REQ = ChatRequest(model="claude-x", messages=[Message(role="user", content=[Text(text="hi")])])
 SREQ = ChatRequest(model="claude-x", messages=REQ.messages, stream=True)
@@ -209,6 +209,43 @@ def test_a_for_loop_that_raises_has_closed_the_response() -> None:
             assert e.value.partial is not None and events._open not in _open_streams()
             pool = client._transport._pool  # type: ignore[attr-defined]
             assert pool.connections == []
+
+
+def test_next_and_for_take_turns_without_losing_an_event() -> None:
+    """One SSE event's events come as one list (a Gemini call's start, its
+    arguments, its end and the usage): `next` may stop inside it, a `for`
+    go on from there, and `next` again after a `break`."""
+    from llmkit.providers import google
+
+    body = (FIXTURES / "google" / "parallel_calls.sse").read_bytes()
+    req = ChatRequest(model="gemini-x", messages=REQ.messages, stream=True)
+    with httpx.Client(transport=transport(body)) as client:
+        whole = list(tr.stream(call_for(google), client, req))
+        events = tr.stream(call_for(google), client, req)
+        got = [next(events)]
+        for ev in events:
+            got.append(ev)
+            if len(got) == 3:
+                break
+        got += [next(events), *events]
+    assert len(whole) > 5 and got == whole
+
+
+def test_a_stream_is_closed_once_neither_it_nor_its_iterator_is_held() -> None:
+    with lb.vendor(half_open_stream) as server, httpx.Client() as client:
+        before = set(_open_streams())
+        events = tr.stream(call(server, timeout=5.0), client, SREQ)
+        it = iter(events)
+        next(it)
+        del events
+        gc.collect()
+        time.sleep(0.05)  # the closer thread's turn
+        assert len(_open_streams() - before) == 1  # the iterator alone keeps it open
+        del it
+        deadline = time.monotonic() + 5
+        while _open_streams() - before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _open_streams() - before
 
 
 # ---- 2. a closed event loop's default client is freed ----------------------------------
