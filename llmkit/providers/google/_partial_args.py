@@ -78,11 +78,6 @@ def parse_path(path: str) -> Path:
     return tuple(out)
 
 
-def opens(fc: w.FunctionCall) -> bool:
-    """A part that opens a streamed call: a name, more to come."""
-    return bool(fc.name) and fc.will_continue
-
-
 def start(fc: w.FunctionCall, call_id: str, signature: str | None) -> Open:
     return Open(id=fc.id or call_id, name=fc.name, signature=signature)
 

@@ -253,7 +253,8 @@ def fold(s: State, c: w.Chunk | w.PartsChunk) -> tuple[State, list[StreamEvent]]
                         s = replace(s, rope=rope, chunks=0, usage=usage)
                 elif ((fc := x.function_call) is not None and s.streaming is None
                         and not (fc.will_continue and fc.name)):  # fmt: skip
-                    # A whole call (not one whose arguments stream: `_partial_args`).
+                    # A whole call: not a part of one whose arguments stream
+                    # (`_partial_args`), nor one opening it (a name, more to come).
                     # Its arguments are whole-numbered already (`w.whole_number`,
                     # the decoders' float hook): `pt.from_wire` would walk them again.
                     if s.kind != _NONE:
