@@ -106,8 +106,8 @@ def _crlf(state: State, chunk: bytes, max_event: int) -> tuple[State, list[Sse]]
     line breaks: making them LF (what `feed` does) gives the same blocks,
     the same cut and the same rest, so the events are `feed`'s."""
     cut = chunk.rfind(b"\r\n\r\n")
-    if cut < 0:
-        return None
+    if cut < 0 or chunk.find(b"\r\n") != chunk.find(b"\r\n\r\n"):
+        return None  # (the second: events of several lines, seen before decoding it all)
     rest = chunk[cut + 4 :]
     if b"\r" in rest or b"\n" in rest:
         return None
