@@ -56,11 +56,10 @@ def feed(state: State, chunk: bytes, max_event: int) -> tuple[State, list[Sse]]:
     if state.over:
         raise _too_long(max_event)
     cr = state.cr
-    if not cr and b"\r" in chunk:
-        crlf = _crlf(state, chunk, max_event)
+    if cr or b"\r" in chunk:  # lines may end in CRLF, LF or CR: make them all LF,
+        crlf = None if cr else _crlf(state, chunk, max_event)  # unless they are Gemini's
         if crlf is not None:
             return crlf
-    if cr or b"\r" in chunk:  # lines may end in CRLF, LF or CR: make them all LF
         chunk, cr = _lf(chunk, cr)
         if cr != state.cr:
             state = State(state.buf, cr, state.last_id)
@@ -76,8 +75,16 @@ def feed(state: State, chunk: bytes, max_event: int) -> tuple[State, list[Sse]]:
     text = buf[:end].decode("utf-8", "replace")  # ends on a line break: no split character
     del buf[: end + 2]
     out: list[Sse] = []
-    last_id = state.last_id
-    for block in text.split("\n\n"):
+    last_id = _dispatch(text.split("\n\n"), state.last_id, out)
+    if last_id != state.last_id or len(buf) > max_event:
+        state = State(buf, state.cr, last_id, len(buf) > max_event)
+    return state, out
+
+
+def _dispatch(blocks: list[str], last_id: str, out: list[Sse]) -> str:
+    """The events of the blocks between blank lines, onto `out`; returns the
+    last event id."""
+    for block in blocks:
         # The two shapes every vendor sends, read without splitting lines;
         # anything else (comments, ids, several data lines) the general way.
         if block[:5] == "data:" and "\n" not in block:
@@ -91,9 +98,7 @@ def feed(state: State, chunk: bytes, max_event: int) -> tuple[State, list[Sse]]:
                 continue
         if block or last_id:
             last_id = _general(block, last_id, out)
-    if last_id != state.last_id or len(buf) > max_event:
-        state = State(buf, state.cr, last_id, len(buf) > max_event)
-    return state, out
+    return last_id
 
 
 def _crlf(state: State, chunk: bytes, max_event: int) -> tuple[State, list[Sse]] | None:
@@ -112,15 +117,12 @@ def _crlf(state: State, chunk: bytes, max_event: int) -> tuple[State, list[Sse]]
     if b"\r" in rest or b"\n" in rest:
         return None
     buf = state.buf
+    blocks = (buf + chunk[:cut]).decode("utf-8", "replace").split("\r\n\r\n")
+    joined = "".join(blocks)  # one C pass, where a test per block cost 0.035 µs an event
+    if "\n" in joined or "\r" in joined:
+        return None
     out: list[Sse] = []
-    last_id = state.last_id
-    for block in (buf + chunk[:cut]).decode("utf-8", "replace").split("\r\n\r\n"):
-        if "\n" in block or "\r" in block:
-            return None
-        if block[:5] == "data:":
-            out.append(Sse("message", block[6:] if block[5:6] == " " else block[5:]))
-        elif block or last_id:
-            last_id = _general(block, last_id, out)
+    last_id = _dispatch(blocks, state.last_id, out)
     buf[:] = rest
     if last_id != state.last_id or len(buf) > max_event:
         state = State(buf, False, last_id, len(buf) > max_event)
